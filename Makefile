@@ -1,0 +1,39 @@
+# One virtualenv, created on demand; every target depends on it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test lint typecheck pytest bench fuzz demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,dev,server]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check graphfields tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check graphfields tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+fuzz: $(STAMP)
+	GRAPHFIELDS_FUZZ=1 $(BIN)/pytest tests -k fuzz -p no:cacheprovider --hypothesis-profile=deep
+
+demo: $(STAMP)
+	$(BIN)/graphfields serve --demo --host 127.0.0.1 --port 8000
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

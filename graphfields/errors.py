@@ -1,0 +1,156 @@
+"""The exceptions graphfields raises.
+
+    GraphFieldsError                 base of everything below
+    ├── FieldsSyntaxError            (also ValueError) the text is not a valid selection
+    ├── FieldsValidationError        (also ValueError) valid syntax, but wrong for the schema;
+    │                                carries every ValidationIssue of the request
+    ├── LimitExceededError           (also ValueError) a configured limit was exceeded
+    ├── SchemaError                  the schema declaration itself is inconsistent
+    └── ExecutionError               a resolver failed; carries the path and the original error
+
+Errors are data plus rendering: structured attributes, ``str()`` for humans with a
+``line:column`` header and a caret, and ``formatted`` for JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphfields._source import excerpt, line_col
+
+__all__ = [
+    "ExecutionError",
+    "FieldsSyntaxError",
+    "FieldsValidationError",
+    "GraphFieldsError",
+    "LimitExceededError",
+    "SchemaError",
+    "ValidationIssue",
+]
+
+
+class GraphFieldsError(Exception):
+    """Base class of every error graphfields raises on purpose."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        """A JSON-ready description of the error."""
+        return {"message": self.message, "type": type(self).__name__}
+
+
+class _Positioned(GraphFieldsError):
+    """An error that points at one place of the request text."""
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        super().__init__(message)
+        self.text = text
+        self.position = position
+        self.line, self.column = line_col(text, position)
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}: {self.message}\n{excerpt(self.text, self.position)}"
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        out = super().formatted
+        out["locations"] = [{"line": self.line, "column": self.column}]
+        out["position"] = self.position
+        return out
+
+
+class FieldsSyntaxError(_Positioned, ValueError):
+    """The request text is not a valid field selection.
+
+    ``expected`` names, in words, what would have been valid at ``position``
+    (for example ``("a field name", "`}`")``).
+    """
+
+    def __init__(
+        self, message: str, text: str, position: int, expected: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message, text, position)
+        self.expected: tuple[str, ...] = tuple(expected)
+
+
+class LimitExceededError(_Positioned, ValueError):
+    """A configured limit (length, depth, number of fields, cost) was exceeded."""
+
+    def __init__(self, message: str, text: str, position: int, limit: str) -> None:
+        super().__init__(message, text, position)
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationIssue:
+    """One mistake found by validation, with the place it was made."""
+
+    message: str
+    position: int
+    line: int
+    column: int
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "locations": [{"line": self.line, "column": self.column}],
+            "position": self.position,
+        }
+
+
+class FieldsValidationError(GraphFieldsError, ValueError):
+    """The selection does not fit the schema. ``issues`` lists every mistake found."""
+
+    def __init__(self, issues: Sequence[ValidationIssue], text: str = "") -> None:
+        if not issues:
+            raise ValueError("FieldsValidationError needs at least one issue")
+        self.issues: tuple[ValidationIssue, ...] = tuple(issues)
+        self.text = text
+        super().__init__(self.issues[0].message)
+        first = self.issues[0]
+        self.position, self.line, self.column = first.position, first.line, first.column
+
+    def __str__(self) -> str:
+        parts = []
+        for issue in self.issues:
+            head = f"{issue.line}:{issue.column}: {issue.message}"
+            parts.append(f"{head}\n{excerpt(self.text, issue.position)}" if self.text else head)
+        return "\n".join(parts)
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        out = super().formatted
+        out["errors"] = [i.formatted for i in self.issues]
+        return out
+
+
+class SchemaError(GraphFieldsError):
+    """The schema declaration is inconsistent (unknown type name, bad default field, ...)."""
+
+
+class ExecutionError(GraphFieldsError):
+    """A resolver raised while executing a plan.
+
+    ``path`` is the output path of the failing field, e.g. ``media.edges[3].node.owner``;
+    the original exception is ``original`` (and ``__cause__``).
+    """
+
+    def __init__(self, path: str, original: BaseException) -> None:
+        self.path = path
+        self.original = original
+        super().__init__(f"Error resolving {path}: {type(original).__name__}: {original}")
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        out = super().formatted
+        out["path"] = self.path
+        return out

@@ -1,0 +1,69 @@
+"""Relay cursor connections: cursors, the slicing window, and self-sliced pages.
+
+Cursors have graphql-relay's form, base64 of ``"arrayconnection:" + offset``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CURSOR_PREFIX", "Page", "decode_cursor", "encode_cursor", "window"]
+
+CURSOR_PREFIX = "arrayconnection:"
+
+
+def encode_cursor(offset: int) -> str:
+    """The cursor of the node at ``offset``: ``encode_cursor(2) == "YXJyYXljb25uZWN0aW9uOjI="``."""
+    return base64.b64encode(f"{CURSOR_PREFIX}{offset}".encode("ascii")).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    """The offset a cursor stands for, or ``None`` if it is not a cursor of this form."""
+    try:
+        raw = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    if not raw.startswith(CURSOR_PREFIX):
+        return None
+    digits = raw[len(CURSOR_PREFIX) :]
+    if not digits.isdigit() or not digits.isascii() or len(digits) > 18:
+        return None
+    offset = int(digits)
+    # Only the canonical spelling is a cursor (no leading zeros, exact padding).
+    return offset if encode_cursor(offset) == cursor else None
+
+
+def window(
+    total: int,
+    first: int | None = None,
+    last: int | None = None,
+    after: int | None = None,
+    before: int | None = None,
+) -> tuple[int, int]:
+    """The ``[start, end)`` slice of a collection of ``total`` items the arguments select."""
+    start = 0 if after is None else min(max(after + 1, 0), total)
+    end = total if before is None else max(min(before, total), 0)
+    end = max(end, start)
+    if first is not None:
+        end = min(end, start + first)
+    if last is not None:
+        start = max(start, end - last)
+    return start, end
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page a connection resolver sliced itself (e.g. with SQL LIMIT/OFFSET).
+
+    ``offset`` is the position of ``nodes[0]`` in the filtered collection (cursors are
+    ``offset + i``); the two flags are exact for that collection.
+    """
+
+    nodes: Sequence[Any]
+    offset: int
+    has_next_page: bool
+    has_previous_page: bool

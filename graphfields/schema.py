@@ -1,0 +1,277 @@
+"""Declaring what can be selected: scalars, object types, fields and connections.
+
+A schema reads about as compactly as an API's own listing::
+
+    Owner = ObjectType("Owner", {"id": ID, "username": String}, defaults=["id"])
+    Media = ObjectType("Media", {
+        "id": ID,
+        "caption": ListOf(String),
+        "owner": "Owner",                       # another type, by name or object
+        "comments": Connection("Comment", max_first=100, timestamp_field="timestamp"),
+    })
+    schema = Schema([Owner, Media, Comment])
+
+Resolvers receive ``(parent, context)``; batch resolvers receive ``(parents, context)``
+and return one value per parent, in order; connection resolvers receive
+``(parent, ConnectionArgs, context)`` and return a full sequence (graphfields slices it)
+or a :class:`graphfields.relay.Page` they sliced themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from graphfields.errors import SchemaError
+
+__all__ = [
+    "ID",
+    "Boolean",
+    "Connection",
+    "ConnectionArgs",
+    "Datetime",
+    "FieldDef",
+    "Float",
+    "Int",
+    "ListOf",
+    "ObjectType",
+    "Scalar",
+    "Schema",
+    "String",
+    "field_",
+]
+
+Resolver: TypeAlias = Callable[[Any, Any], Any]
+BatchResolver: TypeAlias = Callable[[Sequence[Any], Any], Sequence[Any]]
+ConnectionResolver: TypeAlias = Callable[[Any, "ConnectionArgs", Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A leaf type. ``serialize`` turns a non-None Python value into its JSON form."""
+
+    name: str
+    serialize: Callable[[Any], Any] | None = None
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _serialize_id(value: Any) -> Any:
+    return value if type(value) is str else str(value)
+
+
+def _serialize_datetime(value: Any) -> Any:
+    """ISO 8601 in UTC without offset, as the reference API prints: ``2018-05-02T03:27:28``."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        utc = _dt.datetime.fromtimestamp(value, _dt.timezone.utc).replace(tzinfo=None)
+        return utc.isoformat(timespec="seconds")
+    return value
+
+
+ID = Scalar("ID", _serialize_id)
+String = Scalar("String")
+Int = Scalar("Int")
+Float = Scalar("Float")
+Boolean = Scalar("Boolean")
+Datetime = Scalar("Datetime", _serialize_datetime)
+
+
+@dataclass(frozen=True, slots=True)
+class ListOf:
+    """A list of scalars or of objects (``ListOf(String)``, ``ListOf("Comment")``)."""
+
+    of: Scalar | ObjectType | str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionArgs:
+    """The checked slicing and filtering arguments of one connection field.
+
+    ``after``/``before`` are decoded cursor offsets. ``since``/``until`` are inclusive
+    UNIX-second bounds on the connection's ``timestamp_field`` (from ``from_date``,
+    ``to_date``, ``from_timestamp``, ``to_timestamp``).
+    """
+
+    first: int | None = None
+    last: int | None = None
+    after: int | None = None
+    before: int | None = None
+    since: int | None = None
+    until: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A Relay cursor connection over nodes of type ``node``.
+
+    - ``default_first``: page size when neither ``first`` nor ``last`` is given
+      (``None``: the whole collection).
+    - ``max_first``: the largest ``first``/``last`` accepted.
+    - ``order_by``: the node field the collection is ordered by (documentation, and
+      the key a store sorts on).
+    - ``timestamp_field``: node field the date filters apply to (None: no filters).
+    - ``descending``: whether the collection is sorted newest first by that field.
+    - ``always``: node fields included in every node even when not selected.
+    - ``resolve``: ``(parent, ConnectionArgs, context) -> Sequence | Page``; default reads
+      the field from the parent like any other field.
+    """
+
+    node: ObjectType | str
+    default_first: int | None = None
+    max_first: int = 100
+    order_by: str | None = None
+    timestamp_field: str | None = None
+    descending: bool = True
+    always: tuple[str, ...] = ()
+    resolve: ConnectionResolver | None = None
+    description: str = ""
+
+
+TypeRef: TypeAlias = "Scalar | ListOf | ObjectType | Connection | str"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    """A field with options. A bare type in an ObjectType's mapping means ``FieldDef(type)``.
+
+    - ``source``: the key or attribute to read from the parent (default: the field name).
+    - ``resolve``: ``(parent, context) -> value``; overrides reading by ``source``.
+    - ``batch``: ``(parents, context) -> values``; resolves the field for every parent of a
+      list or page in one call (DataLoader style).
+    """
+
+    type: TypeRef
+    source: str | None = None
+    resolve: Resolver | None = None
+    batch: BatchResolver | None = None
+    description: str = ""
+
+
+def field_(
+    type: TypeRef,
+    *,
+    source: str | None = None,
+    resolve: Resolver | None = None,
+    batch: BatchResolver | None = None,
+    description: str = "",
+) -> FieldDef:
+    """Shorthand for :class:`FieldDef` with keyword options."""
+    return FieldDef(type, source=source, resolve=resolve, batch=batch, description=description)
+
+
+class ObjectType:
+    """A named type with fields.
+
+    ``defaults`` are the fields returned when a field of this type is selected without a
+    nested selection (``owner`` alone gives ``owner{id}``).
+    """
+
+    __slots__ = ("_raw", "defaults", "description", "fields", "name")
+
+    def __init__(
+        self,
+        name: str,
+        fields: Mapping[str, FieldDef | TypeRef],
+        *,
+        defaults: Sequence[str] = ("id",),
+        description: str = "",
+    ) -> None:
+        self.name = name
+        self._raw = dict(fields)
+        self.fields: dict[str, ResolvedField] = {}
+        self.defaults = tuple(defaults)
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"ObjectType({self.name!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedField:
+    """A field after the schema resolved type names: what validation and execution use.
+
+    ``kind`` is one of ``"scalar"``, ``"object"``, ``"connection"``; ``is_list`` marks
+    list-of-scalar and list-of-object fields. For object and connection fields,
+    ``object_type`` is the (node) type; for connections ``connection`` holds the options.
+    """
+
+    name: str
+    kind: str
+    is_list: bool
+    scalar: Scalar | None
+    object_type: ObjectType | None
+    connection: Connection | None
+    definition: FieldDef
+
+    @property
+    def source(self) -> str:
+        return self.definition.source or self.name
+
+
+class Schema:
+    """A set of object types whose names resolve against each other."""
+
+    def __init__(self, types: Iterable[ObjectType]) -> None:
+        self.types: dict[str, ObjectType] = {}
+        for t in types:
+            if t.name in self.types and self.types[t.name] is not t:
+                raise SchemaError(f'Type "{t.name}" is declared twice')
+            self.types[t.name] = t
+        for t in list(self.types.values()):
+            self._resolve(t)
+
+    def __getitem__(self, name: str) -> ObjectType:
+        try:
+            return self.types[name]
+        except KeyError:
+            raise SchemaError(f'Unknown type "{name}"') from None
+
+    def _lookup(self, ref: ObjectType | str, where: str) -> ObjectType:
+        if isinstance(ref, ObjectType):
+            if ref.name not in self.types:
+                self.types[ref.name] = ref
+                self._resolve(ref)
+            return ref
+        if ref not in self.types:
+            raise SchemaError(f'{where} refers to unknown type "{ref}"')
+        return self.types[ref]
+
+    def _resolve(self, t: ObjectType) -> None:
+        if t.fields:
+            return
+        resolved: dict[str, ResolvedField] = {}
+        t.fields = resolved  # set first, so recursive references terminate
+        for name, spec in t._raw.items():
+            fdef = spec if isinstance(spec, FieldDef) else FieldDef(spec)
+            where = f'Field "{t.name}.{name}"'
+            ftype = fdef.type
+            if isinstance(ftype, Scalar):
+                rf = ResolvedField(name, "scalar", False, ftype, None, None, fdef)
+            elif isinstance(ftype, ListOf):
+                if isinstance(ftype.of, Scalar):
+                    rf = ResolvedField(name, "scalar", True, ftype.of, None, None, fdef)
+                else:
+                    ot = self._lookup(ftype.of, where)
+                    rf = ResolvedField(name, "object", True, None, ot, None, fdef)
+            elif isinstance(ftype, Connection):
+                ot = self._lookup(ftype.node, where)
+                for extra in (ftype.timestamp_field, ftype.order_by, *ftype.always):
+                    if extra is not None and extra not in ot._raw:
+                        raise SchemaError(f'{where}: node type "{ot.name}" has no field "{extra}"')
+                rf = ResolvedField(name, "connection", False, None, ot, ftype, fdef)
+            else:
+                ot = self._lookup(ftype, where)
+                rf = ResolvedField(name, "object", False, None, ot, None, fdef)
+            resolved[name] = rf
+        for d in t.defaults:
+            if d not in t._raw:
+                raise SchemaError(f'Type "{t.name}": default field "{d}" is not a field')
