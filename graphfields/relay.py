@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CURSOR_PREFIX", "Page", "decode_cursor", "encode_cursor", "window"]
+__all__ = [
+    "CURSOR_PREFIX",
+    "Page",
+    "cursor",
+    "decode_cursor",
+    "encode_cursor",
+    "slice_page",
+    "window",
+]
 
 CURSOR_PREFIX = "arrayconnection:"
 
@@ -67,3 +76,32 @@ class Page:
     offset: int
     has_next_page: bool
     has_previous_page: bool
+
+
+cursor = functools.lru_cache(maxsize=16384)(encode_cursor)
+""":func:`encode_cursor`, memoized: pages mostly revisit the same small offsets."""
+
+
+def slice_page(
+    items: Sequence[Any],
+    first: int | None = None,
+    last: int | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    *,
+    lo: int = 0,
+    hi: int | None = None,
+) -> Page:
+    """The page the arguments select from the collection ``items[lo:hi]``.
+
+    Costs O(page size): lists and tuples are sliced, other sequences indexed for the
+    page's positions only. Offsets and flags are relative to ``items[lo:hi]`` (the
+    filtered collection), so cursors count within it.
+    """
+    total = (len(items) if hi is None else hi) - lo
+    start, end = window(total, first, last, after, before)
+    if isinstance(items, list | tuple):
+        nodes: Sequence[Any] = items[lo + start : lo + end]
+    else:
+        nodes = [items[i] for i in range(lo + start, lo + end)]
+    return Page(nodes, start, end < total, start > 0)
