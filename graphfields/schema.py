@@ -20,11 +20,13 @@ or a :class:`graphfields.relay.Page` they sliced themselves.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from graphfields.errors import SchemaError
+from graphfields.suggest import did_you_mean, suggestions
 
 __all__ = [
     "ID",
@@ -135,6 +137,11 @@ class Connection:
     resolve: ConnectionResolver | None = None
     description: str = ""
 
+    def __post_init__(self) -> None:
+        # Accept any sequence of names (a list reads naturally) but stay hashable.
+        if not isinstance(self.always, str | tuple):
+            object.__setattr__(self, "always", tuple(self.always))
+
 
 TypeRef: TypeAlias = "Scalar | ListOf | ObjectType | Connection | str"
 
@@ -218,60 +225,153 @@ class ResolvedField:
 
 
 class Schema:
-    """A set of object types whose names resolve against each other."""
+    """A set of object types whose names resolve against each other.
+
+    Type references by name (``"Owner"``) may point forward or form cycles; every
+    reference, default field and connection option is checked here, once, so that a
+    mistake in the declaration is a :class:`SchemaError` at import time rather than a
+    surprise in a request.
+    """
 
     def __init__(self, types: Iterable[ObjectType]) -> None:
         self.types: dict[str, ObjectType] = {}
         for t in types:
+            if not isinstance(t, ObjectType):
+                raise SchemaError(f"Schema expects ObjectType instances, got {t!r}")
             if t.name in self.types and self.types[t.name] is not t:
                 raise SchemaError(f'Type "{t.name}" is declared twice')
             self.types[t.name] = t
         for t in list(self.types.values()):
             self._resolve(t)
+        self._check_default_cycles()
+
+    def _check_default_cycles(self) -> None:
+        """Defaults expand without ``{}``; a cycle through them would never end."""
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+        def expands_to(t: ObjectType) -> list[ObjectType]:
+            out = []
+            for d in t.defaults:
+                ot = t.fields[d].object_type
+                if ot is not None:
+                    out.append(ot)
+            return out
+
+        def visit(t: ObjectType, path: list[str]) -> None:
+            state[t.name] = 1
+            for nxt in expands_to(t):
+                if state.get(nxt.name) == 1:
+                    cycle = " -> ".join([*path[path.index(nxt.name):], nxt.name])
+                    raise SchemaError(f"Default fields form a cycle: {cycle}")
+                if nxt.name not in state:
+                    visit(nxt, [*path, nxt.name])
+            state[t.name] = 2
+
+        for t in list(self.types.values()):
+            if t.name not in state:
+                visit(t, [t.name])
 
     def __getitem__(self, name: str) -> ObjectType:
+        return self.type(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.types
+
+    def type(self, name: str) -> ObjectType:
+        """The type called ``name``; a :class:`SchemaError` with suggestions otherwise."""
         try:
             return self.types[name]
         except KeyError:
-            raise SchemaError(f'Unknown type "{name}"') from None
+            hint = did_you_mean(suggestions(name, self.types))
+            raise SchemaError(f'Unknown type "{name}".{hint}') from None
 
     def _lookup(self, ref: ObjectType | str, where: str) -> ObjectType:
         if isinstance(ref, ObjectType):
-            if ref.name not in self.types:
+            known = self.types.get(ref.name)
+            if known is None:
                 self.types[ref.name] = ref
                 self._resolve(ref)
+            elif known is not ref:
+                raise SchemaError(f'{where} refers to another type also named "{ref.name}"')
             return ref
+        if not isinstance(ref, str):
+            raise SchemaError(f"{where}: {ref!r} is not a type")
         if ref not in self.types:
-            raise SchemaError(f'{where} refers to unknown type "{ref}"')
+            hint = did_you_mean(suggestions(ref, self.types))
+            raise SchemaError(f'{where} refers to unknown type "{ref}".{hint}')
         return self.types[ref]
 
     def _resolve(self, t: ObjectType) -> None:
         if t.fields:
             return
+        if not _NAME.match(t.name):
+            raise SchemaError(f'Type name "{t.name}" is not a valid name')
+        if not t._raw:
+            raise SchemaError(f'Type "{t.name}" has no fields')
         resolved: dict[str, ResolvedField] = {}
         t.fields = resolved  # set first, so recursive references terminate
         for name, spec in t._raw.items():
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise SchemaError(f'Type "{t.name}": {name!r} is not a valid field name')
             fdef = spec if isinstance(spec, FieldDef) else FieldDef(spec)
             where = f'Field "{t.name}.{name}"'
-            ftype = fdef.type
-            if isinstance(ftype, Scalar):
-                rf = ResolvedField(name, "scalar", False, ftype, None, None, fdef)
-            elif isinstance(ftype, ListOf):
-                if isinstance(ftype.of, Scalar):
-                    rf = ResolvedField(name, "scalar", True, ftype.of, None, None, fdef)
-                else:
-                    ot = self._lookup(ftype.of, where)
-                    rf = ResolvedField(name, "object", True, None, ot, None, fdef)
-            elif isinstance(ftype, Connection):
-                ot = self._lookup(ftype.node, where)
-                for extra in (ftype.timestamp_field, ftype.order_by, *ftype.always):
-                    if extra is not None and extra not in ot._raw:
-                        raise SchemaError(f'{where}: node type "{ot.name}" has no field "{extra}"')
-                rf = ResolvedField(name, "connection", False, None, ot, ftype, fdef)
-            else:
-                ot = self._lookup(ftype, where)
-                rf = ResolvedField(name, "object", False, None, ot, None, fdef)
-            resolved[name] = rf
+            resolved[name] = self._resolve_field(name, fdef, where)
         for d in t.defaults:
             if d not in t._raw:
-                raise SchemaError(f'Type "{t.name}": default field "{d}" is not a field')
+                hint = did_you_mean(suggestions(d, t._raw))
+                raise SchemaError(f'Type "{t.name}": default field "{d}" is not a field.{hint}')
+
+    def _resolve_field(self, name: str, fdef: FieldDef, where: str) -> ResolvedField:
+        ftype = fdef.type
+        if isinstance(ftype, Scalar):
+            return ResolvedField(name, "scalar", False, ftype, None, None, fdef)
+        if isinstance(ftype, ListOf):
+            if isinstance(ftype.of, Scalar):
+                return ResolvedField(name, "scalar", True, ftype.of, None, None, fdef)
+            if isinstance(ftype.of, ListOf | Connection):
+                raise SchemaError(f"{where}: ListOf takes a scalar or an object type")
+            ot = self._lookup(ftype.of, where)
+            return ResolvedField(name, "object", True, None, ot, None, fdef)
+        if isinstance(ftype, Connection):
+            if isinstance(ftype.node, Scalar | ListOf | Connection):
+                raise SchemaError(f"{where}: a connection's node must be an object type")
+            ot = self._lookup(ftype.node, where)
+            _check_connection(ftype, ot, where)
+            return ResolvedField(name, "connection", False, None, ot, ftype, fdef)
+        ot = self._lookup(ftype, where)
+        return ResolvedField(name, "object", False, None, ot, None, fdef)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _check_connection(c: Connection, node: ObjectType, where: str) -> None:
+    if isinstance(c.max_first, bool) or not isinstance(c.max_first, int) or c.max_first < 1:
+        raise SchemaError(f"{where}: max_first must be a positive integer, not {c.max_first!r}")
+    df = c.default_first
+    if df is not None and (isinstance(df, bool) or not isinstance(df, int) or df < 0):
+        raise SchemaError(f"{where}: default_first must be a non-negative integer, not {df!r}")
+    if df is not None and df > c.max_first:
+        raise SchemaError(f"{where}: default_first {df} is above max_first {c.max_first}")
+    if isinstance(c.always, str):
+        raise SchemaError(f"{where}: always must be a sequence of field names, not a string")
+    for option, value in (("order_by", c.order_by), ("timestamp_field", c.timestamp_field)):
+        if value is not None and value not in node._raw:
+            hint = did_you_mean(suggestions(value, node._raw))
+            raise SchemaError(
+                f'{where}: {option} "{value}" is not a field of node type "{node.name}".{hint}'
+            )
+    for extra in c.always:
+        if extra not in node._raw:
+            hint = did_you_mean(suggestions(extra, node._raw))
+            raise SchemaError(
+                f'{where}: always field "{extra}" is not a field of node type "{node.name}".{hint}'
+            )
+    if c.timestamp_field is not None:
+        spec = node._raw[c.timestamp_field]
+        ttype = spec.type if isinstance(spec, FieldDef) else spec
+        if ttype is not Int and ttype is not Datetime:
+            raise SchemaError(
+                f'{where}: timestamp_field "{c.timestamp_field}" must be an Int (UNIX seconds) '
+                "or Datetime field"
+            )

@@ -1,0 +1,129 @@
+"""Schema declaration: the compact builder, lookups, and SchemaError for every inconsistency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from example_schema import MEDIA, Media, schema
+
+from graphfields.errors import SchemaError
+from graphfields.schema import (
+    ID,
+    Connection,
+    Datetime,
+    Int,
+    ListOf,
+    ObjectType,
+    Schema,
+    String,
+    field_,
+)
+
+
+def test_example_schema_resolves_every_kind() -> None:
+    assert set(schema.types) == {"Media", "User", "Tag", "Comment", "Owner", "Location"}
+    media = schema.type("Media")
+    assert media is Media
+    assert media.fields["id"].kind == "scalar"
+    assert media.fields["caption"].kind == "scalar" and media.fields["caption"].is_list
+    assert media.fields["owner"].object_type is schema["Owner"]
+    comments = media.fields["comments"]
+    assert comments.kind == "connection" and comments.object_type is schema["Comment"]
+    assert comments.connection is not None
+    assert comments.connection.always == ("timestamp", "last_update", "is_being_updated")
+    # One Connection declaration shared by two fields.
+    assert schema["User"].fields["media"].connection is MEDIA
+    assert schema["Tag"].fields["media"].connection is MEDIA
+    assert "User" in schema and "Nope" not in schema
+
+
+def test_string_refs_forward_and_cyclic() -> None:
+    a = ObjectType("A", {"id": ID, "b": "B", "bs": ListOf("B")})
+    b = ObjectType("B", {"id": ID, "a": "A", "more": Connection("A", default_first=10)})
+    s = Schema([a, b])
+    assert s["A"].fields["b"].object_type is b
+    assert s["B"].fields["a"].object_type is a
+    assert s["B"].fields["more"].object_type is a
+
+
+def test_object_refs_join_the_schema() -> None:
+    inner = ObjectType("Inner", {"id": ID})
+    outer = ObjectType("Outer", {"id": ID, "inner": inner})
+    s = Schema([outer])
+    assert s.type("Inner") is inner
+
+
+def test_field_options_and_list_always() -> None:
+    t = ObjectType("T", {
+        "id": field_(ID, source="pk"),
+        "ts": Int,
+        "kids": Connection("T", always=["ts"], timestamp_field="ts"),  # type: ignore[arg-type]
+    })
+    s = Schema([t])
+    assert s["T"].fields["id"].source == "pk"
+    assert s["T"].fields["ts"].source == "ts"
+    conn = s["T"].fields["kids"].connection
+    assert conn is not None and conn.always == ("ts",)
+    hash(conn)
+
+
+def _schema(**fields: Any) -> Schema:
+    return Schema([ObjectType("T", {"id": ID, "ts": Int, "when": Datetime, **fields})])
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: _schema(o="Ownr"), 'Field "T.o" refers to unknown type "Ownr".'),
+        (lambda: Schema([ObjectType("Owner", {"id": ID}),
+                         ObjectType("T", {"id": ID, "o": "Ownr"})]),
+         'Field "T.o" refers to unknown type "Ownr". Did you mean "Owner"?'),
+        (lambda: Schema([ObjectType("T", {"name": String})]),
+         'Type "T": default field "id" is not a field.'),
+        (lambda: Schema([ObjectType("T", {"id": ID}, defaults=["idd"])]),
+         'Type "T": default field "idd" is not a field. Did you mean "id"?'),
+        (lambda: Schema([ObjectType("T", {"id": ID}), ObjectType("T", {"id": ID})]),
+         'Type "T" is declared twice'),
+        (lambda: Schema([ObjectType("T", {})]), 'Type "T" has no fields'),
+        (lambda: Schema([ObjectType("T-1", {"id": ID})]), 'Type name "T-1" is not a valid name'),
+        (lambda: _schema(**{"bad name": ID}), "Type \"T\": 'bad name' is not a valid field name"),
+        (lambda: _schema(c=Connection("T", max_first=0)),
+         'Field "T.c": max_first must be a positive integer, not 0'),
+        (lambda: _schema(c=Connection("T", default_first=-1)),
+         'Field "T.c": default_first must be a non-negative integer, not -1'),
+        (lambda: _schema(c=Connection("T", default_first=200)),
+         'Field "T.c": default_first 200 is above max_first 100'),
+        (lambda: _schema(c=Connection("T", timestamp_field="tss")),
+         'Field "T.c": timestamp_field "tss" is not a field of node type "T". Did you mean "ts"?'),
+        (lambda: _schema(c=Connection("T", timestamp_field="id")),
+         'Field "T.c": timestamp_field "id" must be an Int (UNIX seconds) or Datetime field'),
+        (lambda: _schema(c=Connection("T", order_by="nope")),
+         'Field "T.c": order_by "nope" is not a field of node type "T".'),
+        (lambda: _schema(c=Connection("T", always=("ts", "last"))),
+         'Field "T.c": always field "last" is not a field of node type "T".'),
+        (lambda: _schema(c=Connection("T", always="ts")),  # type: ignore[arg-type]
+         'Field "T.c": always must be a sequence of field names, not a string'),
+        (lambda: _schema(c=Connection(String)),  # type: ignore[arg-type]
+         'Field "T.c": a connection\'s node must be an object type'),
+        (lambda: _schema(l=ListOf(ListOf(String))),  # type: ignore[arg-type]
+         'Field "T.l": ListOf takes a scalar or an object type'),
+        (lambda: _schema(x=42), 'Field "T.x": 42 is not a type'),
+        (lambda: Schema(["T"]),  # type: ignore[list-item]
+         "Schema expects ObjectType instances, got 'T'"),
+        (lambda: Schema([ObjectType("A", {"id": ID, "b": "B"}, defaults=["b"]),
+                         ObjectType("B", {"id": ID, "a": "A"}, defaults=["a"])]),
+         "Default fields form a cycle: A -> B -> A"),
+    ],
+)
+def test_schema_errors(build: Any, message: str) -> None:
+    with pytest.raises(SchemaError) as info:
+        build()
+    assert str(info.value) == message
+
+
+def test_unknown_type_lookup_suggests() -> None:
+    with pytest.raises(SchemaError, match=r'^Unknown type "Medai"\. Did you mean "Media"\?$'):
+        schema.type("Medai")
+    with pytest.raises(SchemaError, match=r'^Unknown type "Zzz"\.$'):
+        schema["Zzz"]
