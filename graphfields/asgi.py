@@ -1,0 +1,125 @@
+"""An ASGI 3 application around any synchronous handler of :mod:`graphfields.http`.
+
+HTTP only (a websocket is refused), lifespan supported. The handler runs in a thread pool
+because the reference API's store is SQLite and its loader may block: the event loop keeps
+accepting requests while they run. Whatever goes wrong, the client gets a JSON envelope,
+never a traceback: the details go to the ``graphfields.asgi`` logger.
+
+Mounted under a prefix (Starlette's ``Mount``, FastAPI's ``app.mount``, uvicorn's
+``--root-path``), the ``root_path`` is removed from the path before routing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import quote
+
+from graphfields.http import Request, Response, error_response
+
+__all__ = ["ASGIApp"]
+
+log = logging.getLogger("graphfields.asgi")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_INTERNAL = error_response(500, "InternalServerError", "Internal server error")
+
+
+class ASGIApp:
+    """``ASGIApp(handler)`` is an ASGI 3 callable.
+
+    ``handler`` maps a :class:`~graphfields.http.Request` to a
+    :class:`~graphfields.http.Response` (an :class:`~graphfields.http.Api` does). ``on_startup``
+    and ``on_shutdown`` run (in the pool) on lifespan events; ``on_shutdown`` is where a
+    service is closed. ``max_workers`` sizes the private thread pool.
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[Request], Response],
+        *,
+        on_startup: Callable[[], None] | None = None,
+        on_shutdown: Callable[[], None] | None = None,
+        max_workers: int | None = None,
+    ) -> None:
+        self.handler = handler
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+        self.max_workers = max_workers
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.max_workers,
+                                                thread_name_prefix="graphfields-http")
+        return self._executor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1003})
+        else:
+            raise ValueError(f"unsupported ASGI scope type {kind!r}")
+
+    async def _http(self, scope: Scope, send: Send) -> None:
+        try:
+            request = _request(scope)
+            loop = asyncio.get_running_loop()
+            response = await loop.run_in_executor(self.executor, self.handler, request)
+        except Exception:
+            log.exception("Internal error answering %s %s", scope.get("method"), scope.get("path"))
+            response = _INTERNAL
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self._run_hook(self.on_startup, "startup", send)
+            elif message["type"] == "lifespan.shutdown":
+                await self._run_hook(self.on_shutdown, "shutdown", send)
+                if self._executor is not None:
+                    self._executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = None
+                return
+
+    async def _run_hook(self, hook: Callable[[], None] | None, name: str, send: Send) -> None:
+        try:
+            if hook is not None:
+                await asyncio.get_running_loop().run_in_executor(self.executor, hook)
+        except Exception as exc:
+            log.exception("lifespan %s failed", name)
+            await send({"type": f"lifespan.{name}.failed", "message": f"{type(exc).__name__}"})
+        else:
+            await send({"type": f"lifespan.{name}.complete"})
+
+
+def _request(scope: Scope) -> Request:
+    """The raw path (still percent-encoded) without the mount prefix, and the query bytes."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw is None:
+        raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("ascii")
+    raw = raw.partition(b"?")[0]  # defensive: a raw_path must not carry the query
+    root: str = scope.get("root_path") or ""
+    if root:
+        prefix = quote(root, safe="/:@!$&'()*+,;=-._~").encode("ascii")
+        if raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in (b"", b"/"):
+            raw = raw[len(prefix):]
+    return Request(scope["method"], raw.decode("latin-1"), scope.get("query_string", b""))
