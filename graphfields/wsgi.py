@@ -1,0 +1,50 @@
+"""A WSGI application around any handler of :mod:`graphfields.http` (Flask, Django, gunicorn).
+
+WSGI servers hand over ``PATH_INFO`` already percent-decoded, as bytes carried in a latin-1
+str (PEP 3333); it is re-encoded here so the handler decodes every path the same strict way.
+Under a prefix (``SCRIPT_NAME``, e.g. werkzeug's ``DispatcherMiddleware``) ``PATH_INFO`` is
+the rest of the path, which is what the routes match.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+from urllib.parse import quote_from_bytes
+
+from graphfields.http import Request, Response, error_response
+
+__all__ = ["WSGIApp"]
+
+log = logging.getLogger("graphfields.wsgi")
+
+_INTERNAL = error_response(500, "InternalServerError", "Internal server error")
+
+
+class StartResponse(Protocol):
+    def __call__(self, status: str, headers: list[tuple[str, str]],
+                 exc_info: Any = None, /) -> Callable[[bytes], object]: ...
+
+
+class WSGIApp:
+    """``WSGIApp(handler)`` is a WSGI callable; the handler runs in the server's worker."""
+
+    def __init__(self, handler: Callable[[Request], Response]) -> None:
+        self.handler = handler
+
+    def __call__(self, environ: Mapping[str, Any],
+                 start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            path = quote_from_bytes(environ.get("PATH_INFO", "").encode("latin-1"),
+                                    safe="/:@!$&'()*+,;=-._~")
+            request = Request(environ.get("REQUEST_METHOD", "GET"), path,
+                              environ.get("QUERY_STRING", ""))
+            response = self.handler(request)
+        except Exception:
+            log.exception("Internal error answering %s %s", environ.get("REQUEST_METHOD"),
+                          environ.get("PATH_INFO"))
+            response = _INTERNAL
+        headers = [*response.headers, ("content-length", str(len(response.body)))]
+        start_response(f"{response.status} {response.reason}", headers)
+        return [response.body]
