@@ -1,0 +1,260 @@
+"""The JSON dataset format: validation into a :class:`Batch` that a store writes atomically.
+
+A dataset is ``{"users": [...], "locations": [...], "media": [...], "comments": [...],
+"tags": [...]}`` (every key optional) whose records use the API's field names. Loaders
+return the same format, so upstream data passes the same checks as imported files.
+Validation here is pure (no store); references to nodes not in the batch are checked by
+the store inside its write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graphfields.errors import GraphFieldsError
+from graphfields.instagram.shortcode import id_to_shortcode, is_shortcode, media_id_time
+
+if TYPE_CHECKING:
+    from graphfields.instagram.store import Store
+
+__all__ = ["COLLECTIONS", "Batch", "DatasetError", "import_dataset", "load_json", "parse_dataset"]
+
+COLLECTIONS = ("users", "locations", "media", "comments", "tags")
+
+class DatasetError(GraphFieldsError, ValueError):
+    """A dataset (file or loader result) is malformed.
+
+    ``collection`` and ``index`` locate the record (both ``None`` for file-level
+    problems); ``reason`` says what is wrong.
+    """
+
+    def __init__(self, reason: str, collection: str | None = None, index: int | None = None):
+        self.collection = collection
+        self.index = index
+        self.reason = reason
+        where = f"{collection}[{index}]: " if collection is not None and index is not None else ""
+        super().__init__(f"Invalid dataset: {where}{reason}")
+
+@dataclass(slots=True)
+class Batch:
+    """Checked, normalized records ready to be written in one transaction.
+
+    Records are dicts with the store's column names; each keeps its source position as
+    ``(collection, index)`` in ``origin`` so reference errors can name it. ``partial``
+    holds ``("user" | "media", id)`` of records that are not a full load of that node
+    (a post's owner, a feed's posts): they never overwrite stored values with gaps and
+    stay due for a full load. ``pinned`` marks every record as never to be refreshed.
+    """
+
+    users: list[dict[str, Any]] = field(default_factory=list)
+    locations: list[dict[str, Any]] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    origin: dict[tuple[str, str], int] = field(default_factory=dict)
+    partial: set[tuple[str, str]] = field(default_factory=set)
+    pinned: bool = False
+
+# Field kinds: "id" (str or int -> str), "str", "int", "bool", "strlist", "ids".
+_FIELDS: dict[str, dict[str, str]] = {
+    "users": {
+        "id": "id", "username": "str", "full_name": "str", "profile_pic_url": "str",
+        "type": "str", "biography": "str", "external_url": "str", "connected_fb_page": "str",
+        "is_private": "bool", "is_verified": "bool", "follower_count": "int",
+        "follow_count": "int", "media_count": "int", "saved_media_count": "int",
+        "collection_count": "int", "last_update": "int",
+    },
+    "locations": {"id": "id", "name": "str", "slug": "str", "has_public_page": "bool"},
+    "media": {
+        "id": "id", "shortcode": "str", "timestamp": "int", "media_type": "str",
+        "media_url": "str", "caption": "strlist", "tagged_user_media": "strlist",
+        "tagged_user_text": "strlist", "tags": "strlist", "like_count": "int",
+        "comment_count": "int", "video_view_count": "int", "owner_id": "id",
+        "location_id": "id", "last_update": "int",
+    },
+    "comments": {
+        "id": "id", "parent_id": "id", "timestamp": "int", "text": "str", "owner_id": "id",
+        "last_update": "int",
+    },
+    "tags": {
+        "id": "str", "media_count": "int", "profile_pic_url": "str", "last_update": "int",
+        "media_ids": "ids",
+    },
+}  # fmt: skip
+_REQUIRED = {
+    "users": ("id", "username"),
+    "locations": ("id",),
+    "media": ("id", "owner_id"),
+    "comments": ("id", "parent_id"),
+    "tags": ("id",),
+}
+# Output-only fields a dataset exported from the API may carry; accepted and ignored.
+_IGNORED = frozenset({"created_time", "is_being_updated", "owner", "location", "comments"})
+_INT64 = 2**63
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+def _convert(kind: str, name: str, value: Any) -> Any:
+    """The normalized value, or raise ``ValueError`` with the reason."""
+    if value is None:
+        return None
+    if kind == "id":
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        raise ValueError(f'"{name}" must be a non-empty string or integer, not {_kind_of(value)}')
+    if kind == "str":
+        if isinstance(value, str):
+            return value
+        raise ValueError(f'"{name}" must be a string, not {_kind_of(value)}')
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
+            return value
+        raise ValueError(f'"{name}" must be an integer, not {_kind_of(value)}')
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f'"{name}" must be true or false, not {_kind_of(value)}')
+    if kind == "strlist":
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise ValueError(f'"{name}" must be a list of strings')
+    if kind == "ids":
+        if isinstance(value, list):
+            return [_convert("id", f"{name}[{i}]", v) for i, v in enumerate(value)]
+        raise ValueError(f'"{name}" must be a list of IDs, not {_kind_of(value)}')
+    raise AssertionError(kind)  # pragma: no cover
+
+def _record(collection: str, index: int, raw: Any, now: int) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise DatasetError(f"a record must be an object, not {_kind_of(raw)}", collection, index)
+    spec = _FIELDS[collection]
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _IGNORED:
+            continue
+        if key not in spec:
+            raise DatasetError(f'unknown field "{key}"', collection, index)
+        try:
+            out[key] = _convert(spec[key], key, value)
+        except ValueError as exc:
+            raise DatasetError(str(exc), collection, index) from None
+    for key in _REQUIRED[collection]:
+        if out.get(key) is None:
+            raise DatasetError(f'missing "{key}"', collection, index)
+    if "last_update" in spec and out.get("last_update") is None:
+        out["last_update"] = now
+    if collection == "media":
+        _media(out, collection, index)
+    elif collection == "tags":
+        out["id"] = out["id"].lstrip("#")
+        if not out["id"]:
+            raise DatasetError('"id" must name a tag', collection, index)
+        ids = out.get("media_ids") or []
+        if len(set(ids)) != len(ids):
+            dup = next(i for n, i in enumerate(ids) if i in ids[:n])
+            raise DatasetError(f'"media_ids" lists "{dup}" twice', collection, index)
+    return out
+
+def _media(out: dict[str, Any], collection: str, index: int) -> None:
+    media_id = out["id"]
+    if not media_id.isdigit() or not media_id.isascii() or int(media_id) >= 2**64:
+        reason = f'"id" of a media must be a decimal number: "{media_id}"'
+        raise DatasetError(reason, collection, index)
+    code = out.get("shortcode")
+    if code is None:
+        out["shortcode"] = id_to_shortcode(media_id)
+    elif not is_shortcode(code):
+        raise DatasetError(f'"shortcode" is not a shortcode: "{code}"', collection, index)
+    if out.get("timestamp") is None:
+        out["timestamp"] = int(media_id_time(media_id))
+
+def parse_dataset(data: Any, *, now: int, pinned: bool = False) -> Batch:
+    """Check a decoded dataset and normalize it. ``now`` fills missing ``last_update``."""
+    if not isinstance(data, dict):
+        raise DatasetError(f"a dataset must be a JSON object, not {_kind_of(data)}")
+    for key in data:
+        if key not in COLLECTIONS:
+            expected = ", ".join(COLLECTIONS)
+            raise DatasetError(f'unknown collection "{key}" (expected one of {expected})')
+    batch = Batch(pinned=pinned)
+    for collection in COLLECTIONS:
+        records = data.get(collection, [])
+        if not isinstance(records, list):
+            raise DatasetError(f'"{collection}" must be a list, not {_kind_of(records)}')
+        target: list[dict[str, Any]] = getattr(batch, collection)
+        seen: dict[str, int] = {}
+        for index, raw in enumerate(records):
+            rec = _record(collection, index, raw, now)
+            key = rec["id"].lower() if collection == "tags" else rec["id"]
+            if key in seen:
+                raise DatasetError(
+                    f'duplicate id "{rec["id"]}" (also at index {seen[key]})', collection, index
+                )
+            seen[key] = index
+            batch.origin[(collection, rec["id"])] = index
+            target.append(rec)
+    usernames: dict[str, int] = {}
+    for index, user in enumerate(batch.users):
+        name = user["username"].lower()
+        if name in usernames:
+            raise DatasetError(
+                f'duplicate username "{user["username"]}" (also at index {usernames[name]})',
+                "users",
+                index,
+            )
+        usernames[name] = index
+    return batch
+
+def load_json(source: str | Path | Mapping[str, Any] | Sequence[Any]) -> Any:
+    """The decoded dataset from a path or an already decoded object."""
+    if not isinstance(source, str | Path):
+        return source
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def import_dataset(
+    store: Store,
+    source: str | Path | Mapping[str, Any],
+    *,
+    now: float | None = None,
+    pinned: bool = False,
+) -> dict[str, int]:
+    """Validate a dataset (a JSON file's path or the decoded object) and write it into
+    ``store`` in one transaction; returns the number of records per collection.
+
+    Records missing ``last_update`` get ``now`` (default: the current time). With
+    ``pinned`` the imported nodes are never refreshed by a loader (the demo uses this to
+    keep the spec's examples exact). On any error nothing is written.
+    """
+    stamp = int(time.time() if now is None else now)
+    batch = parse_dataset(load_json(source), now=stamp, pinned=pinned)
+    store.write(batch)
+    return {c: len(getattr(batch, c)) for c in COLLECTIONS}

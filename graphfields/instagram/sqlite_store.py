@@ -1,0 +1,364 @@
+"""The SQLite implementation of :class:`graphfields.instagram.store.Store`.
+
+One database file in WAL mode, so readers never wait for the writer. Thread safety:
+each thread gets its own connection (``threading.local``; a server's worker threads
+read in parallel), and writes are serialized by one process-wide lock on top of SQLite's
+own file lock, so concurrent loads queue instead of failing with ``database is locked``.
+Every write is one ``BEGIN IMMEDIATE`` transaction: a crash or an error in the middle
+leaves no half-written node. Pages push the date filter (``WHERE``) and the window
+(``LIMIT``/``OFFSET``) into SQL; owners and locations of a page come in one ``IN`` query.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from graphfields.instagram.dataset import Batch, DatasetError
+from graphfields.instagram.store import Row
+from graphfields.relay import Page, window
+from graphfields.schema import ConnectionArgs
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL COLLATE NOCASE, full_name TEXT,
+    profile_pic_url TEXT, type TEXT, biography TEXT, external_url TEXT,
+    connected_fb_page TEXT, is_private INTEGER, is_verified INTEGER, follower_count INTEGER,
+    follow_count INTEGER, media_count INTEGER, saved_media_count INTEGER,
+    collection_count INTEGER, last_update INTEGER, complete INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX IF NOT EXISTS users_by_username ON users (username, last_update DESC);
+CREATE TABLE IF NOT EXISTS locations (
+    id TEXT PRIMARY KEY, name TEXT, slug TEXT, has_public_page INTEGER);
+CREATE TABLE IF NOT EXISTS media (
+    id TEXT PRIMARY KEY, shortcode TEXT NOT NULL, timestamp INTEGER NOT NULL, media_type TEXT,
+    media_url TEXT, caption TEXT, tagged_user_media TEXT, tagged_user_text TEXT, tags TEXT,
+    like_count INTEGER, comment_count INTEGER, video_view_count INTEGER,
+    owner_id TEXT NOT NULL, location_id TEXT, last_update INTEGER,
+    complete INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX IF NOT EXISTS media_by_owner ON media (owner_id, timestamp DESC, id DESC);
+CREATE INDEX IF NOT EXISTS media_by_shortcode ON media (shortcode);
+CREATE TABLE IF NOT EXISTS comments (
+    id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, position INTEGER NOT NULL,
+    timestamp INTEGER, text TEXT, owner_id TEXT, last_update INTEGER);
+CREATE INDEX IF NOT EXISTS comments_by_media ON comments (parent_id, position);
+CREATE TABLE IF NOT EXISTS tags (
+    id TEXT PRIMARY KEY COLLATE NOCASE, media_count INTEGER, profile_pic_url TEXT,
+    last_update INTEGER, complete INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS tag_media (
+    tag TEXT NOT NULL COLLATE NOCASE, position INTEGER NOT NULL, media_id TEXT NOT NULL,
+    PRIMARY KEY (tag, position)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS missing (
+    kind TEXT NOT NULL, key TEXT NOT NULL COLLATE NOCASE, checked_at REAL NOT NULL,
+    PRIMARY KEY (kind, key)) WITHOUT ROWID;
+"""
+
+_USER_COLS = (
+    "id", "username", "full_name", "profile_pic_url", "type", "biography", "external_url",
+    "connected_fb_page", "is_private", "is_verified", "follower_count", "follow_count",
+    "media_count", "saved_media_count", "collection_count", "last_update",
+)  # fmt: skip
+_MEDIA_COLS = (
+    "id", "shortcode", "timestamp", "media_type", "media_url", "caption", "tagged_user_media",
+    "tagged_user_text", "tags", "like_count", "comment_count", "video_view_count", "owner_id",
+    "location_id", "last_update",
+)  # fmt: skip
+_LOCATION_COLS = ("id", "name", "slug", "has_public_page")
+_TAG_COLS = ("id", "media_count", "profile_pic_url", "last_update")
+_JSON_COLS = ("caption", "tagged_user_media", "tagged_user_text", "tags")
+_BOOL_COLS = ("is_private", "is_verified", "has_public_page")
+_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+
+PARTIAL, COMPLETE, PINNED = 0, 1, 2
+"""Values of the ``complete`` column: a partial record (a post's owner, a feed's post)
+is due for a full load; a pinned one (imported with ``pinned=True``) is never refreshed."""
+
+
+def _decode(row: sqlite3.Row) -> Row:
+    out = dict(row)
+    for col in _JSON_COLS:
+        if col in out and out[col] is not None:
+            out[col] = json.loads(out[col])
+    for col in _BOOL_COLS:
+        if col in out and out[col] is not None:
+            out[col] = bool(out[col])
+    return out
+
+
+def _encode(col: str, value: Any) -> Any:
+    if col in _JSON_COLS and value is not None:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+class SQLiteStore:
+    """A :class:`~graphfields.instagram.store.Store` in one SQLite file (created if absent)."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path == ":memory:" or self.path.startswith("file:"):
+            raise ValueError("SQLiteStore needs a file path (one connection per thread)")
+        self._timeout = timeout
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+        self.connection().executescript(_SCHEMA)
+
+    # -- connections ------------------------------------------------------------------
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (tests attach ``set_trace_callback`` to it)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        with self._conns_lock:
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._conns.append(conn)
+        self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._conns_lock:
+            self._closed = True
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+
+    # -- single nodes -----------------------------------------------------------------
+
+    def _one(self, sql: str, params: Sequence[Any]) -> Row | None:
+        row = self.connection().execute(sql, params).fetchone()
+        return None if row is None else _decode(row)
+
+    def get_user(self, username: str) -> Row | None:
+        return self._one(
+            "SELECT * FROM users WHERE username = ? ORDER BY last_update DESC LIMIT 1", (username,)
+        )
+
+    def get_media(self, media_id: str) -> Row | None:
+        return self._one("SELECT * FROM media WHERE id = ?", (media_id,))
+
+    def get_media_by_shortcode(self, shortcode: str) -> Row | None:
+        return self._one("SELECT * FROM media WHERE shortcode = ? LIMIT 1", (shortcode,))
+
+    def get_tag(self, name: str) -> Row | None:
+        return self._one("SELECT * FROM tags WHERE id = ?", (name,))
+
+    def _by_ids(self, table: str, ids: Iterable[str]) -> dict[str, Row]:
+        wanted = list(dict.fromkeys(i for i in ids if i is not None))
+        out: dict[str, Row] = {}
+        conn = self.connection()
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
+                out[row["id"]] = _decode(row)
+        return out
+
+    def users_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
+        return self._by_ids("users", ids)
+
+    def locations_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
+        return self._by_ids("locations", ids)
+
+    # -- pages ------------------------------------------------------------------------
+
+    def _page(
+        self, cols: str, source: str, params: list[Any], order: str, ts: str, args: ConnectionArgs
+    ) -> Page:
+        if args.since is not None:
+            source += f" AND {ts} >= ?"
+            params.append(args.since)
+        if args.until is not None:
+            source += f" AND {ts} <= ?"
+            params.append(args.until)
+        select = f"SELECT {cols} FROM {source} ORDER BY {order} LIMIT ? OFFSET ?"
+        count = f"SELECT COUNT(*) FROM {source}"
+        conn = self.connection()
+        if args.last is None and args.before is None:
+            # Forward paging: one query, fetching one extra row to learn has_next_page.
+            start = 0 if args.after is None else args.after + 1
+            limit = args.first
+            rows = conn.execute(select, (*params, -1 if limit is None else limit + 1, start))
+            fetched = rows.fetchall()
+            if fetched or start == 0:
+                has_next = limit is not None and len(fetched) > limit
+                nodes = fetched[:limit] if limit is not None else fetched
+                return Page([_decode(r) for r in nodes], start, has_next, start > 0)
+            total = conn.execute(count, params).fetchone()[0]
+            start = min(start, total)
+            return Page([], start, False, start > 0)
+        conn.execute("BEGIN")  # count and slice from one snapshot
+        try:
+            total = conn.execute(count, params).fetchone()[0]
+            start, end = window(total, args.first, args.last, args.after, args.before)
+            fetched = conn.execute(select, (*params, end - start, start)).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return Page([_decode(r) for r in fetched], start, end < total, start > 0)
+
+    def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
+        order = "timestamp DESC, id DESC"
+        return self._page("*", "media WHERE owner_id = ?", [owner_id], order, "timestamp", args)
+
+    def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
+        return self._page(
+            "m.*",
+            "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = ?",
+            [tag],
+            "t.position",
+            "m.timestamp",
+            args,
+        )
+
+    def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
+        return self._page(
+            "id, parent_id, timestamp, text, owner_id, last_update",
+            "comments WHERE parent_id = ?",
+            [media_id],
+            "position",
+            "timestamp",
+            args,
+        )
+
+    # -- freshness bookkeeping ----------------------------------------------------------
+
+    def mark_missing(self, kind: str, key: str, at: float) -> None:
+        with self._write_lock:
+            self.connection().execute(
+                "INSERT OR REPLACE INTO missing (kind, key, checked_at) VALUES (?, ?, ?)",
+                (kind, key, at),
+            )
+
+    def missing_since(self, kind: str, key: str) -> float | None:
+        row = self.connection().execute(
+            "SELECT checked_at FROM missing WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return None if row is None else float(row[0])
+
+    # -- writing ----------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        with self._write_lock:
+            conn = self.connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._check_references(conn, batch)
+                self._write(conn, batch)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _existing(self, conn: sqlite3.Connection, table: str, ids: set[str]) -> set[str]:
+        found: set[str] = set()
+        wanted = sorted(ids)
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id FROM {table} WHERE id IN ({marks})"
+            found.update(r[0] for r in conn.execute(sql, chunk))
+        return found
+
+    def _check_references(self, conn: sqlite3.Connection, batch: Batch) -> None:
+        known = {
+            "users": {r["id"] for r in batch.users},
+            "locations": {r["id"] for r in batch.locations},
+            "media": {r["id"] for r in batch.media},
+        }
+        # (collection, records, field, target table, ids of one record)
+        checks: list[tuple[str, list[Row], str, str, Callable[[Row], list[str | None]]]] = [
+            ("media", batch.media, "owner_id", "users", lambda r: [r.get("owner_id")]),
+            ("media", batch.media, "location_id", "locations", lambda r: [r.get("location_id")]),
+            ("comments", batch.comments, "parent_id", "media", lambda r: [r["parent_id"]]),
+            ("comments", batch.comments, "owner_id", "users", lambda r: [r.get("owner_id")]),
+            ("tags", batch.tags, "media_ids", "media", lambda r: r.get("media_ids") or []),
+        ]
+        for collection, records, field, table, refs in checks:
+            wanted = {i for r in records for i in refs(r) if i is not None} - known[table]
+            if not wanted:
+                continue
+            absent = wanted - self._existing(conn, table, wanted)
+            if not absent:
+                continue
+            for index, rec in enumerate(records):
+                bad = [i for i in refs(rec) if i in absent]
+                if bad:
+                    raise DatasetError(f'unknown {field} "{bad[0]}"', collection, index)
+
+    def _upsert(
+        self,
+        conn: sqlite3.Connection,
+        table: str,
+        cols: Sequence[str],
+        rec: Row,
+        state: int | None,
+    ) -> None:
+        """Insert or update one record. ``state`` is the ``complete`` value (``None`` for
+        tables without it); a partial record updates only the fields it carries, never
+        ``last_update``, and a pinned row is only ever replaced by another pinned one."""
+        names = [c for c in cols if c in rec] if state == PARTIAL else list(cols)
+        values = [_encode(c, rec.get(c)) for c in names]
+        if state is not None:
+            names.append("complete")
+            values.append(state)
+        keep = {"id", "complete", "last_update"} if state == PARTIAL else {"id"}
+        sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keep)
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        if sets:
+            sql += f" ON CONFLICT (id) DO UPDATE SET {sets}"
+            if state is not None:
+                sql += f" WHERE {table}.complete < {PINNED} OR excluded.complete = {PINNED}"
+        else:
+            sql += " ON CONFLICT (id) DO NOTHING"
+        conn.execute(sql, values)
+
+    def _write(self, conn: sqlite3.Connection, batch: Batch) -> None:
+        full = PINNED if batch.pinned else COMPLETE
+        for rec in batch.users:
+            state = PARTIAL if ("user", rec["id"]) in batch.partial else full
+            self._upsert(conn, "users", _USER_COLS, rec, state)
+        for rec in batch.locations:
+            self._upsert(conn, "locations", _LOCATION_COLS, rec, None)
+        for rec in batch.media:
+            state = PARTIAL if ("media", rec["id"]) in batch.partial else full
+            self._upsert(conn, "media", _MEDIA_COLS, rec, state)
+        parents = list(dict.fromkeys(r["parent_id"] for r in batch.comments))
+        conn.executemany("DELETE FROM comments WHERE parent_id = ?", [(p,) for p in parents])
+        positions = dict.fromkeys(parents, 0)
+        rows = []
+        for rec in batch.comments:
+            pos = positions[rec["parent_id"]]
+            positions[rec["parent_id"]] = pos + 1
+            rows.append(
+                (rec["id"], rec["parent_id"], pos, rec.get("timestamp"), rec.get("text"),
+                 rec.get("owner_id"), rec.get("last_update"))
+            )  # fmt: skip
+        conn.executemany(
+            "INSERT OR REPLACE INTO comments"
+            " (id, parent_id, position, timestamp, text, owner_id, last_update)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        for rec in batch.tags:
+            self._upsert(conn, "tags", _TAG_COLS, rec, full)
+            if rec.get("media_ids") is not None:
+                conn.execute("DELETE FROM tag_media WHERE tag = ?", (rec["id"],))
+                conn.executemany(
+                    "INSERT INTO tag_media (tag, position, media_id) VALUES (?, ?, ?)",
+                    [(rec["id"], i, m) for i, m in enumerate(rec["media_ids"])],
+                )

@@ -1,0 +1,77 @@
+"""The narrow interface between the Instagram service and its storage.
+
+The service, the schema's resolvers and the freshness logic only call these methods, so
+another backend (PostgreSQL, say) drops in by implementing :class:`Store`; nothing in
+graphfields' executor or in the service changes. Rows are plain dicts keyed by the API's
+field names (lists already decoded, booleans as ``bool``), which the executor reads
+directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TypeAlias
+
+from graphfields.instagram.dataset import Batch
+from graphfields.relay import Page
+from graphfields.schema import ConnectionArgs
+
+__all__ = ["Row", "Store"]
+
+Row: TypeAlias = dict[str, Any]
+
+
+class Store(Protocol):
+    """What the reference API needs from a database.
+
+    Pages: ``args.since``/``args.until`` filter on the node's ``timestamp`` (inclusive);
+    the ``first``/``last``/``after``/``before`` window applies to the filtered collection
+    with :func:`graphfields.relay.window`'s rules, and both ``Page`` flags are exact.
+    Users and tags are looked up case-insensitively.
+    """
+
+    def get_user(self, username: str) -> Row | None: ...
+
+    def get_media(self, media_id: str) -> Row | None: ...
+
+    def get_media_by_shortcode(self, shortcode: str) -> Row | None: ...
+
+    def get_tag(self, name: str) -> Row | None: ...
+
+    def users_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
+        """Owner rows (``id, username, full_name, profile_pic_url, type``) in one query."""
+        ...
+
+    def locations_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]: ...
+
+    def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
+        """A user's posts, newest first (``timestamp`` then ``id`` descending)."""
+        ...
+
+    def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
+        """A tag's feed in its stored order."""
+        ...
+
+    def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
+        """A post's comments in their stored order."""
+        ...
+
+    def write(self, batch: Batch) -> None:
+        """Upsert every record of ``batch`` in one transaction: all or nothing.
+
+        Raises :class:`graphfields.instagram.dataset.DatasetError` (naming the record)
+        if a reference (owner, location, parent, feed entry) is neither in the batch nor
+        stored. Comments given for a post replace its stored comments; ``media_ids``
+        given for a tag replace its feed.
+        """
+        ...
+
+    def mark_missing(self, kind: str, key: str, at: float) -> None:
+        """Remember that the upstream source said ``kind``/``key`` does not exist."""
+        ...
+
+    def missing_since(self, kind: str, key: str) -> float | None:
+        """When ``kind``/``key`` was last reported missing, or ``None``."""
+        ...
+
+    def close(self) -> None: ...
