@@ -1,0 +1,144 @@
+"""Pieces shared by both executors (the generated one and the reference interpreter).
+
+Kept small and free of per-field work: these run once per connection, per batch, or
+only on the error path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from graphfields import filters, relay, sources
+from graphfields.schema import Connection, ConnectionArgs, ObjectType, ResolvedField, Scalar
+
+__all__ = [
+    "Fail",
+    "connection_page",
+    "effective_args",
+    "field_reader",
+    "index_of",
+    "path_to",
+    "render_path",
+    "scalar_converter",
+]
+
+Segment = str | int
+
+
+class Fail(Exception):
+    """Internal: a failure on its way up to ``execute``, collecting its path.
+
+    ``segments`` are innermost first; ``item`` is the parent object the innermost
+    selection was running on (used to find list indices on the way up).
+    """
+
+    def __init__(self, original: BaseException, segments: list[Segment] | None = None) -> None:
+        super().__init__(original)
+        self.original = original
+        self.segments: list[Segment] = segments if segments is not None else []
+        self.item: Any = None
+
+    @property
+    def path(self) -> str:
+        return render_path(list(reversed(self.segments)))
+
+
+def render_path(segments: Sequence[Segment]) -> str:
+    """``["media", "edges", 3, "node", "owner"]`` -> ``media.edges[3].node.owner``."""
+    out: list[str] = []
+    for seg in segments:
+        if isinstance(seg, int):
+            out.append(f"[{seg}]")
+        else:
+            out.append(f".{seg}" if out else seg)
+    return "".join(out)
+
+
+def index_of(items: Any, item: Any) -> int:
+    """Position of ``item`` (by identity) in ``items``; -1 if absent. Error path only."""
+    try:
+        for i, candidate in enumerate(items):
+            if candidate is item:
+                return i
+    except Exception:
+        pass
+    return -1
+
+
+def path_to(tree: Any, target: Any) -> list[Segment] | None:
+    """The segments leading from output ``tree`` to the output object ``target`` (by
+    identity). Error path only: batch failures locate their parent this way, so
+    nothing is spent on paths while everything succeeds."""
+    if tree is target:
+        return []
+    stack: list[tuple[Any, list[Segment]]] = [(tree, [])]
+    while stack:
+        node, path = stack.pop()
+        children: Any = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            if child is target:
+                return [*path, key]
+            if isinstance(child, dict | list):
+                stack.append((child, [*path, key]))
+    return None
+
+
+def effective_args(conn: Connection, args: ConnectionArgs) -> ConnectionArgs:
+    """``args`` with the connection's ``default_first`` when neither first nor last is set."""
+    if args.first is None and args.last is None and conn.default_first is not None:
+        return ConnectionArgs(
+            first=conn.default_first,
+            after=args.after,
+            before=args.before,
+            since=args.since,
+            until=args.until,
+        )
+    return args
+
+
+def field_reader(field: ResolvedField, context: Any) -> Callable[[Any], Any]:
+    """Read one field of a parent outside generated code (timestamps for the filters)."""
+    resolve = field.definition.resolve
+    if resolve is not None:
+        return lambda parent: resolve(parent, context)
+    batch = field.definition.batch
+    if batch is not None:
+        return lambda parent: batch([parent], context)[0]
+    source = field.source
+    return lambda parent: sources.read(parent, source)
+
+
+def connection_page(
+    conn: Connection,
+    node_type: ObjectType,
+    args: ConnectionArgs,
+    value: Any,
+    context: Any,
+) -> relay.Page | None:
+    """The page of a connection value: a resolver's own :class:`relay.Page` as given, or
+    a sequence filtered (bisect) and sliced (O(page)); ``None`` stays ``None``."""
+    if value is None or isinstance(value, relay.Page):
+        return value
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        value = list(value)
+    lo, hi = 0, len(value)
+    if (args.since is not None or args.until is not None) and conn.timestamp_field:
+        reader = field_reader(node_type.fields[conn.timestamp_field], context)
+        lo, hi = filters.bounds(value, reader, args.since, args.until, descending=conn.descending)
+    return relay.slice_page(value, args.first, args.last, args.after, args.before, lo=lo, hi=hi)
+
+
+def scalar_converter(field: ResolvedField) -> Callable[[Any], Any]:
+    """Raw value -> output for a scalar field (serializer applied, lists copied)."""
+    scalar = field.scalar
+    serialize = scalar.serialize if isinstance(scalar, Scalar) else None
+    if field.is_list:
+        if serialize is None:
+            return lambda v: None if v is None else list(v)
+        ser = serialize
+        return lambda v: None if v is None else [None if i is None else ser(i) for i in v]
+    if serialize is None:
+        return lambda v: v
+    ser1 = serialize
+    return lambda v: None if v is None else ser1(v)

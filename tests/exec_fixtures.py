@@ -1,0 +1,98 @@
+"""A small schema and data set shared by the executor tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from graphfields.schema import (
+    ID,
+    Boolean,
+    Connection,
+    Datetime,
+    Int,
+    ListOf,
+    ObjectType,
+    Schema,
+    String,
+    field_,
+)
+
+Owner = ObjectType("Owner", {"id": ID, "username": String, "full_name": String})
+Comment = ObjectType(
+    "Comment",
+    {"id": ID, "text": String, "timestamp": Int, "owner": Owner, "created_time": Datetime},
+)
+Media = ObjectType(
+    "Media",
+    {
+        "id": ID,
+        "caption": String,
+        "tags": ListOf(String),
+        "timestamp": Int,
+        "created_time": Datetime,
+        "like_count": Int,
+        "is_video": Boolean,
+        "owner": Owner,
+        "comments": Connection(Comment, max_first=100, timestamp_field="timestamp"),
+    },
+)
+User = ObjectType(
+    "User",
+    {
+        "id": ID,
+        "username": String,
+        "media": Connection(Media, max_first=100, timestamp_field="timestamp"),
+        "friends": ListOf(Owner),
+        "best_friend": Owner,
+    },
+)
+schema = Schema([User, Media, Comment, Owner])
+
+BASE = 1_560_000_000
+
+
+def make_user(n_media: int = 5, n_comments: int = 3) -> dict[str, Any]:
+    """Plain dicts, newest first, like a JSON store would give."""
+    owners = [{"id": 100 + i, "username": f"u{i}", "full_name": f"User {i}"} for i in range(7)]
+    media = []
+    for m in range(n_media):
+        ts = BASE - m * 3600
+        comments = [
+            {
+                "id": f"c{m}-{c}",
+                "text": f"comment {c}",
+                "timestamp": ts - c * 60,
+                "owner": owners[(m + c) % 7],
+                "created_time": dt.datetime.fromtimestamp(ts - c * 60, dt.timezone.utc),
+            }
+            for c in range(n_comments)
+        ]
+        media.append(
+            {
+                "id": str(1000 + m),
+                "caption": f"caption {m}",
+                "tags": ["a", "b"] if m % 2 else [],
+                "timestamp": ts,
+                "created_time": dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None),
+                "like_count": m * 10,
+                "is_video": m % 3 == 0,
+                "owner": owners[m % 7],
+                "comments": comments,
+            }
+        )
+    return {
+        "id": 42,
+        "username": "spacex",
+        "media": media,
+        "friends": owners[:3],
+        "best_friend": None,
+    }
+
+
+def owners_of(parents: Sequence[Any]) -> list[Any]:
+    return [p["owner"] if isinstance(p, dict) else p.owner for p in parents]
+
+
+__all__ = ["BASE", "Comment", "Media", "Owner", "User", "field_", "make_user", "schema"]
