@@ -1,0 +1,230 @@
+"""compile(): table-driven plans and pinned error messages (tests/cases/validation.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from example_schema import Media, schema
+
+import graphfields
+from graphfields import (
+    ConnectionArgs,
+    FieldsSyntaxError,
+    FieldsValidationError,
+    Limits,
+    SchemaError,
+    compile,
+    parse,
+)
+from graphfields.plan import (
+    ConnectionPlan,
+    EdgesPlan,
+    ObjectPlan,
+    PageInfoPlan,
+    Plan,
+    ScalarPlan,
+    SelectionPlan,
+)
+from graphfields.schema import ID, Connection, Int, ObjectType, Schema, String
+from graphfields.validate import MAX_ISSUES, validate
+
+CASES = json.loads((Path(__file__).parent / "cases" / "validation.json").read_text("utf-8"))
+
+
+def shape(sel: SelectionPlan) -> str:
+    """A plan in a compact text form: ``key:name`` for aliases, ``(args)`` on connections."""
+    return ",".join(_field_shape(p) for p in sel.fields)
+
+
+def _label(key: str, name: str) -> str:
+    return key if key == name else f"{key}:{name}"
+
+
+def _field_shape(p: ScalarPlan | ObjectPlan | ConnectionPlan) -> str:
+    head = _label(p.key, p.field.name)
+    if isinstance(p, ScalarPlan):
+        return head
+    if isinstance(p, ObjectPlan):
+        return f"{head}{{{shape(p.selection)}}}"
+    args = ",".join(
+        f"{k}={v}" for k, v in zip(
+            ("first", "last", "after", "before", "since", "until"),
+            (p.args.first, p.args.last, p.args.after, p.args.before, p.args.since, p.args.until),
+            strict=True,
+        ) if v is not None
+    )
+    parts = []
+    for part in p.parts:
+        if isinstance(part, PageInfoPlan):
+            inner = ",".join(_label(k, n) for k, n in part.fields)
+            parts.append(f"{_label(part.key, 'page_info')}{{{inner}}}")
+        else:
+            items = []
+            for k, n in part.items:
+                if n == "node":
+                    assert part.node is not None
+                    items.append(f"{_label(k, 'node')}{{{shape(part.node)}}}")
+                else:
+                    items.append(_label(k, "cursor"))
+            parts.append(f"{_label(part.key, 'edges')}{{{','.join(items)}}}")
+    return f"{head}{f'({args})' if args else ''}{{{','.join(parts)}}}"
+
+
+def _id(case: dict[str, Any]) -> str:
+    return f"{case['type']}:{case['fields'][:60]}:{case.get('filters', '')}"
+
+
+@pytest.mark.parametrize("case", CASES["valid"], ids=_id)
+def test_valid(case: dict[str, Any]) -> None:
+    plan = compile(schema, case["type"], case["fields"], filters=case.get("filters"))
+    assert isinstance(plan, Plan)
+    assert plan.type is schema[case["type"]]
+    assert shape(plan.selection) == case["plan"]
+
+
+@pytest.mark.parametrize("case", CASES["invalid"], ids=_id)
+def test_invalid(case: dict[str, Any]) -> None:
+    with pytest.raises(FieldsValidationError) as info:
+        compile(schema, case["type"], case["fields"], filters=case.get("filters"))
+    got = [[i.line, i.column, i.message] for i in info.value.issues]
+    assert got == case["errors"]
+    assert info.value.message == case["errors"][0][2]
+
+
+def test_spec_error_message_exactly() -> None:
+    with pytest.raises(FieldsValidationError) as info:
+        compile(schema, "Media", "id_")
+    err = info.value
+    assert err.message == 'Cannot query field "id_" on type "Media". Did you mean "id"?'
+    assert err.issues[0].suggestions == ("id",)
+    assert (err.position, err.line, err.column) == (0, 1, 1)
+    assert str(err) == (
+        '1:1: Cannot query field "id_" on type "Media". Did you mean "id"?\nid_\n^'
+    )
+    assert err.formatted["errors"][0]["locations"] == [{"line": 1, "column": 1}]
+
+
+def test_every_issue_has_a_caret_under_its_token() -> None:
+    text = "id,\n  owner{idd},\n  comments.frist(1)"
+    with pytest.raises(FieldsValidationError) as info:
+        compile(schema, "Media", text)
+    assert str(info.value).splitlines() == [
+        '2:9: Cannot query field "idd" on type "Owner". Did you mean "id"?',
+        "  owner{idd},",
+        "        ^",
+        '3:12: Unknown call "frist" on field "comments". Did you mean "first" or "last"?',
+        "  comments.frist(1)",
+        "           ^",
+    ]
+
+
+def test_issue_count_is_bounded() -> None:
+    text = ",".join(f"bad{i}" for i in range(100))
+    with pytest.raises(FieldsValidationError) as info:
+        compile(schema, "Media", text)
+    assert len(info.value.issues) == MAX_ISSUES
+
+
+def test_syntax_errors_come_from_the_parser() -> None:
+    with pytest.raises(FieldsSyntaxError):
+        compile(schema, "Media", "id,{")
+
+
+def test_type_by_object_and_unknown_type() -> None:
+    assert compile(schema, Media, "id").type is Media
+    with pytest.raises(SchemaError, match=r'^Unknown type "Medai"\. Did you mean "Media"\?$'):
+        compile(schema, "Medai", "id")
+    stranger = ObjectType("Media", {"id": ID})
+    Schema([stranger])
+    with pytest.raises(SchemaError, match='Type "Media" is not part of this schema'):
+        compile(schema, stranger, "id")
+
+
+def test_plan_contents_for_the_executor() -> None:
+    plan = compile(schema, "User", "id,media.first(3).after(YXJyYXljb25uZWN0aW9uOjI=)"
+                   "{page_info{has_next_page},edges{cursor,node{id,owner{username}}}}")
+    sel = plan.selection
+    assert sel.type is schema["User"]
+    id_plan, media = sel.fields
+    assert isinstance(id_plan, ScalarPlan) and id_plan.field.scalar is graphfields.ID
+    assert isinstance(media, ConnectionPlan)
+    assert media.field is schema["User"].fields["media"]
+    assert media.args == ConnectionArgs(first=3, after=2)
+    page_info, edges = media.parts
+    assert page_info == PageInfoPlan("page_info", (("has_next_page", "has_next_page"),))
+    assert isinstance(edges, EdgesPlan)
+    assert edges.items == (("cursor", "cursor"), ("node", "node"))
+    assert edges.node is not None and edges.node.type is Media
+    keys = [p.key for p in edges.node.fields]
+    assert keys == ["id", "timestamp", "last_update", "is_being_updated", "owner"]
+    owner = edges.node.fields[-1]
+    assert isinstance(owner, ObjectPlan) and owner.selection.type is schema["Owner"]
+    assert plan.cost == 3
+    assert plan.text.startswith("id,media")
+
+
+def test_default_first_is_applied_and_costed() -> None:
+    item = ObjectType("Item", {"id": ID, "ts": Int})
+    box = ObjectType("Box", {
+        "id": ID,
+        "items": Connection(item, default_first=10, max_first=50, timestamp_field="ts"),
+        "all": Connection(item, max_first=50),
+    })
+    s = Schema([box, item])
+    plan = compile(s, "Box", "items,all")
+    items, all_ = plan.selection.fields
+    assert isinstance(items, ConnectionPlan) and isinstance(all_, ConnectionPlan)
+    assert items.args == ConnectionArgs(first=10)
+    assert all_.args == ConnectionArgs()
+    assert plan.cost == 10 + 50
+    assert compile(s, "Box", "items.last(2)").selection.fields[0].args == (  # type: ignore[union-attr]
+        ConnectionArgs(last=2))
+    with pytest.raises(FieldsValidationError) as info:
+        compile(s, "Box", "all.from_date(2019-01-01)")
+    assert info.value.message == (
+        'Call "from_date" is not available on field "all": its nodes have no timestamp field.')
+
+
+def test_compile_accepts_an_ast_and_validate_is_an_alias() -> None:
+    sel = parse("id,owner{username}")
+    plan = compile(schema, "Media", sel)
+    assert shape(plan.selection) == "id,owner{username}"
+    assert validate is compile
+    with pytest.raises(FieldsValidationError) as info:
+        compile(schema, "Media", parse("id,\n owner{idd}"))
+    assert (info.value.issues[0].line, info.value.issues[0].column) == (2, 8)
+
+
+def test_cache_returns_the_same_plan() -> None:
+    a = compile(schema, "Media", "id,owner{username}")
+    assert compile(schema, "Media", "id,owner{username}") is a
+    # Re-spaced text parses to an equal AST: the same plan.
+    assert compile(schema, "Media", "id, owner { username }") is a
+    assert compile(schema, Media, "id,owner{username}") is a
+    assert compile(schema, "Media", parse("id,owner{username}")) is a
+    # Limits and filters are part of the key.
+    assert compile(schema, "Media", "id,owner{username}", limits=Limits(max_depth=3)) is not a
+    f1 = compile(schema, "User", "media", filters={"from_date": "2019-01-01"})
+    f2 = compile(schema, "User", "media", filters={"from_date": "2019-01-02"})
+    assert f1 is not f2
+    assert compile(schema, "User", "media", filters={"from_date": "2019-01-01"}) is f1
+
+
+def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import graphfields.validate as v
+
+    s = Schema([ObjectType("T", {"id": ID, "name": String})])
+    monkeypatch.setattr(v, "CACHE_SIZE", 4)
+    plans = [compile(s, "T", "id" + ",id" * i) for i in range(6)]
+    assert compile(s, "T", "id" + ",id" * 5) is plans[5]
+    assert compile(s, "T", "id") is not plans[0]  # evicted, compiled again
+    assert len(s._plan_cache) <= 4  # type: ignore[attr-defined]
+
+
+def test_errors_are_not_cached() -> None:
+    for _ in range(2):
+        with pytest.raises(FieldsValidationError):
+            compile(schema, "Media", "nope")
