@@ -96,6 +96,19 @@ class Limits:
     max_fields: int = 1000
     max_nodes: int = 100_000
 
+    def __post_init__(self) -> None:
+        for name in ("max_depth", "max_fields", "max_nodes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")
+        if self.max_depth > MAX_DEPTH_CEILING:
+            raise ValueError(
+                f"Limits.max_depth must be at most {MAX_DEPTH_CEILING}, not {self.max_depth}")
+
+
+MAX_DEPTH_CEILING = 100
+"""Validation walks the selection recursively; deeper than this is never a real request."""
+
 
 DEFAULT_LIMITS = Limits()
 
@@ -229,35 +242,6 @@ class _Validator:
             if found >= 0:
                 return found
         return call.span
-
-    # -- limits, on the selection as written -----------------------------------------
-
-    def check_size(self, sel: Selection) -> None:
-        limits = self.limits
-        count = 0
-        first_over: Field | None = None
-        stack: list[tuple[Selection, int]] = [(sel, 1)]
-        while stack:
-            s, depth = stack.pop()
-            for f in s.fields:
-                count += 1
-                if count == limits.max_fields + 1:
-                    first_over = f
-                if f.selection is not None:
-                    if depth + 1 > limits.max_depth:
-                        deepest = f.selection.fields[0] if f.selection.fields else f
-                        raise LimitExceededError(
-                            "Selection is nested too deeply: depth "
-                            f"{depth + 1} exceeds max_depth={limits.max_depth}.",
-                            self.text, deepest.span.start, "max_depth",
-                        )
-                    stack.append((f.selection, depth + 1))
-        if first_over is not None:
-            raise LimitExceededError(
-                f"Selection has too many fields: {count} exceeds "
-                f"max_fields={limits.max_fields}.",
-                self.text, first_over.span.start, "max_fields",
-            )
 
     # -- merging duplicates ----------------------------------------------------------
 
@@ -636,7 +620,7 @@ class _Validator:
     # -- the whole request -----------------------------------------------------------
 
     def run(self, t: ObjectType, sel: Selection, filters: Mapping[str, object] | None) -> Plan:
-        self.check_size(sel)
+        """Validate and plan; the caller has run :func:`_check_size` already."""
         try:
             if filters:
                 self.request_filters(t, filters)
@@ -652,6 +636,41 @@ class _Validator:
                 self.text, self.cost_position, "max_nodes",
             )
         return Plan(t, selection, self.text, self.cost)
+
+
+def _check_size(sel: Selection, text: str, limits: Limits) -> int:
+    """Depth and field count of the selection as written; raises past the limits.
+
+    Iterative, and run before anything hashes or walks the AST recursively, so a
+    pathological request costs one linear pass and cannot exhaust the stack.
+    Returns the depth.
+    """
+    count = 0
+    deepest = 1
+    first_over: Field | None = None
+    stack: list[tuple[Selection, int]] = [(sel, 1)]
+    while stack:
+        s, depth = stack.pop()
+        for f in s.fields:
+            count += 1
+            if count == limits.max_fields + 1:
+                first_over = f
+            if f.selection is not None:
+                if depth + 1 > limits.max_depth:
+                    at = f.selection.fields[0] if f.selection.fields else f
+                    raise LimitExceededError(
+                        "Selection is nested too deeply: depth "
+                        f"{depth + 1} exceeds max_depth={limits.max_depth}.",
+                        text, at.span.start, "max_depth",
+                    )
+                deepest = max(deepest, depth + 1)
+                stack.append((f.selection, depth + 1))
+    if first_over is not None:
+        raise LimitExceededError(
+            f"Selection has too many fields: {count} exceeds max_fields={limits.max_fields}.",
+            text, first_over.span.start, "max_fields",
+        )
+    return deepest
 
 
 def _calls_key(calls: tuple[Call, ...]) -> tuple[Call, ...]:
@@ -722,6 +741,10 @@ def compile(
         if schema.types.get(name) is not type:
             raise SchemaError(f'Type "{name}" is not part of this schema')
     frozen = _freeze(filters) if filters else None
+    lim = limits or DEFAULT_LIMITS
+    if not isinstance(fields, str):
+        # Hashing an AST is recursive: bound its depth before using it as a key.
+        _check_size(fields, "", lim)
     key: tuple[str, str | Selection, Any, Limits | None] = (name, fields, frozen, limits)
     cache = _cache(schema)
     plan = cache.get(key)
@@ -735,6 +758,7 @@ def compile(
     if isinstance(fields, str):
         text = fields
         sel = parse(fields)
+        _check_size(sel, text, lim)
         canonical: tuple[str, str | Selection, Any, Limits | None] = (name, sel, frozen, limits)
         plan = cache.get(canonical)
         if plan is not None:
@@ -744,7 +768,7 @@ def compile(
         text = ""  # spans of a given AST carry their own line and column
         sel = fields
         canonical = key
-    plan = _Validator(schema, text, limits or DEFAULT_LIMITS).run(t, sel, filters)
+    plan = _Validator(schema, text, lim).run(t, sel, filters)
     if not text:
         plan.text = _format(sel)
     _store(cache, canonical, plan)
