@@ -1,0 +1,132 @@
+"""The reference API's schema (spec sections 4-6), bound to a :class:`Store`.
+
+Type names are the ones error messages show (``Cannot query field "id_" on type
+"Media"``). Resolvers read the store from the execution context (:class:`Context`):
+owners and locations of a page come from one batch query each, and connections return a
+:class:`graphfields.relay.Page` sliced and filtered in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphfields.instagram.store import Row, Store
+from graphfields.relay import Page
+from graphfields.schema import (
+    ID,
+    Boolean,
+    Connection,
+    ConnectionArgs,
+    Datetime,
+    Int,
+    ListOf,
+    ObjectType,
+    Schema,
+    String,
+    field_,
+)
+
+__all__ = ["SCHEMA", "Context", "node_type"]
+
+
+def _never(kind: str, key: str) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What resolvers need: the store, and whether a node is being refreshed right now
+    (``updating(kind, key)`` with kind ``media``/``user``/``tag``; user and tag keys in
+    lower case)."""
+
+    store: Store
+    updating: Callable[[str, str], bool] = _never
+
+
+def _rows_for(key: str, lookup: Callable[[Context, list[str]], Any]) -> Any:
+    """A batch resolver: the rows ``parents[i][key]`` point to, in one store query."""
+
+    def batch(parents: Sequence[Row], ctx: Context) -> list[Row | None]:
+        ids: list[str | None] = [p.get(key) for p in parents]
+        found = lookup(ctx, [i for i in ids if i is not None])
+        return [None if i is None else found.get(i) for i in ids]
+
+    return batch
+
+
+_owners = _rows_for("owner_id", lambda ctx, ids: ctx.store.users_by_ids(ids))
+_locations = _rows_for("location_id", lambda ctx, ids: ctx.store.locations_by_ids(ids))
+
+
+def _user_media(user: Row, args: ConnectionArgs, ctx: Context) -> Page:
+    return ctx.store.user_media_page(user["id"], args)
+
+
+def _tag_media(tag: Row, args: ConnectionArgs, ctx: Context) -> Page:
+    return ctx.store.tag_media_page(tag["id"], args)
+
+
+def _comments(media: Row, args: ConnectionArgs, ctx: Context) -> Page:
+    return ctx.store.media_comments_page(media["id"], args)
+
+
+def _updating(kind: str, key: str) -> Callable[[Row, Context], bool]:
+    def resolve(node: Row, ctx: Context) -> bool:
+        value: Any = node.get(key)
+        return value is not None and ctx.updating(kind, str(value).lower())
+
+    return resolve
+
+
+FRESHNESS = ("timestamp", "last_update", "is_being_updated")
+OWNER = field_("Owner", batch=_owners)
+CREATED = field_(Datetime, source="timestamp")  # ISO 8601, derived from the UNIX timestamp
+
+Location = ObjectType("Location", {
+    "id": ID, "name": String, "slug": String, "has_public_page": Boolean,
+})
+Owner = ObjectType("Owner", {
+    "id": ID, "username": String, "profile_pic_url": String, "type": String, "full_name": String,
+})
+Comment = ObjectType("Comment", {
+    "id": ID, "parent_id": ID, "created_time": CREATED, "timestamp": Int, "text": String,
+    "owner_id": ID, "last_update": Int,
+    "is_being_updated": field_(Boolean, resolve=_updating("media", "parent_id")),
+    "owner": OWNER,
+})
+Media = ObjectType("Media", {
+    "id": ID, "shortcode": String, "created_time": CREATED, "timestamp": Int,
+    "media_type": String, "media_url": String, "caption": ListOf(String),
+    "tagged_user_media": ListOf(String), "tagged_user_text": ListOf(String), "tags": ListOf(String),
+    "like_count": Int, "comment_count": Int, "video_view_count": Int,
+    "owner_id": ID, "location_id": ID, "last_update": Int,
+    "is_being_updated": field_(Boolean, resolve=_updating("media", "id")),
+    "location": field_("Location", batch=_locations), "owner": OWNER,
+    "comments": Connection("Comment", default_first=20, max_first=100, timestamp_field="timestamp",
+                           always=FRESHNESS, resolve=_comments),
+})
+User = ObjectType("User", {
+    "id": ID, "username": String, "profile_pic_url": String, "type": String, "full_name": String,
+    "biography": String, "external_url": String, "connected_fb_page": String,
+    "is_private": Boolean, "is_verified": Boolean, "follower_count": Int, "follow_count": Int,
+    "media_count": Int, "saved_media_count": Int, "collection_count": Int, "last_update": Int,
+    "is_being_updated": field_(Boolean, resolve=_updating("user", "username")),
+    "media": Connection("Media", default_first=20, max_first=100, order_by="timestamp",
+                        timestamp_field="timestamp", always=FRESHNESS, resolve=_user_media),
+})
+Tag = ObjectType("Tag", {
+    "id": String, "profile_pic_url": String, "media_count": Int, "last_update": Int,
+    "is_being_updated": field_(Boolean, resolve=_updating("tag", "id")),
+    "media": Connection("Media", default_first=20, max_first=100, order_by="timestamp",
+                        timestamp_field="timestamp", always=FRESHNESS, resolve=_tag_media),
+})  # fmt: skip
+
+SCHEMA = Schema([Media, User, Tag, Comment, Owner, Location])
+_ROOTS = {"media": Media, "user": User, "tag": Tag}
+
+
+def node_type(node_type: str) -> ObjectType:
+    """The root type of an endpoint (``media``, ``user`` or ``tag``)."""
+    return _ROOTS[node_type]
