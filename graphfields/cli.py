@@ -20,6 +20,9 @@ def _read_fields(value: str) -> str:
 def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="check a fields string (syntax, and schema with --schema)")
     p.add_argument("fields", help="the fields string, or - to read it from stdin")
+    p.add_argument("--schema", metavar="MODULE:ATTR",
+                   help="also validate against this graphfields Schema (needs --type)")
+    p.add_argument("--type", metavar="NAME", help="the schema's root type, e.g. Media")
     p.set_defaults(func=_cmd_check)
 
 
@@ -27,8 +30,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from graphfields.errors import GraphFieldsError
     from graphfields.parser import parse
 
+    text = _read_fields(args.fields)
+    if args.schema is not None or args.type is not None:
+        from graphfields._schema_check import check_fields
+
+        return check_fields(text, args.schema, args.type)
     try:
-        parse(_read_fields(args.fields))
+        parse(text)
     except GraphFieldsError as exc:
         print(exc, file=sys.stderr)
         return 1
