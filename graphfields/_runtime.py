@@ -6,7 +6,7 @@ only on the error path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from graphfields import filters, relay, sources
@@ -109,6 +109,16 @@ def field_reader(field: ResolvedField, context: Any) -> Callable[[Any], Any]:
     return lambda parent: sources.read(parent, source)
 
 
+def _is_sequence(value: Any) -> bool:
+    """Indexable with a length (an ABC Sequence, or duck-typed like a lazy store view)."""
+    if isinstance(value, list | tuple):
+        return True
+    if isinstance(value, str | bytes | Mapping):
+        return False
+    cls = type(value)
+    return isinstance(value, Sequence) or (hasattr(cls, "__getitem__") and hasattr(cls, "__len__"))
+
+
 def connection_page(
     conn: Connection,
     node_type: ObjectType,
@@ -120,7 +130,7 @@ def connection_page(
     a sequence filtered (bisect) and sliced (O(page)); ``None`` stays ``None``."""
     if value is None or isinstance(value, relay.Page):
         return value
-    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+    if not _is_sequence(value):
         value = list(value)
     lo, hi = 0, len(value)
     if (args.since is not None or args.until is not None) and conn.timestamp_field:

@@ -1,0 +1,575 @@
+"""Plan x data -> plain dict, through Python code generated once per plan.
+
+``execute(plan, data)`` generates Python source for the plan on first use, compiles it
+and caches the result in ``plan.runner``; later calls run it directly. The generated
+code is what one would write by hand for that one request:
+
+- one function per selection, with a branch per kind of parent checked once per
+  object (``type(x) is dict``; plain objects; types with a registered getter), and in
+  each branch one dict literal in request order: ``{"id": x["id"], ...}`` for dicts,
+  ``x.id`` for objects, ``g(x, "id")`` for registered types;
+- missing keys/attributes: the literal is retried with ``.get``/``getattr(.., None)``
+  (a ``try`` costs nothing in CPython 3.11+ until it fires);
+- plain scalars are inlined; only serializers (ID, Datetime) and callables cost calls;
+- connections over lists are sliced in place (O(page)), with the window specialised
+  on the request's constant arguments;
+- batch resolvers are deferred: every parent of a field at the same place in the plan
+  is collected during the walk, then each batch resolver runs once for all of them and
+  the results are filled into the already-placed keys (so key order is kept).
+
+Errors: any exception from user code (resolvers, getters, callables) becomes an
+:class:`ExecutionError` whose ``path`` names the output position
+(``media.edges[3].node.owner``) and whose ``__cause__`` is the original. Paths cost
+nothing while nothing fails: they are assembled while the exception travels up, and
+list indices are found by identity only then. To name the failing field of a plain
+read, the fields of the failing object are read once more on that error path.
+
+Every name or alias the generator writes into source goes through ``repr()``, and
+attribute syntax is used only for identifiers, so a field name cannot inject code.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import keyword
+from collections.abc import Callable
+from typing import Any
+
+from graphfields import schema as _schema
+from graphfields import sources
+from graphfields._runtime import (
+    Fail,
+    connection_page,
+    effective_args,
+    index_of,
+    path_to,
+    scalar_converter,
+)
+from graphfields.errors import ExecutionError
+from graphfields.plan import (
+    ConnectionPlan,
+    EdgesPlan,
+    FieldPlan,
+    ObjectPlan,
+    PageInfoPlan,
+    Plan,
+    ScalarPlan,
+    SelectionPlan,
+)
+from graphfields.relay import cursor, window
+
+__all__ = ["execute", "generated_source"]
+
+Runner = Callable[[Any, Any], dict[str, Any]]
+
+
+def execute(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
+    """Run ``plan`` over ``data`` (the root object: a Mapping, an object, ...).
+
+    ``context`` is passed to every resolver. Returns plain dicts, lists and scalars,
+    keys in request order. Raises :class:`ExecutionError` when user code fails.
+    """
+    runner: Runner | None = plan.runner
+    if runner is None:
+        runner = _build(plan)[0]
+        plan.runner = runner  # benign race: two threads build equal runners
+    return runner(data, context)
+
+
+def generated_source(plan: Plan) -> str:
+    """The Python source :func:`execute` generates for ``plan`` (for debugging)."""
+    return _build(plan)[1]
+
+
+# -- helpers the generated code calls (rarely: the hot path is inline) ---------------
+
+
+def _call(value: Any) -> Any:
+    """A callable read value: called, unless it is a class."""
+    return value if isinstance(value, type) else value()
+
+
+def _as_list(value: Any) -> Any:
+    """A list field's read value as a list (callables called; None kept)."""
+    if callable(value) and not isinstance(value, type):
+        value = value()
+    if value is None or type(value) is list:
+        return value
+    return list(value)
+
+
+def _id(value: Any) -> Any:
+    """ID serialization off the fast path (non-str values, callables, None)."""
+    if callable(value) and not isinstance(value, type):
+        value = value()
+    if value is None:
+        return None
+    ser = _schema.ID.serialize
+    return ser(value) if ser is not None else value
+
+
+def _scalar_slow(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Wrap a field's converter so a callable read value is called first."""
+
+    def slow(value: Any) -> Any:
+        if callable(value) and not isinstance(value, type):
+            value = value()
+        return convert(value)
+
+    return slow
+
+
+def _locate(exc: Exception, x: Any, sel: SelectionPlan) -> Fail:
+    """Find which plain field of ``x`` failed by reading them again (error path only)."""
+    fail = Fail(exc)
+    fail.item = x
+    if callable(x) and not isinstance(x, type):
+        return fail
+    for fp in sel.fields:
+        definition = fp.field.definition
+        if definition.resolve is not None or definition.batch is not None:
+            continue
+        try:
+            value = sources.read(x, fp.field.source)
+            if isinstance(fp, ScalarPlan):
+                scalar_converter(fp.field)(value)
+        except Exception as again:
+            fail = Fail(again)
+            fail.item = x
+            fail.segments.append(fp.key)
+            return fail
+    return fail
+
+
+def _drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
+    """Run deferred batch resolvers, level after level, until none is pending."""
+    busy = True
+    while busy:
+        busy = False
+        for slot, key, batch, convert, is_list in specs:
+            pending = c[slot]
+            if not pending:
+                continue
+            busy = True
+            c[slot] = []
+            parents = [x for _, x in pending]
+            try:
+                values = list(batch(parents, c[0]))
+                if len(values) != len(parents):
+                    raise ValueError(
+                        f"batch resolver returned {len(values)} values for {len(parents)} parents"
+                    )
+            except Exception as exc:
+                raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
+            for (out, _), value in zip(pending, values, strict=True):
+                try:
+                    out[key] = convert(value, c)
+                except Fail as fail:
+                    if is_list:
+                        fail.segments.append(index_of(value, fail.item))
+                    fail.segments.append(key)
+                    fail.segments.extend(reversed(path_to(root, out) or []))
+                    raise
+                except Exception as exc:
+                    raise Fail(exc, [key, *reversed(path_to(root, out) or [])]) from None
+
+
+def _error(fail: Fail) -> ExecutionError:
+    err = ExecutionError(fail.path, fail.original)
+    err.__cause__ = fail.original
+    return err
+
+
+def _no_root() -> TypeError:
+    return TypeError("execute() needs a root object, got None")
+
+
+# -- the generator --------------------------------------------------------------------
+
+_BASE_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {
+        "type": type,
+        "dict": dict,
+        "list": list,
+        "str": str,
+        "callable": callable,
+        "isinstance": isinstance,
+        "getattr": getattr,
+        "len": len,
+        "enumerate": enumerate,
+        "range": range,
+        "bool": bool,
+        "None": None,
+        "KeyError": KeyError,
+        "AttributeError": AttributeError,
+        "Exception": Exception,
+    },
+    "_Fail": Fail,
+    "_call": _call,
+    "_as_list": _as_list,
+    "_id": _id,
+    "_locate": _locate,
+    "_getter": sources.getter_for,
+    "_attr": sources.attribute_getter,
+    "_page": connection_page,
+    "_cur": cursor,
+    "_window": window,
+    "_index": index_of,
+    "_drain": _drain,
+    "_error": _error,
+    "_no_root": _no_root,
+    "_datetime": _dt.datetime,
+}
+
+
+def _is_batch(fp: FieldPlan) -> bool:
+    if fp.field.definition.batch is None:
+        return False
+    conn = fp.field.connection
+    return not (conn is not None and conn.resolve is not None)
+
+
+class _Generator:
+    def __init__(self) -> None:
+        self.ns: dict[str, Any] = dict(_BASE_NAMESPACE)
+        self.out: list[str] = []
+        self.count = 0
+        self.batch_specs: list[tuple[int, str, str, str, bool]] = []  # slot, key, fn, conv, list
+        self.slow_names: dict[int, str] = {}
+
+    def name(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def const(self, value: Any, prefix: str = "_k") -> str:
+        n = self.name(prefix)
+        self.ns[n] = value
+        return n
+
+    # ---- value expressions
+
+    def access(self, mode: str, src: str, strict: bool) -> str:
+        if mode == "dict":
+            return f"x[{src!r}]" if strict else f"x.get({src!r})"
+        if mode == "attr":
+            if strict and src.isidentifier() and not keyword.iskeyword(src):
+                return f"x.{src}"
+            return f"getattr(x, {src!r}, None)"
+        return f"g(x, {src!r})"
+
+    def scalar_read(self, fp: ScalarPlan, access: str) -> str:
+        """Expression for a plain scalar read (callables called, serializer applied)."""
+        rf = fp.field
+        scalar = rf.scalar
+        ser = scalar.serialize if scalar is not None else None
+        if rf.is_list:
+            if ser is None:
+                return f"(v[:] if type(v := {access}) is list else {self.slow(rf)}(v))"
+            return f"(None if (v := {access}) is None else {self.slow(rf)}(v))"
+        if ser is None:
+            return f"(_call(v) if callable(v := {access}) else v)"
+        if scalar is _schema.ID:
+            return f"(v if type(v := {access}) is str else _id(v))"
+        if scalar is _schema.Datetime:
+            return (
+                f"(v.isoformat(timespec='seconds') if type(v := {access}) is _datetime"
+                f" and v.tzinfo is None else {self.slow(rf)}(v))"
+            )
+        return f"(None if (v := {access}) is None else {self.slow(rf)}(v))"
+
+    def slow(self, rf: _schema.ResolvedField) -> str:
+        name = self.slow_names.get(id(rf))
+        if name is None:
+            name = self.slow_names[id(rf)] = self.const(_scalar_slow(scalar_converter(rf)), "_s")
+        return name
+
+    # ---- selections
+
+    def selection(self, sel: SelectionPlan) -> str:
+        """Emit ``def sN(x, c)`` for one selection; return its name."""
+        fn = self.name("s")
+        sel_const = self.const(sel, "_sel")
+        batches: list[tuple[int, FieldPlan]] = []
+        hoisted: list[FieldPlan] = []
+        for fp in sel.fields:
+            if _is_batch(fp):
+                slot = len(self.batch_specs) + 1
+                conv = self.batch_converter(fp)
+                is_list = isinstance(fp, ObjectPlan) and fp.field.is_list
+                fn_const = self.const(fp.field.definition.batch, "_b")
+                self.batch_specs.append((slot, fp.key, fn_const, conv, is_list))
+                batches.append((slot, fp))
+            elif not isinstance(fp, ScalarPlan) or fp.field.definition.resolve is not None:
+                hoisted.append(fp)
+        # Nested functions first (they are module-level names looked up at call time).
+        nested: dict[int, str] = {}
+        for fp in hoisted:
+            if isinstance(fp, ObjectPlan):
+                nested[id(fp)] = self.selection(fp.selection)
+            elif isinstance(fp, ConnectionPlan):
+                nested[id(fp)] = self.connection(fp)
+        lines = [f"def {fn}(x, c):", "    if x is None:", "        return None", "    try:"]
+        lines.append("        if type(x) is dict:")
+        lines += self.block(sel, hoisted, nested, "dict", 12)
+        lines.append("        elif callable(x) and not isinstance(x, type):")
+        lines.append(f"            return {fn}(x(), c)")
+        lines.append("        else:")
+        lines.append("            g = _getter(type(x))")
+        lines.append("            if g is _attr:")
+        lines += self.block(sel, hoisted, nested, "attr", 16)
+        lines.append("            else:")
+        lines += self.block(sel, hoisted, nested, "generic", 16)
+        for slot, _fp in batches:
+            lines.append(f"        c[{slot}].append((o, x))")
+        lines.append("        return o")
+        lines.append("    except _Fail as f:")
+        lines.append("        f.item = x")
+        lines.append("        raise")
+        lines.append("    except Exception as e:")
+        lines.append(f"        raise _locate(e, x, {sel_const}) from None")
+        self.out.append("\n".join(lines))
+        return fn
+
+    def block(
+        self,
+        sel: SelectionPlan,
+        hoisted: list[FieldPlan],
+        nested: dict[int, str],
+        mode: str,
+        indent: int,
+    ) -> list[str]:
+        pad = " " * indent
+        lines: list[str] = []
+        locals_: dict[int, str] = {}
+        for i, fp in enumerate(hoisted):
+            var = f"r{i}"
+            locals_[id(fp)] = var
+            lines += [pad + line for line in self.hoisted(fp, var, nested.get(id(fp)), mode)]
+        has_reads = any(
+            isinstance(fp, ScalarPlan) and id(fp) not in locals_ and not _is_batch(fp)
+            for fp in sel.fields
+        )
+
+        def literal(strict: bool) -> str:
+            items = []
+            for fp in sel.fields:
+                if _is_batch(fp):
+                    value = "None"
+                elif id(fp) in locals_:
+                    value = locals_[id(fp)]
+                else:
+                    assert isinstance(fp, ScalarPlan)
+                    value = self.scalar_read(fp, self.access(mode, fp.field.source, strict))
+                items.append(f"{fp.key!r}: {value}")
+            return "{" + ", ".join(items) + "}"
+
+        if has_reads and mode != "generic":
+            missing = "KeyError" if mode == "dict" else "AttributeError"
+            lines += [
+                f"{pad}try:",
+                f"{pad}    o = {literal(True)}",
+                f"{pad}except {missing}:",
+                f"{pad}    o = {literal(False)}",
+            ]
+        else:
+            lines.append(f"{pad}o = {literal(False)}")
+        return lines
+
+    def hoisted(self, fp: FieldPlan, var: str, nested: str | None, mode: str) -> list[str]:
+        """Statements computing one field that calls user code or nested selections."""
+        rf = fp.field
+        key = repr(fp.key)
+        resolve = rf.definition.resolve
+        conn_resolve = rf.connection.resolve if rf.connection is not None else None
+        if isinstance(fp, ConnectionPlan) and conn_resolve is not None:
+            assert rf.connection is not None
+            args = self.const(effective_args(rf.connection, fp.args), "_a")
+            raw = f"{self.const(conn_resolve, '_r')}(x, {args}, c[0])"
+        elif resolve is not None:
+            raw = f"{self.const(resolve, '_r')}(x, c[0])"
+        else:
+            raw = self.access(mode, rf.source, False)
+            if isinstance(fp, ConnectionPlan):
+                raw = f"(_call(v) if callable(v := {raw}) else v)"
+        body: list[str]
+        on_fail = [f"    f.segments.append({key})"]
+        if isinstance(fp, ScalarPlan):
+            body = [f"{var} = {self.const(scalar_converter(rf), '_c')}({raw})"]
+        elif isinstance(fp, ObjectPlan):
+            if rf.is_list:
+                body = [
+                    f"v = _as_list({raw})",
+                    f"{var} = None if v is None else [{nested}(i, c) for i in v]",
+                ]
+                on_fail = ["    f.segments.append(_index(v, f.item))", *on_fail]
+            else:
+                body = [f"{var} = {nested}({raw}, c)"]
+        else:
+            body = [f"{var} = {nested}({raw}, c)"]
+        return [
+            "try:",
+            *("    " + b for b in body),
+            "except _Fail as f:",
+            *on_fail,
+            "    raise",
+            "except Exception as e:",
+            f"    raise _Fail(e, [{key}]) from None",
+        ]
+
+    def batch_converter(self, fp: FieldPlan) -> str:
+        """Emit ``def kN(v, c)``: a batch resolver's value for one parent -> output."""
+        fn = self.name("k")
+        rf = fp.field
+        if isinstance(fp, ScalarPlan):
+            body = f"    return {self.const(scalar_converter(rf), '_c')}(v)"
+        elif isinstance(fp, ObjectPlan):
+            nested = self.selection(fp.selection)
+            if rf.is_list:
+                body = (
+                    "    v = _as_list(v)\n"
+                    f"    return None if v is None else [{nested}(i, c) for i in v]"
+                )
+            else:
+                body = f"    return {nested}(v, c)"
+        else:
+            assert isinstance(fp, ConnectionPlan)
+            body = f"    return {self.connection(fp)}(v, c)"
+        self.out.append(f"def {fn}(v, c):\n{body}")
+        return fn
+
+    # ---- connections
+
+    def connection(self, fp: ConnectionPlan) -> str:
+        """Emit ``def nN(v, c)``: a connection value (sequence or Page) -> output."""
+        fn = self.name("n")
+        rf = fp.field
+        conn = rf.connection
+        node_type = rf.object_type
+        assert conn is not None and node_type is not None
+        args = effective_args(conn, fp.args)
+        filtered = conn.timestamp_field is not None and (
+            args.since is not None or args.until is not None
+        )
+        lines = [f"def {fn}(v, c):", "    if v is None:", "        return None"]
+        general = (
+            f"p = _page({self.const(conn, '_conn')}, {self.const(node_type, '_t')}, "
+            f"{self.const(args, '_a')}, v, c[0])"
+        )
+        flags = [
+            "nodes = p.nodes",
+            "off = p.offset",
+            "hn = bool(p.has_next_page)",
+            "hp = bool(p.has_previous_page)",
+        ]
+        if filtered:
+            lines += ["    " + general, *("    " + f for f in flags)]
+        else:
+            lines.append("    if type(v) is list:")
+            lines += ["        " + s for s in self.inline_window(args)]
+            lines.append("    else:")
+            lines += ["        " + general, *("        " + f for f in flags)]
+        parts: list[str] = []
+        for part in fp.parts:
+            if isinstance(part, PageInfoPlan):
+                items = []
+                for key, name in part.fields:
+                    if name == "has_next_page":
+                        value = "hn"
+                    elif name == "has_previous_page":
+                        value = "hp"
+                    elif name == "start_cursor":
+                        value = "(_cur(off) if nodes else None)"
+                    else:
+                        value = "(_cur(off + len(nodes) - 1) if nodes else None)"
+                    items.append(f"{key!r}: {value}")
+                parts.append(f"{part.key!r}: {{{', '.join(items)}}}")
+                continue
+            assert isinstance(part, EdgesPlan)
+            var = f"e{len(parts)}"
+            lines += [f"    {s}" for s in self.edges(part, var)]
+            parts.append(f"{part.key!r}: {var}")
+        lines.append("    return {" + ", ".join(parts) + "}")
+        self.out.append("\n".join(lines))
+        return fn
+
+    def inline_window(self, args: _schema.ConnectionArgs) -> list[str]:
+        """Window over a list, specialised on the constant arguments."""
+        if args.last is None and args.after is None and args.before is None:
+            if args.first is None:
+                return ["nodes = v", "off = 0", "hn = False", "hp = False"]
+            first = int(args.first)
+            return [f"nodes = v[:{first}]", "off = 0", f"hn = len(v) > {first}", "hp = False"]
+        call = f"_window(len(v), {args.first!r}, {args.last!r}, {args.after!r}, {args.before!r})"
+        return [
+            f"off, end = {call}",
+            "nodes = v[off:end]",
+            "hn = end < len(v)",
+            "hp = off > 0",
+        ]
+
+    def edges(self, part: EdgesPlan, var: str) -> list[str]:
+        node_fn = self.selection(part.node) if part.node is not None else None
+        has_cursor = any(what == "cursor" for _, what in part.items)
+        items = []
+        for key, what in part.items:
+            if what == "cursor":
+                items.append(f"{key!r}: _cur(off + i)")
+            elif node_fn is not None:
+                items.append(f"{key!r}: {node_fn}(n, c)")
+            else:
+                items.append(f"{key!r}: None")
+        edge = "{" + ", ".join(items) + "}"
+        loop = "for i, n in enumerate(nodes)" if has_cursor else "for n in nodes"
+        node_key = next((k for k, what in part.items if what == "node"), "node")
+        return [
+            "try:",
+            f"    {var} = [{edge} {loop}]",
+            "except _Fail as f:",
+            f"    f.segments.append({node_key!r})",
+            "    f.segments.append(_index(nodes, f.item))",
+            f"    f.segments.append({part.key!r})",
+            "    raise",
+        ]
+
+    # ---- the whole plan
+
+    def run(self, plan: Plan) -> str:
+        root = self.selection(plan.selection)
+        specs = tuple(
+            (slot, key, self.ns[fn], conv, is_list)
+            for slot, key, fn, conv, is_list in self.batch_specs
+        )
+        pending = "".join(", []" for _ in specs)
+        lines = [
+            "def run(x, ctx):",
+            f"    c = [ctx{pending}]",
+            "    try:",
+            f"        o = {root}(x, c)",
+        ]
+        if specs:
+            lines.append("        if o is not None:")
+            lines.append(f"            _drain(c, o, {self.const(specs, '_specs')})")
+        lines += [
+            "    except _Fail as f:",
+            "        raise _error(f) from f.original",
+            "    if o is None:",
+            "        raise _no_root()",
+            "    return o",
+        ]
+        self.out.append("\n".join(lines))
+        return "\n\n\n".join(self.out) + "\n"
+
+
+def _build(plan: Plan) -> tuple[Runner, str]:
+    gen = _Generator()
+    source = gen.run(plan)
+    # Batch specs name converter functions that exist only after exec: resolve them.
+    code = compile(source, f"<graphfields plan {plan.type.name}>", "exec")
+    exec(code, gen.ns)
+    for name, value in list(gen.ns.items()):
+        if name.startswith("_specs"):
+            gen.ns[name] = tuple(
+                (slot, key, fn, gen.ns[conv], is_list) for slot, key, fn, conv, is_list in value
+            )
+    runner: Runner = gen.ns["run"]
+    return runner, source
