@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -43,12 +44,46 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "serve", help="serve the reference Instagram API (needs graphfields[server])",
+        description="Serve the reference Instagram API of the spec with uvicorn. Access tokens "
+        "come from --token and $GRAPHFIELDS_TOKENS (comma-separated); with neither, one is "
+        "generated and printed (--demo: the fixed 'demo-token').")
+    p.add_argument("--demo", action="store_true",
+                   help="synthetic data loader plus the spec's dataset; prints curl examples")
+    p.add_argument("--data", type=Path, metavar="FILE", help="import a JSON dataset first")
+    p.add_argument("--db", type=Path, metavar="PATH",
+                   help="SQLite file (default: under $XDG_DATA_HOME or ~/.local/share/graphfields)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--token", action="append", default=[], metavar="T",
+                   help="an accepted access token (repeatable)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="request thread pool size (default: Python's, min(32, CPUs + 4))")
+    p.add_argument("--demo-delay", type=float, metavar="SECONDS",
+                   help="simulated latency of the demo's synthetic loader")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from graphfields.instagram.serving import ServeOptions, run_server
+
+    return run_server(ServeOptions(
+        host=args.host, port=args.port, db=args.db, data=args.data, demo=args.demo,
+        tokens=tuple(args.token), threads=args.threads, log_level=args.log_level,
+        demo_delay=args.demo_delay))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphfields", description="Facebook-Graph-style field selection tools."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_check(sub)
+    _add_serve(sub)
     return parser
 
 

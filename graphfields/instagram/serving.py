@@ -1,0 +1,242 @@
+"""``graphfields serve``: open the store, print how to call it, run uvicorn, close cleanly.
+
+Kept apart from :mod:`graphfields.cli` so the CLI stays a thin argument parser and this part
+(the default database path, the demo banner with its ready-to-paste curl commands, the log
+redaction) is testable on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from graphfields.http import TOKENS_ENV, tokens_from_env
+
+__all__ = [
+    "DEMO_TOKEN",
+    "ServeOptions",
+    "curl_examples",
+    "default_db_path",
+    "redact",
+    "run_server",
+]
+
+DEMO_TOKEN = "demo-token"
+"""The fixed token of ``--demo`` (the demo binds to loopback), so the README's curl works as is."""
+
+SPEC_MEDIA = "1770093817144369706"
+LONG_USER_FIELDS = (
+    "id,username,media.first(1){edges{node{shortcode,created_time,timestamp,media_type,"
+    "media_url,caption,tagged_user_media,tagged_user_text,tags,like_count,comment_count,"
+    "video_view_count,location{id,name,slug,has_public_page},"
+    "owner{id,username,full_name,profile_pic_url},"
+    "comments.first(1){edges{node{id,parent_id,created_time,timestamp,text,"
+    "owner{id,username,full_name,profile_pic_url}}}}}}}"
+)
+LOADING_EXAMPLE_USER = "demo_new_user"
+"""Not in the demo's pre-imported data: the synthetic loader fetches it on first request."""
+
+
+def default_db_path(environ: Mapping[str, str] | None = None, *, demo: bool = False) -> Path:
+    """``$XDG_DATA_HOME/graphfields/graphfields.sqlite3`` (``~/.local/share`` by default);
+    the demo keeps its own file next to it so it never mixes with real data."""
+    env = os.environ if environ is None else environ
+    base = Path(env.get("XDG_DATA_HOME") or Path(env.get("HOME") or Path.home())
+                / ".local" / "share")
+    return base / "graphfields" / ("demo.sqlite3" if demo else "graphfields.sqlite3")
+
+
+def curl_examples(base_url: str, token: str) -> list[tuple[str, str]]:
+    """(title, command) for the spec's examples; each command pastes into a POSIX shell."""
+
+    def curl(path: str, fields: str, *extra: str) -> str:
+        parts = ["curl", "-sG", f"{base_url}{path}",
+                 "--data-urlencode", f"fields={fields}",
+                 *[p for e in extra for p in ("--data-urlencode", e)],
+                 "-d", f"access_token={token}"]
+        return " ".join(shlex.quote(p) for p in parts)
+
+    media = f"/instagram/media/{SPEC_MEDIA}"
+    return [
+        ("Media (spec section 7)", curl(media, "id,shortcode,created_time,media_url")),
+        ("Media's owner", curl(media, "id,shortcode,created_time,media_url,"
+                                      "owner{id,username,profile_pic_url}")),
+        ("First comment and its owner", curl(
+            media, "id,shortcode,created_time,owner{id,username},"
+                   "comments.first(1){edges{node{id,text,owner{id,username}}}}")),
+        ("Tag #juice", curl("/instagram/tag/juice",
+                            "id,media_count,profile_pic_url,last_update,is_being_updated")),
+        ("User spacex, the long request of section 3", curl("/instagram/user/spacex",
+                                                            LONG_USER_FIELDS)),
+        ("Tag #photography, posts 1 to 3 (section 8)", curl(
+            "/instagram/tag/photography",
+            "id,media.first(3){page_info{has_next_page,start_cursor,end_cursor},edges{node{id}}}")),
+        ("... posts 4 to 6, after the end_cursor above", curl(
+            "/instagram/tag/photography",
+            'id,media.first(3).after("YXJyYXljb25uZWN0aW9uOjI=")'
+            "{page_info{has_next_page,start_cursor,end_cursor},edges{node{id}}}")),
+        ("User spacex's posts of a date range (filters)", curl(
+            "/instagram/user/spacex", "id,media.first(5){edges{node{id,created_time}}}",
+            "from_date=2019-01-01", "to_date=2019-12-31")),
+        ("A user not loaded yet: run it twice - 202 RequestAccepted, then 200 ok",
+         curl(f"/instagram/user/{LOADING_EXAMPLE_USER}",
+              "id,username,full_name,last_update,is_being_updated")),
+        ("An invalid request (400, with a suggestion)", curl(media, "id_")),
+    ]
+
+
+_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s\"]*")
+
+
+def redact(text: str) -> str:
+    """Hide access tokens in a logged request line."""
+    return _TOKEN_IN_QUERY.sub(r"\1***", text)
+
+
+class _RedactTokens(logging.Filter):
+    """uvicorn's access log prints the whole query string; tokens must not reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """Everything ``graphfields serve`` was asked for."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db: Path | None = None
+    data: Path | None = None
+    demo: bool = False
+    tokens: Sequence[str] = ()
+    threads: int | None = None
+    log_level: str = "info"
+    demo_delay: float | None = None
+
+
+def _resolve_tokens(opts: ServeOptions, environ: Mapping[str, str]) -> tuple[list[str], str]:
+    tokens = [*opts.tokens, *tokens_from_env(environ)]
+    if tokens:
+        return tokens, "given"
+    if opts.demo:
+        return [DEMO_TOKEN], "demo"
+    return [secrets.token_urlsafe(24)], "generated"
+
+
+def _banner(opts: ServeOptions, db: Path, tokens: list[str], origin: str) -> str:
+    base = f"http://{_url_host(opts.host)}:{opts.port}"
+    lines = [f"graphfields: serving the reference Instagram API on {base}",
+             f"  database: {db}"]
+    if opts.data:
+        lines.append(f"  imported: {opts.data}")
+    if origin == "given":
+        lines.append(f"  access tokens: {len(tokens)} configured (--token / ${TOKENS_ENV})")
+    else:
+        label = "demo" if origin == "demo" else "generated for this run"
+        lines.append(f"  access token ({label}): {tokens[0]}")
+    if opts.demo:
+        lines += ["", "Try the spec's examples (append | python3 -m json.tool to pretty-print):"]
+        for title, cmd in curl_examples(base, tokens[0]):
+            lines += ["", f"# {title}", cmd]
+    elif origin != "given":
+        lines += ["", "Example:",
+                  curl_examples(base, tokens[0])[0][1]]
+    lines += ["", "Press Ctrl-C to stop."]
+    return "\n".join(lines)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _is_loopback(host: str) -> bool:
+    return host in {"127.0.0.1", "localhost", "::1"} or host.startswith("127.")
+
+
+def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
+               out: TextIO | None = None) -> int:
+    """Run until Ctrl-C or SIGTERM; 0 after a clean stop, 1 on bad input, 2 without uvicorn."""
+    out = out or sys.stdout
+    env = os.environ if environ is None else environ
+    try:
+        import uvicorn
+    except ImportError:
+        print("graphfields serve needs the server extra (uvicorn): "
+              "pip install 'graphfields[server]'", file=sys.stderr)
+        return 2
+
+    from graphfields.errors import GraphFieldsError
+    from graphfields.instagram.app import create_asgi_app
+    from graphfields.instagram.service import create_service
+
+    tokens, origin = _resolve_tokens(opts, env)
+    if opts.demo and origin == "demo" and not _is_loopback(opts.host):
+        print(f"warning: the fixed demo token {DEMO_TOKEN!r} is public; pass --token when "
+              f"serving on {opts.host}", file=sys.stderr)
+    db = opts.db or default_db_path(env, demo=opts.demo)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        service = create_service(db_path=db, data_file=opts.data, demo=opts.demo,
+                                 demo_delay=opts.demo_delay)
+    except (GraphFieldsError, OSError) as exc:
+        print(f"graphfields serve: {exc}", file=sys.stderr)
+        return 1
+
+    close = _once(service.close)
+    app = create_asgi_app(service, tokens=tokens, max_workers=opts.threads,
+                          close_on_shutdown=False)
+    app.on_shutdown = close
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    config = uvicorn.Config(app, host=opts.host, port=opts.port, log_level=opts.log_level,
+                            lifespan="on", server_header=False)
+    server = uvicorn.Server(config)
+    logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
+    print(_banner(opts, db, tokens, origin), file=out, flush=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0 if server.started else 1
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # uvicorn re-raises the signal it caught once it has shut down; stop like Ctrl-C.
+    raise KeyboardInterrupt
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _once(fn: Callable[[], None]) -> Callable[[], None]:
+    lock = threading.Lock()
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        with lock:
+            if done:
+                return
+            done = True
+        fn()
+
+    return call

@@ -1,0 +1,142 @@
+"""``graphfields serve``: arguments, defaults, the banner, failures that never reach uvicorn."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shlex
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from graphfields.cli import build_parser, main
+from graphfields.instagram.serving import (
+    DEMO_TOKEN,
+    ServeOptions,
+    _banner,
+    _RedactTokens,
+    _resolve_tokens,
+    curl_examples,
+    default_db_path,
+    redact,
+    run_server,
+)
+
+
+def test_arguments_and_defaults() -> None:
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.demo, args.token, args.db, args.data) == (
+        "127.0.0.1", 8000, False, [], None, None)
+    args = build_parser().parse_args(
+        ["serve", "--demo", "--token", "a", "--token", "b", "--port", "9", "--db", "x.db",
+         "--data", "d.json", "--threads", "3", "--demo-delay", "0.5"])
+    assert args.token == ["a", "b"] and args.port == 9 and args.db == Path("x.db")
+    assert args.threads == 3 and args.demo_delay == 0.5 and args.demo
+
+
+@pytest.mark.parametrize(
+    ("environ", "demo", "expected"),
+    [
+        ({"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"}, False,
+         "/xdg/graphfields/graphfields.sqlite3"),
+        ({"HOME": "/home/u"}, False, "/home/u/.local/share/graphfields/graphfields.sqlite3"),
+        ({"XDG_DATA_HOME": "", "HOME": "/home/u"}, True,
+         "/home/u/.local/share/graphfields/demo.sqlite3"),
+    ],
+)
+def test_default_db_path(environ: dict[str, str], demo: bool, expected: str) -> None:
+    assert default_db_path(environ, demo=demo) == Path(expected)
+
+
+@pytest.mark.parametrize(
+    ("opts", "environ", "tokens", "origin"),
+    [
+        (ServeOptions(tokens=("a",)), {"GRAPHFIELDS_TOKENS": "b,c"}, ["a", "b", "c"], "given"),
+        (ServeOptions(demo=True), {}, [DEMO_TOKEN], "demo"),
+        (ServeOptions(demo=True), {"GRAPHFIELDS_TOKENS": "e"}, ["e"], "given"),
+    ],
+)
+def test_tokens(opts: ServeOptions, environ: dict[str, str], tokens: list[str],
+                origin: str) -> None:
+    assert _resolve_tokens(opts, environ) == (tokens, origin)
+
+
+def test_a_token_is_generated_when_none_is_given() -> None:
+    (one,), origin = _resolve_tokens(ServeOptions(), {})
+    (two,), _ = _resolve_tokens(ServeOptions(), {})
+    assert origin == "generated" and len(one) >= 32 and one != two
+
+
+def test_demo_banner_prints_token_and_pasteable_curls() -> None:
+    text = _banner(ServeOptions(demo=True), Path("/d/demo.sqlite3"), [DEMO_TOKEN], "demo")
+    assert "http://127.0.0.1:8000" in text and "/d/demo.sqlite3" in text
+    assert f"access token (demo): {DEMO_TOKEN}" in text
+    commands = [line for line in text.splitlines() if line.startswith("curl ")]
+    assert len(commands) == len(curl_examples("http://x", "t")) >= 8
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[:2] == ["curl", "-sG"]
+        assert urlsplit(argv[2]).path.startswith("/instagram/")
+        assert argv[-2:] == ["-d", f"access_token={DEMO_TOKEN}"]
+
+
+def test_banner_never_prints_configured_tokens() -> None:
+    text = _banner(ServeOptions(), Path("/d.sqlite3"), ["sekrit"], "given")
+    assert "sekrit" not in text and "1 configured" in text
+
+
+def test_ipv6_host_in_url() -> None:
+    text = _banner(ServeOptions(host="::1"), Path("/d"), ["t"], "generated")
+    assert "http://[::1]:8000" in text
+
+
+def test_curl_examples_cover_the_spec() -> None:
+    examples = dict(curl_examples("http://h:1", "tok"))
+    joined = "\n".join(examples.values())
+    for needle in ("media/1770093817144369706", "tag/juice", "user/spacex",
+                   "tag/photography", 'after("YXJyYXljb25uZWN0aW9uOjI=")', "comments.first(1)",
+                   "from_date=2019-01-01"):
+        assert needle in joined
+    assert any("202" in title for title in examples)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [('GET /x?access_token=abc&fields=id HTTP/1.1', 'GET /x?access_token=***&fields=id HTTP/1.1'),
+     ("/x?fields=id&access_token=abc", "/x?fields=id&access_token=***"),
+     ("/x?fields=id", "/x?fields=id")],
+)
+def test_redact(line: str, expected: str) -> None:
+    assert redact(line) == expected
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s" %d',
+                               ("1.2.3.4", "GET", line, 200), None)
+    assert _RedactTokens().filter(record)
+    assert record.args == ("1.2.3.4", "GET", expected, 200)
+
+
+def test_without_uvicorn_exit_2(monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    assert main(["serve", "--demo"]) == 2
+    assert "pip install 'graphfields[server]'" in capsys.readouterr().err
+
+
+def test_bad_dataset_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "bad.json"
+    data.write_text('{"users": [{"username": 3}]}', encoding="utf-8")
+    out = io.StringIO()
+    code = run_server(ServeOptions(data=data, db=tmp_path / "db.sqlite3", tokens=("t",)),
+                      environ={}, out=out)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("graphfields serve: ") and "users" in err
+    assert out.getvalue() == ""  # nothing claims to be serving
+
+
+def test_missing_dataset_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_server(ServeOptions(data=tmp_path / "nope.json", db=tmp_path / "db.sqlite3",
+                                   tokens=("t",)), environ={})
+    assert code == 1
+    assert "nope.json" in capsys.readouterr().err
