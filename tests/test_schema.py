@@ -127,3 +127,19 @@ def test_unknown_type_lookup_suggests() -> None:
         schema.type("Medai")
     with pytest.raises(SchemaError, match=r'^Unknown type "Zzz"\.$'):
         schema["Zzz"]
+
+
+def test_readme_example_runs() -> None:
+    """The example of the README's "Schemas and validation" section is executable."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("## Schemas and validation", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None
+    namespace: dict[str, Any] = {}
+    exec(match.group(1), namespace)
+    plan = namespace["plan"]
+    assert plan.cost == 2
+    assert [p.key for p in plan.selection.fields] == ["id", "owner", "comments"]
