@@ -12,7 +12,6 @@ requests ask for the same node, one load runs. Without a loader nothing refreshe
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from graphfields.errors import FieldsValidationError, GraphFieldsError, ValidationIssue
+from graphfields.execute import execute
 from graphfields.instagram.dataset import Batch, DatasetError, import_dataset, parse_dataset
 from graphfields.instagram.loader import Loader, LoadResult
 from graphfields.instagram.schema import SCHEMA, Context, node_type
@@ -90,15 +90,6 @@ class Freshness:
     max_user_media: int = 100
 
 
-def _executor() -> Callable[..., dict[str, Any]]:
-    """The compiled executor; the reference tree walk until it is available."""
-    try:
-        fn: Callable[..., dict[str, Any]] = importlib.import_module("graphfields.execute").execute
-    except (ImportError, AttributeError):  # pragma: no cover - while execute.py lands
-        fn = importlib.import_module("graphfields.interpret").interpret
-    return fn
-
-
 class InstagramService:
     """Serves ``media``, ``user`` and ``tag`` nodes from a :class:`Store`.
 
@@ -121,7 +112,6 @@ class InstagramService:
         self.clock = clock
         self.freshness = freshness or Freshness()
         self.limits = limits
-        self._execute = _executor()
         self._lock = threading.Lock()
         self._inflight: dict[tuple[str, str], Future[None]] = {}
         self._pool = (
@@ -145,7 +135,7 @@ class InstagramService:
         text = fields if fields is not None and fields.strip() else ",".join(root.defaults)
         plan = compile(SCHEMA, root, text, filters=dict(filters) or None, limits=self.limits)
         row = self._root(node_type_, node_id)
-        return self._execute(plan, row, context=self._context)
+        return execute(plan, row, context=self._context)
 
     def is_updating(self, kind: str, key: str) -> bool:
         """Whether a load of ``kind``/``key`` (user and tag keys in lower case) is running."""
