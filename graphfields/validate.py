@@ -24,7 +24,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,8 @@ def _show_raw(value: object) -> str:
 
 
 def _type_label(rf: ResolvedField) -> str:
-    name = rf.scalar.name if rf.scalar is not None else rf.object_type.name  # type: ignore[union-attr]
+    """``ID``, ``[String]``: how a field's type is named in messages."""
+    name = rf.scalar.name if rf.scalar is not None else str(getattr(rf.object_type, "name", "?"))
     return f"[{name}]" if rf.is_list else name
 
 
@@ -245,7 +246,9 @@ class _Validator:
 
     # -- merging duplicates ----------------------------------------------------------
 
-    def merge(self, fields: Sequence[Field], implicit: Any) -> list[Field]:
+    def merge(
+        self, fields: Sequence[Field], implicit: Callable[[Field], tuple[Field, ...]]
+    ) -> list[Field]:
         """Group fields by output key, in order of first appearance.
 
         The same field twice (same name, same calls) is merged, nested selections

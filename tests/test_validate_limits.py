@@ -223,3 +223,19 @@ def test_compile_only_raises_graphfields_errors(
     assert plan.selection.type is schema[root]
     keys = [p.key for p in plan.selection.fields]
     assert len(keys) == len(set(keys))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sel=_selection(3), root=st.sampled_from(["Media", "User"]))
+def test_selecting_everything_twice_changes_nothing(sel: Selection, root: str) -> None:
+    """Duplicates merge like GraphQL's: ``X,X`` plans exactly like ``X``."""
+    doubled = Selection(sel.fields + sel.fields)
+    try:
+        once = compile(schema, root, sel)
+    except GraphFieldsError:
+        with pytest.raises(GraphFieldsError):
+            compile(schema, root, doubled)
+        return
+    twice = compile(schema, root, doubled)
+    assert twice.selection == once.selection
+    assert twice.cost == once.cost
