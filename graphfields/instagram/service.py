@@ -29,8 +29,8 @@ from graphfields.instagram.dataset import Batch, DatasetError, import_dataset, p
 from graphfields.instagram.loader import Loader, LoadResult
 from graphfields.instagram.schema import SCHEMA, Context, node_type
 from graphfields.instagram.shortcode import is_shortcode, shortcode_to_id
-from graphfields.instagram.sqlite_store import PARTIAL, PINNED, SQLiteStore
-from graphfields.instagram.store import Row, Store
+from graphfields.instagram.sqlite_store import SQLiteStore
+from graphfields.instagram.store import PARTIAL, PINNED, Row, Store
 from graphfields.validate import Limits, compile
 
 __all__ = [

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from graphfields.instagram.dataset import Batch, DatasetError
-from graphfields.instagram.store import Row
+from graphfields.instagram.store import COMPLETE, PARTIAL, PINNED, Row
 from graphfields.relay import Page, window
 from graphfields.schema import ConnectionArgs
 
@@ -74,9 +74,6 @@ _JSON_COLS = ("caption", "tagged_user_media", "tagged_user_text", "tags")
 _BOOL_COLS = ("is_private", "is_verified", "has_public_page")
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
-PARTIAL, COMPLETE, PINNED = 0, 1, 2
-"""Values of the ``complete`` column: a partial record (a post's owner, a feed's post)
-is due for a full load; a pinned one (imported with ``pinned=True``) is never refreshed."""
 
 
 def _decode(row: sqlite3.Row) -> Row:

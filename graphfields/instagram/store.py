@@ -16,9 +16,14 @@ from graphfields.instagram.dataset import Batch
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
-__all__ = ["Row", "Store"]
+__all__ = ["COMPLETE", "PARTIAL", "PINNED", "Row", "Store"]
 
 Row: TypeAlias = dict[str, Any]
+
+PARTIAL, COMPLETE, PINNED = 0, 1, 2
+"""Values of a user's or post's ``complete`` key: a partial record (a post's owner, a
+feed's post) is due for a full load; a pinned one (imported with ``pinned=True``) is
+never refreshed; tags are always complete."""
 
 
 class Store(Protocol):
@@ -27,7 +32,9 @@ class Store(Protocol):
     Pages: ``args.since``/``args.until`` filter on the node's ``timestamp`` (inclusive);
     the ``first``/``last``/``after``/``before`` window applies to the filtered collection
     with :func:`graphfields.relay.window`'s rules, and both ``Page`` flags are exact.
-    Users and tags are looked up case-insensitively.
+    Users and tags are looked up case-insensitively. User, media and tag rows also
+    carry ``complete`` (:data:`PARTIAL`, :data:`COMPLETE` or :data:`PINNED`), which the
+    freshness rules read; it is not part of the API's schema.
     """
 
     def get_user(self, username: str) -> Row | None: ...
