@@ -97,7 +97,7 @@ def main() -> None:
     schema = _schema()
     compile(schema, "User", REQUEST)
     respaced = REQUEST.replace(",", ", ")
-    cache: Any = schema._plan_cache  # type: ignore[attr-defined]
+    cache = schema._plan_cache
 
     def cold() -> None:
         cache.clear()

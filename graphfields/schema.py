@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -235,6 +236,9 @@ class Schema:
 
     def __init__(self, types: Iterable[ObjectType]) -> None:
         self.types: dict[str, ObjectType] = {}
+        # Compiled plans of this schema (graphfields.validate owns it): an LRU keyed by
+        # (type name, request text or AST, filters, limits).
+        self._plan_cache: OrderedDict[Any, Any] = OrderedDict()
         for t in types:
             if not isinstance(t, ObjectType):
                 raise SchemaError(f"Schema expects ObjectType instances, got {t!r}")

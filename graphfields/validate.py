@@ -702,13 +702,7 @@ _lock = threading.Lock()
 
 
 def _cache(schema: Schema) -> OrderedDict[Any, Plan]:
-    cache: OrderedDict[Any, Plan] | None = getattr(schema, "_plan_cache", None)
-    if cache is None:
-        with _lock:
-            cache = getattr(schema, "_plan_cache", None)
-            if cache is None:
-                cache = OrderedDict()
-                schema._plan_cache = cache  # type: ignore[attr-defined]
+    cache: OrderedDict[Any, Plan] = schema._plan_cache
     return cache
 
 

@@ -221,7 +221,7 @@ def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     plans = [compile(s, "T", "id" + ",id" * i) for i in range(6)]
     assert compile(s, "T", "id" + ",id" * 5) is plans[5]
     assert compile(s, "T", "id") is not plans[0]  # evicted, compiled again
-    assert len(s._plan_cache) <= 4  # type: ignore[attr-defined]
+    assert len(s._plan_cache) <= 4
 
 
 def test_errors_are_not_cached() -> None:
