@@ -3,6 +3,7 @@ sections 7-9 returns the spec's body exactly (dict equality), with a fixed clock
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,26 @@ def test_bad_data_file_leaves_nothing(tmp_path: Path) -> None:
 def test_unknown_settings_rejected(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="post_tll"):
         create_service(db_path=tmp_path / "x.db", post_tll=5)
+
+
+def test_parallel_requests_agree(service: InstagramService) -> None:
+    """Worker threads (one SQLite connection each) answer exactly as one thread does."""
+    failures: list[str] = []
+
+    def work() -> None:
+        for _ in range(20):
+            for kind, node_id, fields, expected in SPEC_EXAMPLES:
+                if service.fetch(kind, node_id, fields, {}) != expected:
+                    failures.append(f"{kind}/{node_id}?fields={fields}")
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+def test_unknown_node_type(service: InstagramService) -> None:
+    with pytest.raises(ValueError, match="unknown node type 'post'"):
+        service.fetch("post", "1", "id", {})

@@ -129,4 +129,7 @@ _ROOTS = {"media": Media, "user": User, "tag": Tag}
 
 def node_type(node_type: str) -> ObjectType:
     """The root type of an endpoint (``media``, ``user`` or ``tag``)."""
-    return _ROOTS[node_type]
+    try:
+        return _ROOTS[node_type]
+    except KeyError:
+        raise ValueError(f"unknown node type {node_type!r}: expected media, user or tag") from None
