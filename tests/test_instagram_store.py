@@ -389,3 +389,46 @@ def test_forward_page_is_one_query(shared_store: SQLiteStore) -> None:
 
 def test_batch_type() -> None:
     assert Batch().partial == set()
+
+
+# -- what goes in comes out ----------------------------------------------------------------
+
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_maybe = st.none() | st.integers(min_value=0, max_value=2**40)
+_user = st.fixed_dictionaries(
+    {"username": st.from_regex(r"[a-z0-9._]{1,12}", fullmatch=True)},
+    optional={"full_name": st.none() | _text, "biography": st.none() | _text,
+              "is_private": st.none() | st.booleans(), "is_verified": st.booleans(),
+              "follower_count": _maybe, "media_count": _maybe, "last_update": _maybe},
+)  # fmt: skip
+_post = st.fixed_dictionaries(
+    {"timestamp": st.integers(min_value=1_400_000_000, max_value=1_900_000_000)},
+    optional={"caption": st.lists(_text, max_size=3), "tags": st.lists(_text, max_size=3),
+              "like_count": _maybe, "media_type": _text, "video_view_count": _maybe},
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_user, min_size=1, max_size=4, unique_by=lambda u: u["username"]),
+       st.lists(_post, max_size=6))  # fmt: skip
+def test_round_trip(
+    shared_store: SQLiteStore, users: list[dict[str, Any]], posts: list[dict[str, Any]]
+) -> None:
+    base = 10**6 + len(shared_store.connection().execute("SELECT id FROM users").fetchall())
+    for i, u in enumerate(users):
+        u["id"] = str(base + i)
+        u["username"] = f"rt{base + i}_{u['username']}"
+    for i, p in enumerate(posts):
+        p["id"] = str(make_media_id(p["timestamp"], shard=base % 2**20 * 8 + i))
+        p["owner_id"] = users[i % len(users)]["id"]
+    import_dataset(shared_store, {"users": users, "media": posts}, now=NOW)
+    for u in users:
+        row = shared_store.get_user(u["username"].upper())
+        assert row is not None
+        for k, v in u.items():
+            assert row[k] == (NOW if k == "last_update" and v is None else v)
+    for p in posts:
+        row = shared_store.get_media(p["id"])
+        assert row is not None
+        for k, v in p.items():
+            assert row[k] == v
