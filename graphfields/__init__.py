@@ -10,7 +10,9 @@ from graphfields.errors import (
     SchemaError,
     ValidationIssue,
 )
+from graphfields.execute import execute
 from graphfields.parser import parse
+from graphfields.relay import Page
 from graphfields.plan import Plan
 from graphfields.schema import (
     ID,
@@ -52,6 +54,7 @@ __all__ = [
     "ListOf",
     "NullValue",
     "ObjectType",
+    "Page",
     "Plan",
     "Scalar",
     "Schema",
@@ -61,6 +64,7 @@ __all__ = [
     "StringValue",
     "ValidationIssue",
     "compile",
+    "execute",
     "field_",
     "parse",
 ]
