@@ -84,8 +84,8 @@ _INTEGER = re.compile(r"-?[0-9]{1,18}\Z")
 class Limits:
     """Bounds on a request, checked before any data is touched.
 
-    - ``max_depth``: nesting of the selection as written (``id`` is 1, ``owner{id}`` 2,
-      ``media{edges{node{id}}}`` 4).
+    - ``max_depth``: nesting of the selection as written, counted like the parser's limit:
+      ``id`` is 0, ``owner{id}`` 1, ``media{edges{node{id}}}`` 3 (at most 64).
     - ``max_fields``: number of fields written in the selection, at every level.
     - ``max_nodes``: GitHub-style estimate of the nodes a request can return: for every
       connection, the product of the page sizes along its path, summed. A connection
@@ -106,8 +106,9 @@ class Limits:
                 f"Limits.max_depth must be at most {MAX_DEPTH_CEILING}, not {self.max_depth}")
 
 
-MAX_DEPTH_CEILING = 100
-"""Validation walks the selection recursively; deeper than this is never a real request."""
+MAX_DEPTH_CEILING = 64
+"""Hashing and validating the AST recurse; deeper than this is never a real request
+(and the parser refuses it too)."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -649,9 +650,9 @@ def _check_size(sel: Selection, text: str, limits: Limits) -> int:
     Returns the depth.
     """
     count = 0
-    deepest = 1
+    deepest = 0
     first_over: Field | None = None
-    stack: list[tuple[Selection, int]] = [(sel, 1)]
+    stack: list[tuple[Selection, int]] = [(sel, 0)]
     while stack:
         s, depth = stack.pop()
         for f in s.fields:
