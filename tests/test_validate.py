@@ -12,10 +12,12 @@ from example_schema import Media, schema
 import graphfields
 from graphfields import (
     ConnectionArgs,
+    Field,
     FieldsSyntaxError,
     FieldsValidationError,
     Limits,
     SchemaError,
+    Selection,
     compile,
     parse,
 )
@@ -126,6 +128,15 @@ def test_issue_count_is_bounded() -> None:
     with pytest.raises(FieldsValidationError) as info:
         compile(schema, "Media", text)
     assert len(info.value.issues) == MAX_ISSUES
+
+
+def test_alias_must_be_a_name() -> None:
+    # The parser refuses such aliases in text; an AST built in code is checked here.
+    with pytest.raises(FieldsValidationError) as info:
+        compile(schema, "Media", Selection((Field("id", alias="1"),)))
+    assert info.value.message == (
+        'Invalid alias "1" on field "id": an alias must be a name of letters, digits and '
+        "underscores, not starting with a digit.")
 
 
 def test_syntax_errors_come_from_the_parser() -> None:
