@@ -11,9 +11,10 @@ from graphfields.errors import (
     ValidationIssue,
 )
 from graphfields.execute import execute
-from graphfields.parser import parse
-from graphfields.relay import Page
+from graphfields.parser import DEFAULT_PARSE_LIMITS, ParseLimits, parse
 from graphfields.plan import Plan
+from graphfields.printer import format, format_fields
+from graphfields.relay import Page
 from graphfields.schema import (
     ID,
     Boolean,
@@ -33,6 +34,7 @@ from graphfields.schema import (
 from graphfields.validate import Limits, compile
 
 __all__ = [
+    "DEFAULT_PARSE_LIMITS",
     "ID",
     "BoolValue",
     "Boolean",
@@ -55,6 +57,7 @@ __all__ = [
     "NullValue",
     "ObjectType",
     "Page",
+    "ParseLimits",
     "Plan",
     "Scalar",
     "Schema",
@@ -66,5 +69,7 @@ __all__ = [
     "compile",
     "execute",
     "field_",
+    "format",
+    "format_fields",
     "parse",
 ]
