@@ -41,7 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with ServerProcess(["--data", str(SPEC_DATASET), "--db", str(db), "--token", TOKEN],
                        env={"GRAPHFIELDS_TOKENS": ENV_TOKEN}) as srv:
         yield srv
-    assert srv.returncode == 0, srv.output()  # a clean shutdown on SIGTERM
+    assert srv.returncode == 0, srv.output()  # a clean shutdown on SIGTERM ...
+    assert not Path(f"{db}-wal").exists()  # ... that closed the store (WAL checkpointed)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
                        env={"GRAPHFIELDS_TOKENS": ""}) as srv:
         yield srv
     assert srv.returncode == 0, srv.output()
+    assert not Path(f"{db}-wal").exists()
 
 
 @pytest.fixture(scope="module")

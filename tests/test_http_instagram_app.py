@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graphfields.errors import FieldsValidationError, ValidationIssue
-from graphfields.http import Request, Response
+from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api, create_asgi_app
-from graphfields.instagram.service import NodeLoading, NodeNotFound
+from graphfields.instagram.service import (
+    SPEC_DATASET,
+    NodeLoading,
+    NodeNotFound,
+    create_service,
+)
 
 TOKEN = "T"
 
@@ -162,3 +170,46 @@ def test_asgi_app_closes_the_service_on_shutdown() -> None:
     assert service.closed == 1
     kept = create_asgi_app(service, tokens=[TOKEN], close_on_shutdown=False)
     assert kept.on_shutdown is None
+
+
+# --------------------------------------------------------------------------- the real service
+
+@pytest.fixture(scope="module")
+def real_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    db = tmp_path_factory.mktemp("app") / "api.sqlite3"
+    service = create_service(db_path=db, data_file=SPEC_DATASET)
+    try:
+        yield create_api(service, tokens=[TOKEN])
+    finally:
+        service.close()
+    assert not Path(f"{db}-wal").exists()  # closed cleanly: every connection gone
+
+
+FIELD_WORDS = st.sampled_from([
+    "id", "shortcode", "owner", "media", "comments", "edges", "node", "page_info", "first",
+    "last", "after", "before", "username", "text", "timestamp", "tags", "caption", "x", "",
+    "has_next_page", "end_cursor", "from_date", "as",
+])
+FIELD_PUNCT = st.sampled_from([*",{}().\"' \n", "(3)", "(-1)", '("YXJyYXljb25uZWN0aW9uOjI=")',
+                               "(100000)", "(2019-06-20)"])
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(["/instagram/media/1770093817144369706", "/instagram/media/BiQovLGAWIq",
+                     "/instagram/user/spacex", "/instagram/tag/photography",
+                     "/instagram/tag/juice", "/instagram/media/1690"]),
+    st.lists(st.one_of(FIELD_WORDS, FIELD_PUNCT), max_size=25).map("".join),
+    st.dictionaries(st.sampled_from(["from_date", "to_date", "from_timestamp", "to_timestamp"]),
+                    st.sampled_from(["2019-06-20", "1560000000", "x", "", "2019-13-01", "-1"]),
+                    max_size=2),
+)
+def test_the_real_service_never_answers_500(real_api: Api, path: str, fields: str,
+                                            filters: dict[str, str]) -> None:
+    """Whatever a client sends, the answer is data or a client error, never a 500."""
+    params = {"fields": fields, "access_token": TOKEN, **filters}
+    resp = real_api(Request("GET", path, urlencode(params)))
+    body = resp.json()
+    assert resp.status in {200, 400, 404}, (path, params, body)
+    assert list(body) == ["error", "data", "status"]
