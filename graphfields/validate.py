@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+import functools
 import importlib
 import json
 import re
@@ -37,7 +38,7 @@ from graphfields.errors import (
     SchemaError,
     ValidationIssue,
 )
-from graphfields.parser import parse
+from graphfields.parser import DEFAULT_PARSE_LIMITS, ParseLimits, parse
 from graphfields.plan import (
     ConnectionPlan,
     EdgesPlan,
@@ -755,7 +756,7 @@ def compile(
     t = schema.type(type) if isinstance(type, str) else type
     if isinstance(fields, str):
         text = fields
-        sel = parse(fields)
+        sel = parse(fields, limits=_parse_limits(lim))
         _check_size(sel, text, lim)
         canonical: tuple[str, str | Selection, Any, Limits | None] = (name, sel, frozen, limits)
         plan = cache.get(canonical)
@@ -777,6 +778,16 @@ def compile(
 
 validate = compile
 """Another name for :func:`compile`."""
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_limits(limits: Limits) -> ParseLimits | None:
+    """Parser limits never stricter than ``limits``, so ours decide and word the error."""
+    d = DEFAULT_PARSE_LIMITS
+    if limits.max_depth <= d.max_depth and limits.max_fields <= d.max_fields:
+        return None
+    return ParseLimits(max_length=d.max_length, max_depth=max(limits.max_depth, d.max_depth),
+                       max_fields=max(limits.max_fields, d.max_fields))
 
 
 def _freeze(filters: Mapping[str, object]) -> tuple[tuple[str, object], ...]:

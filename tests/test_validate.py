@@ -204,6 +204,7 @@ def test_compile_accepts_an_ast_and_validate_is_an_alias() -> None:
     plan = compile(schema, "Media", sel)
     assert shape(plan.selection) == "id,owner{username}"
     assert validate is compile
+    assert compile(schema, "Media", parse("id , owner { username }")).text == "id,owner{username}"
     with pytest.raises(FieldsValidationError) as info:
         compile(schema, "Media", parse("id,\n owner{idd}"))
     assert (info.value.issues[0].line, info.value.issues[0].column) == (2, 8)

@@ -3,7 +3,6 @@ and the spec's own example request compiled and run end to end."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from typing import Any
 
@@ -138,10 +137,17 @@ def test_deepest_allowed_request_compiles() -> None:
     assert compile(s, "Loop", sel, limits=limits)
     with pytest.raises(LimitExceededError):
         compile(s, "Loop", Selection((Field("owner", selection=sel),)), limits=limits)
-    # Parsed text: the parser may cap nesting lower; never a RecursionError.
+    # Parsed text: the parser's own default cap (32) gives way to ours.
     text = "owner{" * 64 + "id" + "}" * 64
-    with contextlib.suppress(GraphFieldsError):
-        compile(s, "Loop", text, limits=limits)
+    assert compile(s, "Loop", text, limits=limits).text == text
+    with pytest.raises(LimitExceededError) as info:
+        compile(s, "Loop", "owner{" + text + "}", limits=limits)
+    assert info.value.limit == "max_depth"
+    many = ",".join(["id"] * 20_000)
+    assert compile(s, "Loop", many, limits=Limits(max_fields=20_000)).selection.fields
+    with pytest.raises(LimitExceededError) as info:  # the parser's check or ours
+        compile(s, "Loop", many + ",id", limits=Limits(max_fields=20_000))
+    assert info.value.limit == "max_fields"
 
 
 def test_spec_example_runs_end_to_end() -> None:
