@@ -140,3 +140,19 @@ def test_missing_dataset_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[st
                                    tokens=("t",)), environ={})
     assert code == 1
     assert "nope.json" in capsys.readouterr().err
+
+
+def test_busy_port_exit_1_before_anything_is_opened(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = io.StringIO()
+        code = run_server(ServeOptions(port=port, db=tmp_path / "db.sqlite3", tokens=("t",)),
+                          environ={}, out=out)
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert out.getvalue() == "" and not (tmp_path / "db.sqlite3").exists()

@@ -13,10 +13,11 @@ import re
 import secrets
 import shlex
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -169,7 +170,8 @@ def _is_loopback(host: str) -> bool:
 
 def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
                out: TextIO | None = None) -> int:
-    """Run until Ctrl-C or SIGTERM; 0 after a clean stop, 1 on bad input, 2 without uvicorn."""
+    """Run until Ctrl-C or SIGTERM; 0 after a clean stop, 1 on bad input or a busy port,
+    2 without uvicorn. The banner (with the real port) is printed once the port is bound."""
     out = out or sys.stdout
     env = os.environ if environ is None else environ
     try:
@@ -187,35 +189,58 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
     if opts.demo and origin == "demo" and not _is_loopback(opts.host):
         print(f"warning: the fixed demo token {DEMO_TOKEN!r} is public; pass --token when "
               f"serving on {opts.host}", file=sys.stderr)
-    db = opts.db or default_db_path(env, demo=opts.demo)
-    db.parent.mkdir(parents=True, exist_ok=True)
     try:
-        service = create_service(db_path=db, data_file=opts.data, demo=opts.demo,
-                                 demo_delay=opts.demo_delay)
-    except (GraphFieldsError, OSError) as exc:
-        print(f"graphfields serve: {exc}", file=sys.stderr)
+        sock = _listen(opts.host, opts.port)
+    except OSError as exc:
+        print(f"graphfields serve: cannot listen on {opts.host}:{opts.port}: {exc}",
+              file=sys.stderr)
         return 1
-
-    close = _once(service.close)
-    app = create_asgi_app(service, tokens=tokens, max_workers=opts.threads,
-                          close_on_shutdown=False)
-    app.on_shutdown = close
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    config = uvicorn.Config(app, host=opts.host, port=opts.port, log_level=opts.log_level,
-                            lifespan="on", server_header=False)
-    server = uvicorn.Server(config)
-    logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
-    print(_banner(opts, db, tokens, origin), file=out, flush=True)
-    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    with sock:
+        opts = replace(opts, port=sock.getsockname()[1])  # --port 0: the port the OS chose
+        db = opts.db or default_db_path(env, demo=opts.demo)
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            service = create_service(db_path=db, data_file=opts.data, demo=opts.demo,
+                                     demo_delay=opts.demo_delay)
+        except (GraphFieldsError, OSError) as exc:
+            print(f"graphfields serve: {exc}", file=sys.stderr)
+            return 1
+        close = _once(service.close)
+        app = create_asgi_app(service, tokens=tokens, max_workers=opts.threads,
+                              close_on_shutdown=False)
+        app.on_shutdown = close
+        logging.basicConfig(level=logging.INFO,
+                            format="%(levelname)s:     %(name)s: %(message)s")
+        config = uvicorn.Config(app, log_level=opts.log_level, lifespan="on",
+                                server_header=False)
+        server = uvicorn.Server(config)
+        logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
+        print(_banner(opts, db, tokens, origin), file=out, flush=True)
+        previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+        finally:
+            close()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before anything else, so a busy port is a one-line error and ``--port 0`` works."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

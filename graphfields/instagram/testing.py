@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from types import TracebackType
 
 __all__ = ["ServerProcess", "free_port"]
 
+_BANNER = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)")
+
 
 def free_port() -> int:
     """A port the OS considers free on 127.0.0.1 right now."""
@@ -33,14 +36,15 @@ def free_port() -> int:
 class ServerProcess:
     """``with ServerProcess(["--data", f, "--token", "T"]) as srv: srv.url`` ...
 
-    ``args`` are ``graphfields serve`` arguments; ``--host``/``--port`` are added.
+    ``args`` are ``graphfields serve`` arguments; ``--host 127.0.0.1 --port 0`` are added and
+    the port the server bound is read from its banner (no race for a "free" port).
     """
 
     def __init__(self, args: Sequence[str], *, env: Mapping[str, str] | None = None,
                  ready_timeout: float = 60.0) -> None:
         self.args = list(args)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = 0
+        self.url = ""
         self.env = {**os.environ, **(env or {})}
         self.ready_timeout = ready_timeout
         self._dir = tempfile.TemporaryDirectory(prefix="graphfields-serve-")
@@ -63,7 +67,7 @@ class ServerProcess:
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "graphfields", "serve", *self.args,
-               "--host", "127.0.0.1", "--port", str(self.port)]
+               "--host", "127.0.0.1", "--port", "0"]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(cmd, stdout=out, stderr=err, env=self.env,
                                             stdin=subprocess.DEVNULL)
@@ -76,13 +80,20 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.process.returncode}:\n"
                                    f"{self.output()}")
+            if not self.port:
+                found = _BANNER.search(self.stdout_path.read_text("utf-8", errors="replace"))
+                if found is None:
+                    time.sleep(0.05)
+                    continue
+                self.port = int(found.group(1))
+                self.url = f"http://127.0.0.1:{self.port}"
             try:
                 with urllib.request.urlopen(f"{self.url}/", timeout=2):
                     return
             except urllib.error.HTTPError:
                 return  # any HTTP answer (the root is a 404 envelope) means it is up
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.05)
         raise RuntimeError(f"the server was not ready within {self.ready_timeout}s:\n"
                            f"{self.output()}")
 
