@@ -250,3 +250,22 @@ def test_selecting_everything_twice_changes_nothing(sel: Selection, root: str) -
     twice = compile(schema, root, doubled)
     assert twice.selection == once.selection
     assert twice.cost == once.cost
+
+
+_TOKENS = st.sampled_from([
+    "id", "owner", "comments", "media", "edges", "node", "page_info", "cursor", "text", "idd",
+    ",", "{", "}", ".first(", ".last(", ".after(", ".from_date(", ".as(", ")", "2", "-1",
+    "\"YXJyYXljb25uZWN0aW9uOjI=\"", "2019-06-20", "frist", " ", "\n",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(tokens=st.lists(_TOKENS, max_size=25), root=st.sampled_from(["Media", "User"]))
+def test_any_text_compiles_or_raises_graphfields_errors(tokens: list[str], root: str) -> None:
+    text = "".join(tokens)
+    try:
+        plan = compile(schema, root, text)
+    except GraphFieldsError as exc:
+        assert str(exc)
+        return
+    assert plan.text == text
