@@ -754,7 +754,8 @@ def _diagnose(text: str, at: int, accepts: set[str], brackets: list[tuple[str, i
         if before >= 0 and text[before] in "}>":
             m = _CALL_NAME.match(text, at)
             call = f"`.{m.group(1)}()`" if m else "`.`"
-            return (f"Call {call} after a nested selection: calls must come before `{{`",
+            opener = _OPENER[text[before]]
+            return (f"Call {call} after a nested selection: calls must come before `{opener}`",
                     at, _words(accepts))
 
     if c in "\"'" and c and in_args:
