@@ -156,3 +156,17 @@ def test_busy_port_exit_1_before_anything_is_opened(tmp_path: Path,
     assert code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
     assert out.getvalue() == "" and not (tmp_path / "db.sqlite3").exists()
+
+
+def test_the_202_example_names_a_user_never_seen_before() -> None:
+    import re
+
+    def user_of_202(examples: list[tuple[str, str]]) -> str:
+        command = next(cmd for title, cmd in examples if "202" in title)
+        found = re.search(r"/instagram/user/([A-Za-z0-9._]{1,30}) ", command)
+        assert found is not None
+        return found.group(1)
+
+    assert user_of_202(curl_examples("http://h", "t")) != user_of_202(curl_examples("http://h",
+                                                                                    "t"))
+    assert user_of_202(curl_examples("http://h", "t", "fixed_name")) == "fixed_name"

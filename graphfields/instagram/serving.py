@@ -45,8 +45,12 @@ LONG_USER_FIELDS = (
     "comments.first(1){edges{node{id,parent_id,created_time,timestamp,text,"
     "owner{id,username,full_name,profile_pic_url}}}}}}}"
 )
-LOADING_EXAMPLE_USER = "demo_new_user"
-"""Not in the demo's pre-imported data: the synthetic loader fetches it on first request."""
+
+
+def new_username() -> str:
+    """A username the demo's store has not seen (the demo database persists between runs),
+    so the printed 202-then-200 example is true every time."""
+    return f"demo_user_{secrets.token_hex(3)}"
 
 
 def default_db_path(environ: Mapping[str, str] | None = None, *, demo: bool = False) -> Path:
@@ -58,8 +62,11 @@ def default_db_path(environ: Mapping[str, str] | None = None, *, demo: bool = Fa
     return base / "graphfields" / ("demo.sqlite3" if demo else "graphfields.sqlite3")
 
 
-def curl_examples(base_url: str, token: str) -> list[tuple[str, str]]:
-    """(title, command) for the spec's examples; each command pastes into a POSIX shell."""
+def curl_examples(base_url: str, token: str,
+                  new_user: str | None = None) -> list[tuple[str, str]]:
+    """(title, command) for the spec's examples; each command pastes into a POSIX shell.
+    ``new_user`` is the not-yet-loaded user of the 202 example (default: a fresh name)."""
+    new_user = new_user or new_username()
 
     def curl(path: str, fields: str, *extra: str) -> str:
         parts = ["curl", "-sG", f"{base_url}{path}",
@@ -91,7 +98,7 @@ def curl_examples(base_url: str, token: str) -> list[tuple[str, str]]:
             "/instagram/user/spacex", "id,media.first(5){edges{node{id,created_time}}}",
             "from_date=2019-01-01", "to_date=2019-12-31")),
         ("A user not loaded yet: run it twice - 202 RequestAccepted, then 200 ok",
-         curl(f"/instagram/user/{LOADING_EXAMPLE_USER}",
+         curl(f"/instagram/user/{new_user}",
               "id,username,full_name,last_update,is_being_updated")),
         ("An invalid request (400, with a suggestion)", curl(media, "id_")),
     ]
