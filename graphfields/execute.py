@@ -62,6 +62,9 @@ __all__ = ["execute", "generated_source"]
 
 Runner = Callable[[Any, Any], dict[str, Any]]
 
+MISS_LIMIT = 16
+"""After this many dicts of one selection lacked a key, read that selection with ``.get``."""
+
 
 def execute(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
     """Run ``plan`` over ``data`` (the root object: a Mapping, an object, ...).
@@ -123,8 +126,23 @@ def _locate(exc: Exception, x: Any, sel: SelectionPlan) -> Fail:
     """Find which plain field of ``x`` failed by reading them again (error path only)."""
     fail = Fail(exc)
     fail.item = x
+    found = _failing_field(x, sel)
+    if found is not None:
+        fail = Fail(found[1], found[0])
+        fail.item = x
+    return fail
+
+
+def _failing_field(x: Any, sel: SelectionPlan) -> tuple[list[Any], Exception] | None:
+    """(segments innermost first, exception) of the first plain read of ``x`` that
+    fails, descending into inlined object fields; None if every read succeeds now."""
     if callable(x) and not isinstance(x, type):
-        return fail
+        try:
+            x = x()
+        except Exception as again:
+            return [], again
+    if x is None:
+        return None
     for fp in sel.fields:
         definition = fp.field.definition
         if definition.resolve is not None or definition.batch is not None:
@@ -134,11 +152,33 @@ def _locate(exc: Exception, x: Any, sel: SelectionPlan) -> Fail:
             if isinstance(fp, ScalarPlan):
                 scalar_converter(fp.field)(value)
         except Exception as again:
-            fail = Fail(again)
-            fail.item = x
-            fail.segments.append(fp.key)
+            return [fp.key], again
+        if isinstance(fp, ObjectPlan) and not fp.field.is_list and value is not None:
+            inner = _failing_field(value, fp.selection)
+            if inner is not None:
+                inner[0].append(fp.key)
+                return inner
+    return None
+
+
+def _locate_in(exc: Exception, nodes: Any, sel: SelectionPlan) -> Fail:
+    """:func:`_locate` for a list of inlined nodes: the first node with a failing read."""
+    for node in nodes:
+        found = _failing_field(node, sel)
+        if found is not None:
+            fail = Fail(found[1], found[0])
+            fail.item = node
             return fail
-    return fail
+    return Fail(exc)
+
+
+def _u(fn: Callable[[Any, Any], Any], x: Any, c: Any) -> Any:
+    """Call an inlined selection's own function for a non-dict value; a failure goes up
+    as a plain exception, so the enclosing object's handler locates it."""
+    try:
+        return fn(x, c)
+    except Fail as fail:
+        raise fail.original from None
 
 
 def _drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
@@ -209,6 +249,8 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_as_list": _as_list,
     "_id": _id,
     "_locate": _locate,
+    "_locate_in": _locate_in,
+    "_u": _u,
     "_getter": sources.getter_for,
     "_attr": sources.attribute_getter,
     "_page": connection_page,
@@ -236,6 +278,23 @@ class _Generator:
         self.count = 0
         self.batch_specs: list[tuple[int, str, str, str, bool]] = []  # slot, key, fn, conv, list
         self.slow_names: dict[int, str] = {}
+        self.fallbacks: dict[int, str] = {}
+        misses: dict[str, int] = {}
+        ns = self.ns
+
+        def miss(name: str) -> None:
+            misses[name] = count = misses.get(name, 0) + 1
+            if count == MISS_LIMIT:
+                ns[name] = ns[f"{name}_l"]
+
+        self.ns["_miss"] = miss
+
+        def miss_list(flag: list[Any]) -> None:
+            flag.append(None)  # one entry per miss; the first slot is the switch
+            if len(flag) > MISS_LIMIT:
+                flag[0] = True
+
+        self.ns["_miss_list"] = miss_list
 
     def name(self, prefix: str) -> str:
         self.count += 1
@@ -248,14 +307,64 @@ class _Generator:
 
     # ---- value expressions
 
-    def access(self, mode: str, src: str, strict: bool) -> str:
+    def access(self, mode: str, src: str, strict: bool, var: str = "x") -> str:
         if mode == "dict":
-            return f"x[{src!r}]" if strict else f"x.get({src!r})"
+            return f"{var}[{src!r}]" if strict else f"{var}.get({src!r})"
         if mode == "attr":
             if strict and src.isidentifier() and not keyword.iskeyword(src):
-                return f"x.{src}"
-            return f"getattr(x, {src!r}, None)"
-        return f"g(x, {src!r})"
+                return f"{var}.{src}"
+            return f"getattr({var}, {src!r}, None)"
+        return f"g({var}, {src!r})"
+
+    def simple(self, sel: SelectionPlan) -> bool:
+        """Only plain reads, down through single objects: can be inlined as an expression."""
+        for fp in sel.fields:
+            d = fp.field.definition
+            if d.resolve is not None or d.batch is not None:
+                return False
+            if isinstance(fp, ConnectionPlan):
+                return False
+            if isinstance(fp, ObjectPlan) and (fp.field.is_list or not self.simple(fp.selection)):
+                return False
+        return True
+
+    def inlinable(self, fp: FieldPlan) -> bool:
+        d = fp.field.definition
+        return (
+            isinstance(fp, ObjectPlan)
+            and not fp.field.is_list
+            and d.resolve is None
+            and d.batch is None
+            and self.simple(fp.selection)
+        )
+
+    def fallback(self, sel: SelectionPlan) -> str:
+        """The full function of an inlined selection (for non-dict values); one each."""
+        name = self.fallbacks.get(id(sel))
+        if name is None:
+            name = self.fallbacks[id(sel)] = self.selection(sel)
+        return name
+
+    def inline(
+        self, sel: SelectionPlan, var: str, strict: bool, depth: int, bind: str | None = None
+    ) -> str:
+        """Expression building the output of ``sel`` for the value in ``var`` (first bound
+        to the expression ``bind`` if given): a dict literal when it is a dict, else the
+        selection's own function."""
+        items = []
+        for fp in sel.fields:
+            acc = self.access("dict", fp.field.source, strict, var)
+            if isinstance(fp, ScalarPlan):
+                items.append(f"{fp.key!r}: {self.scalar_read(fp, acc)}")
+            else:
+                assert isinstance(fp, ObjectPlan)
+                items.append(f"{fp.key!r}: {self.inline_field(fp, acc, strict, depth + 1)}")
+        literal = "{" + ", ".join(items) + "}"
+        test = f"type({var} := {bind}) is dict" if bind is not None else f"type({var}) is dict"
+        return f"({literal} if {test} else _u({self.fallback(sel)}, {var}, c))"
+
+    def inline_field(self, fp: ObjectPlan, access: str, strict: bool, depth: int) -> str:
+        return self.inline(fp.selection, f"y{depth}", strict, depth, bind=access)
 
     def scalar_read(self, fp: ScalarPlan, access: str) -> str:
         """Expression for a plain scalar read (callables called, serializer applied)."""
@@ -299,6 +408,8 @@ class _Generator:
                 fn_const = self.const(fp.field.definition.batch, "_b")
                 self.batch_specs.append((slot, fp.key, fn_const, conv, is_list))
                 batches.append((slot, fp))
+            elif self.inlinable(fp):
+                pass
             elif not isinstance(fp, ScalarPlan) or fp.field.definition.resolve is not None:
                 hoisted.append(fp)
         # Nested functions first (they are module-level names looked up at call time).
@@ -308,26 +419,32 @@ class _Generator:
                 nested[id(fp)] = self.selection(fp.selection)
             elif isinstance(fp, ConnectionPlan):
                 nested[id(fp)] = self.connection(fp)
-        lines = [f"def {fn}(x, c):", "    if x is None:", "        return None", "    try:"]
-        lines.append("        if type(x) is dict:")
-        lines += self.block(sel, hoisted, nested, "dict", 12)
-        lines.append("        elif callable(x) and not isinstance(x, type):")
-        lines.append(f"            return {fn}(x(), c)")
-        lines.append("        else:")
-        lines.append("            g = _getter(type(x))")
-        lines.append("            if g is _attr:")
-        lines += self.block(sel, hoisted, nested, "attr", 16)
-        lines.append("            else:")
-        lines += self.block(sel, hoisted, nested, "generic", 16)
-        for slot, _fp in batches:
-            lines.append(f"        c[{slot}].append((o, x))")
-        lines.append("        return o")
-        lines.append("    except _Fail as f:")
-        lines.append("        f.item = x")
-        lines.append("        raise")
-        lines.append("    except Exception as e:")
-        lines.append(f"        raise _locate(e, x, {sel_const}) from None")
-        self.out.append("\n".join(lines))
+        hoisted_ids = {id(fp) for fp in hoisted}
+        has_reads = any(id(fp) not in hoisted_ids and not _is_batch(fp) for fp in sel.fields)
+        # Two versions when dicts are read by key: ``x["k"]`` with a retry on KeyError,
+        # and ``x.get("k")``, which ``_miss`` swaps in once misses prove common.
+        variants = [(fn, False), (f"{fn}_l", True)] if has_reads else [(fn, False)]
+        for name, lenient in variants:
+            lines = [f"def {name}(x, c):", "    if x is None:", "        return None", "    try:"]
+            lines.append("        if type(x) is dict:")
+            lines += self.block(sel, hoisted, nested, "dict", 12, fn if not lenient else None)
+            lines.append("        elif callable(x) and not isinstance(x, type):")
+            lines.append(f"            return {fn}(x(), c)")
+            lines.append("        else:")
+            lines.append("            g = _getter(type(x))")
+            lines.append("            if g is _attr:")
+            lines += self.block(sel, hoisted, nested, "attr", 16, fn)
+            lines.append("            else:")
+            lines += self.block(sel, hoisted, nested, "generic", 16, fn)
+            for slot, _fp in batches:
+                lines.append(f"        c[{slot}].append((o, x))")
+            lines.append("        return o")
+            lines.append("    except _Fail as f:")
+            lines.append("        f.item = x")
+            lines.append("        raise")
+            lines.append("    except Exception as e:")
+            lines.append(f"        raise _locate(e, x, {sel_const}) from None")
+            self.out.append("\n".join(lines))
         return fn
 
     def block(
@@ -337,7 +454,10 @@ class _Generator:
         nested: dict[int, str],
         mode: str,
         indent: int,
+        strict: str | None,
     ) -> list[str]:
+        """One branch: hoisted statements, then the dict literal. ``strict`` names the
+        function whose misses are counted (None: emit the lenient literal only)."""
         pad = " " * indent
         lines: list[str] = []
         locals_: dict[int, str] = {}
@@ -345,10 +465,7 @@ class _Generator:
             var = f"r{i}"
             locals_[id(fp)] = var
             lines += [pad + line for line in self.hoisted(fp, var, nested.get(id(fp)), mode)]
-        has_reads = any(
-            isinstance(fp, ScalarPlan) and id(fp) not in locals_ and not _is_batch(fp)
-            for fp in sel.fields
-        )
+        has_reads = any(id(fp) not in locals_ and not _is_batch(fp) for fp in sel.fields)
 
         def literal(strict: bool) -> str:
             items = []
@@ -357,18 +474,28 @@ class _Generator:
                     value = "None"
                 elif id(fp) in locals_:
                     value = locals_[id(fp)]
+                elif isinstance(fp, ObjectPlan):
+                    acc = self.access(mode, fp.field.source, strict)
+                    value = self.inline_field(fp, acc, strict, 1)
                 else:
                     assert isinstance(fp, ScalarPlan)
                     value = self.scalar_read(fp, self.access(mode, fp.field.source, strict))
                 items.append(f"{fp.key!r}: {value}")
             return "{" + ", ".join(items) + "}"
 
-        if has_reads and mode != "generic":
-            missing = "KeyError" if mode == "dict" else "AttributeError"
+        if has_reads and mode == "dict" and strict is not None:
             lines += [
                 f"{pad}try:",
                 f"{pad}    o = {literal(True)}",
-                f"{pad}except {missing}:",
+                f"{pad}except KeyError:",
+                f"{pad}    _miss({strict!r})",
+                f"{pad}    o = {literal(False)}",
+            ]
+        elif has_reads and mode == "attr":
+            lines += [
+                f"{pad}try:",
+                f"{pad}    o = {literal(True)}",
+                f"{pad}except AttributeError:",
                 f"{pad}    o = {literal(False)}",
             ]
         else:
@@ -440,7 +567,7 @@ class _Generator:
     # ---- connections
 
     def connection(self, fp: ConnectionPlan) -> str:
-        """Emit ``def nN(v, c)``: a connection value (sequence or Page) -> output."""
+        """Emit ``def nN(val, c)``: a connection value (sequence or Page) -> output."""
         fn = self.name("n")
         rf = fp.field
         conn = rf.connection
@@ -450,10 +577,10 @@ class _Generator:
         filtered = conn.timestamp_field is not None and (
             args.since is not None or args.until is not None
         )
-        lines = [f"def {fn}(v, c):", "    if v is None:", "        return None"]
+        lines = [f"def {fn}(val, c):", "    if val is None:", "        return None"]
         general = (
             f"p = _page({self.const(conn, '_conn')}, {self.const(node_type, '_t')}, "
-            f"{self.const(args, '_a')}, v, c[0])"
+            f"{self.const(args, '_a')}, val, c[0])"
         )
         flags = [
             "nodes = p.nodes",
@@ -464,7 +591,7 @@ class _Generator:
         if filtered:
             lines += ["    " + general, *("    " + f for f in flags)]
         else:
-            lines.append("    if type(v) is list:")
+            lines.append("    if type(val) is list:")
             lines += ["        " + s for s in self.inline_window(args)]
             lines.append("    else:")
             lines += ["        " + general, *("        " + f for f in flags)]
@@ -496,39 +623,62 @@ class _Generator:
         """Window over a list, specialised on the constant arguments."""
         if args.last is None and args.after is None and args.before is None:
             if args.first is None:
-                return ["nodes = v", "off = 0", "hn = False", "hp = False"]
+                return ["nodes = val", "off = 0", "hn = False", "hp = False"]
             first = int(args.first)
-            return [f"nodes = v[:{first}]", "off = 0", f"hn = len(v) > {first}", "hp = False"]
-        call = f"_window(len(v), {args.first!r}, {args.last!r}, {args.after!r}, {args.before!r})"
+            return [f"nodes = val[:{first}]", "off = 0", f"hn = len(val) > {first}", "hp = False"]
+        call = f"_window(len(val), {args.first!r}, {args.last!r}, {args.after!r}, {args.before!r})"
         return [
             f"off, end = {call}",
-            "nodes = v[off:end]",
-            "hn = end < len(v)",
+            "nodes = val[off:end]",
+            "hn = end < len(val)",
             "hp = off > 0",
         ]
 
     def edges(self, part: EdgesPlan, var: str) -> list[str]:
-        node_fn = self.selection(part.node) if part.node is not None else None
+        node = part.node
+        inline = node is not None and self.simple(node)
+        node_fn = self.selection(node) if node is not None and not inline else None
         has_cursor = any(what == "cursor" for _, what in part.items)
-        items = []
-        for key, what in part.items:
-            if what == "cursor":
-                items.append(f"{key!r}: _cur(off + i)")
-            elif node_fn is not None:
-                items.append(f"{key!r}: {node_fn}(n, c)")
-            else:
-                items.append(f"{key!r}: None")
-        edge = "{" + ", ".join(items) + "}"
+
+        def edge(strict: bool) -> str:
+            items = []
+            for key, what in part.items:
+                if what == "cursor":
+                    items.append(f"{key!r}: _cur(off + i)")
+                elif node is None:
+                    items.append(f"{key!r}: None")
+                elif inline:
+                    items.append(f"{key!r}: {self.inline(node, 'n', strict, 1)}")
+                else:
+                    items.append(f"{key!r}: {node_fn}(n, c)")
+            return "{" + ", ".join(items) + "}"
+
         loop = "for i, n in enumerate(nodes)" if has_cursor else "for n in nodes"
         node_key = next((k for k, what in part.items if what == "node"), "node")
-        return [
-            "try:",
-            f"    {var} = [{edge} {loop}]",
-            "except _Fail as f:",
+        tail = [
             f"    f.segments.append({node_key!r})",
             "    f.segments.append(_index(nodes, f.item))",
             f"    f.segments.append({part.key!r})",
-            "    raise",
+        ]
+        if not inline:
+            return ["try:", f"    {var} = [{edge(False)} {loop}]", "except _Fail as f:", *tail,
+                    "    raise"]  # fmt: skip
+        assert node is not None
+        flag = self.const([False], "_lenient")
+        return [
+            "try:",
+            f"    if {flag}[0]:",
+            f"        {var} = [{edge(False)} {loop}]",
+            "    else:",
+            "        try:",
+            f"            {var} = [{edge(True)} {loop}]",
+            "        except KeyError:",
+            f"            _miss_list({flag})",
+            f"            {var} = [{edge(False)} {loop}]",
+            "except Exception as e:",
+            f"    f = _locate_in(e, nodes, {self.const(node, '_sel')})",
+            *tail,
+            "    raise f from None",
         ]
 
     # ---- the whole plan

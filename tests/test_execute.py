@@ -467,3 +467,53 @@ def test_root_none_is_a_type_error() -> None:
 
 def test_unused_types_are_declared() -> None:
     assert Media.name == "Media" and Comment.name == "Comment"
+
+
+# ---- adaptive reading and inlined selections -----------------------------------------
+
+
+def test_many_missing_keys_switch_to_get_and_stay_correct() -> None:
+    node: list[Any] = ["id", "caption", "like_count", ("owner", ["id", "username"])]
+    comments: list[Any] = [
+        ("comments", ConnectionArgs(first=3), [("edges", [("node", ["id", "text", "owner"])])])
+    ]
+    plan = build(
+        User, [("media", ConnectionArgs(first=40), [("edges", [("node", node + comments)])])]
+    )
+    full = make_user(40, 3)
+    sparse = make_user(40, 3)
+    for m in sparse["media"]:
+        del m["caption"]
+        for c in m["comments"]:
+            del c["text"]
+    for data in (full, sparse, full, sparse):
+        assert execute(plan, data) == interpret(plan, data)
+
+
+def test_error_inside_an_inlined_comment_node_has_the_full_path() -> None:
+    comments: list[Any] = [
+        (
+            "comments",
+            ConnectionArgs(first=3),
+            [("edges", [("node", ["id", ("owner", ["username"])])])],
+        )
+    ]
+    plan = build(
+        User, [("media", ConnectionArgs(first=4), [("edges", [("node", ["id", *comments])])])]
+    )
+    data = make_user(4, 3)
+
+    class Bad:
+        @property
+        def username(self) -> str:
+            raise _Boom("no username")
+
+    data["media"][2]["comments"][1] = {**data["media"][2]["comments"][1], "owner": Bad()}
+    with pytest.raises(ExecutionError) as info:
+        execute(plan, data)
+    assert info.value.path == "media.edges[2].node.comments.edges[1].node.owner.username"
+    assert isinstance(info.value.__cause__, _Boom)
+    data["media"][2]["comments"][1]["owner"] = {"username": lambda: _raise()}
+    with pytest.raises(ExecutionError) as info2:
+        execute(plan, data)
+    assert info2.value.path == "media.edges[2].node.comments.edges[1].node.owner.username"
