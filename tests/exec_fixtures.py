@@ -91,8 +91,64 @@ def make_user(n_media: int = 5, n_comments: int = 3) -> dict[str, Any]:
     }
 
 
-def owners_of(parents: Sequence[Any]) -> list[Any]:
-    return [p["owner"] if isinstance(p, dict) else p.owner for p in parents]
+def owners_of(parents: Sequence[Any], context: Any = None) -> list[Any]:
+    """A batch resolver reading each parent's owner (any data shape)."""
+    from graphfields.sources import read
+
+    return [read(p, "owner") for p in parents]
 
 
-__all__ = ["BASE", "Comment", "Media", "Owner", "User", "field_", "make_user", "schema"]
+def friends_of(parents: Sequence[Any], context: Any = None) -> list[Any]:
+    from graphfields.sources import read
+
+    return [read(p, "friends") for p in parents]
+
+
+# The same schema with batch resolvers on every object field that has parents in lists.
+BOwner = ObjectType("BOwner", {"id": ID, "username": String, "full_name": String})
+BComment = ObjectType(
+    "BComment",
+    {
+        "id": ID,
+        "text": String,
+        "timestamp": Int,
+        "owner": field_(BOwner, batch=owners_of),
+        "created_time": Datetime,
+    },
+)
+BMedia = ObjectType(
+    "BMedia",
+    {
+        "id": ID,
+        "caption": String,
+        "tags": ListOf(String),
+        "timestamp": Int,
+        "owner": field_(BOwner, batch=owners_of),
+        "comments": Connection(BComment, max_first=100, timestamp_field="timestamp"),
+    },
+)
+BUser = ObjectType(
+    "BUser",
+    {
+        "id": ID,
+        "username": String,
+        "media": Connection(BMedia, max_first=100, timestamp_field="timestamp"),
+        "friends": field_(ListOf(BOwner), batch=friends_of),
+        "best_friend": field_(BOwner, batch=owners_of),
+    },
+)
+batched_schema = Schema([BUser, BMedia, BComment, BOwner])
+
+
+__all__ = [
+    "BASE",
+    "BUser",
+    "Comment",
+    "Media",
+    "Owner",
+    "User",
+    "batched_schema",
+    "field_",
+    "make_user",
+    "schema",
+]

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from exec_fixtures import BASE, Comment, Media, Owner, User, make_user
+from exec_fixtures import BASE, BUser, Comment, Media, Owner, User, make_user
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan_builder import build, selection
@@ -146,7 +146,16 @@ def _reshape(value: Any, rnd: random.Random) -> Any:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_spec(User), st.integers(0, 2**32), st.booleans())
 def test_generated_code_matches_the_reference(spec: list[Any], seed: int, reshape: bool) -> None:
-    plan = build(User, spec)
+    _differential(build(User, spec), seed, reshape)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_spec(BUser), st.integers(0, 2**32), st.booleans())
+def test_generated_batches_match_the_reference(spec: list[Any], seed: int, reshape: bool) -> None:
+    _differential(build(BUser, spec), seed, reshape)
+
+
+def _differential(plan: Plan, seed: int, reshape: bool) -> None:
     data: Any = make_user(6, 4)
     if reshape:
         data = _reshape(data, random.Random(seed))
