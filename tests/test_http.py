@@ -364,3 +364,26 @@ def test_api_error_extra_never_replaces_message_or_type() -> None:
     resp = ApiError(400, "InvalidRequestError", "m", extra={"message": "x", "type": "y",
                                                            "hint": 1}).response()
     assert resp.json()["error"] == {"message": "m", "type": "InvalidRequestError", "hint": 1}
+
+
+def test_without_orjson_the_bytes_are_the_same() -> None:
+    """A server without the ``server`` extra answers byte for byte the same JSON."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['orjson'] = None\n"
+        "from graphfields.http import Api, Request, Route, TokenChecker, _orjson_dumps\n"
+        "assert _orjson_dumps is None\n"
+        "api = Api([Route('/t/{id}', lambda p, q: {'id': p['id'], 'x': [1.5, None, 'é\\n']},"
+        " frozenset({'fields'}))], authenticate=TokenChecker(['k']))\n"
+        "for q in (b'access_token=k', b'access_token=no', b'access_token=k&bad=1'):\n"
+        "    sys.stdout.buffer.write(api(Request('GET', '/t/caf%C3%A9', q)).body + b'\\n')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True,
+                          timeout=60)
+    api = Api([Route("/t/{id}", lambda p, q: {"id": p["id"], "x": [1.5, None, "é\n"]},
+                     frozenset({"fields"}))], authenticate=TokenChecker(["k"]))
+    expected = b"".join(api(Request("GET", "/t/caf%C3%A9", q)).body + b"\n"
+                        for q in (b"access_token=k", b"access_token=no", b"access_token=k&bad=1"))
+    assert done.stdout == expected
