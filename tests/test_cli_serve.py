@@ -170,3 +170,25 @@ def test_the_202_example_names_a_user_never_seen_before() -> None:
     assert user_of_202(curl_examples("http://h", "t")) != user_of_202(curl_examples("http://h",
                                                                                     "t"))
     assert user_of_202(curl_examples("http://h", "t", "fixed_name")) == "fixed_name"
+
+
+def test_the_readme_quickstart_is_what_make_demo_prints() -> None:
+    """The quickstart's command is one `make demo` prints, and its output is the spec's."""
+    import json
+
+    from graphfields.http import dumps
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    quick = readme[readme.index("## Quickstart"):].split("\n## ", 1)[0]
+    lines = quick.splitlines()
+    command = next(line[2:] for line in lines if line.startswith("$ curl "))
+    shown = lines[lines.index(f"$ {command}") + 1]
+    banner = _banner(ServeOptions(demo=True), Path("/d"), [DEMO_TOKEN], "demo")
+    assert command in banner.splitlines()
+    assert "make demo" in quick and "Makefile" not in quick
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert "graphfields serve --demo --host 127.0.0.1 --port 8000" in makefile
+    spec = json.loads((root / "tests" / "fixtures" / "spec_examples.json").read_text("utf-8"))
+    body = next(e["body"] for e in spec["examples"] if e["name"] == "media_owner_section_9")
+    assert shown.encode() == dumps(body)

@@ -77,6 +77,8 @@ def curl_examples(base_url: str, token: str,
 
     media = f"/instagram/media/{SPEC_MEDIA}"
     return [
+        ("Media and its owner (spec section 9)",
+         curl(media, "id,shortcode,created_time,owner{id,username}")),
         ("Media (spec section 7)", curl(media, "id,shortcode,created_time,media_url")),
         ("Media's owner", curl(media, "id,shortcode,created_time,media_url,"
                                       "owner{id,username,profile_pic_url}")),
