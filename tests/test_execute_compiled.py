@@ -134,3 +134,71 @@ def test_long_spec_request_matches_reference() -> None:
     assert node["created_time"] == "2019-06-13T11:53:37"
     assert node["tags"] == ["a", "b"] and node["location"] is None
     assert node["comments"]["edges"][1]["node"]["created_time"] == "2019-06-13T11:53:37"
+
+
+def test_compiled_batch_owner_is_one_call_per_level() -> None:
+    from graphfields import ID, Connection, Int, ObjectType, Schema, String, field_
+
+    calls: list[int] = []
+
+    def owners(parents: Any, ctx: Any) -> list[Any]:
+        calls.append(len(parents))
+        return [ctx[p["owner_id"]] for p in parents]
+
+    owner = ObjectType("Owner", {"id": ID, "username": String})
+    comment = ObjectType(
+        "Comment", {"id": ID, "timestamp": Int, "owner": field_(owner, batch=owners)}
+    )
+    media = ObjectType(
+        "Media",
+        {
+            "id": ID,
+            "timestamp": Int,
+            "owner": field_(owner, batch=owners),
+            "comments": Connection(comment, timestamp_field="timestamp"),
+        },
+    )
+    user = ObjectType(
+        "User",
+        {
+            "id": ID,
+            # a connection resolver returning the full sequence: graphfields slices it
+            "media": Connection(
+                media,
+                timestamp_field="timestamp",
+                resolve=lambda u, args, ctx: u["all_media"],
+            ),
+        },
+    )
+    s = Schema([user, media, comment, owner])
+    people = {i: {"id": i, "username": f"u{i}"} for i in range(10)}
+    data = {
+        "id": 1,
+        "all_media": [
+            {
+                "id": m,
+                "timestamp": 10_000 - m,
+                "owner_id": m % 10,
+                "comments": [
+                    {"id": c, "timestamp": 10_000 - c, "owner_id": c % 10} for c in range(30)
+                ],
+            }
+            for m in range(150)
+        ],
+    }
+    plan = compile(
+        s,
+        "User",
+        "media.first(100){edges{node{id,owner{username},"
+        "comments.first(20){edges{node{id,owner{username}}}}}}}",
+    )
+    out = execute(plan, data, context=people)
+    assert sorted(calls) == [100, 2000]
+    assert out["media"]["edges"][42]["node"]["owner"] == {"username": "u2"}
+    assert out == interpret(plan, data, context=people)
+    # request date filters go through the resolver's full sequence too
+    calls.clear()
+    recent = compile(s, "User", "media{edges{node{id}}}", filters={"from_timestamp": 9_996})
+    assert [e["node"]["id"] for e in execute(recent, data, context=people)["media"]["edges"]] == [
+        "0", "1", "2", "3", "4"
+    ]  # fmt: skip
