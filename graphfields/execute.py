@@ -65,6 +65,9 @@ Runner = Callable[[Any, Any], dict[str, Any]]
 MISS_LIMIT = 16
 """After this many dicts of one selection lacked a key, read that selection with ``.get``."""
 
+INLINE_DEPTH = 6
+"""Object selections nested at most this deep are inlined into their parent's literal."""
+
 
 def execute(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
     """Run ``plan`` over ``data`` (the root object: a Mapping, an object, ...).
@@ -316,15 +319,20 @@ class _Generator:
             return f"getattr({var}, {src!r}, None)"
         return f"g({var}, {src!r})"
 
-    def simple(self, sel: SelectionPlan) -> bool:
-        """Only plain reads, down through single objects: can be inlined as an expression."""
+    def simple(self, sel: SelectionPlan, budget: int = INLINE_DEPTH) -> bool:
+        """Only plain reads, down through at most ``budget`` levels of single objects:
+        can be inlined as one expression (bounded: CPython limits nested parentheses)."""
+        if budget <= 0:
+            return False
         for fp in sel.fields:
             d = fp.field.definition
             if d.resolve is not None or d.batch is not None:
                 return False
             if isinstance(fp, ConnectionPlan):
                 return False
-            if isinstance(fp, ObjectPlan) and (fp.field.is_list or not self.simple(fp.selection)):
+            if isinstance(fp, ObjectPlan) and (
+                fp.field.is_list or not self.simple(fp.selection, budget - 1)
+            ):
                 return False
         return True
 

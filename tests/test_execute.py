@@ -526,3 +526,20 @@ def test_error_inside_an_inlined_comment_node_has_the_full_path() -> None:
     with pytest.raises(ExecutionError) as info2:
         execute(plan, data)
     assert info2.value.path == "media.edges[2].node.comments.edges[1].node.owner.username"
+
+
+def test_deep_self_referential_selections() -> None:
+    from graphfields.schema import ID, Schema, String
+
+    node = ObjectType("Node", {"id": ID, "name": String, "child": "Node"})
+    Schema([node])
+
+    def spec(d: int) -> list[Any]:
+        return ["id", "name"] if d == 0 else ["id", ("child", spec(d - 1))]
+
+    def data(d: int) -> dict[str, Any]:
+        return {"id": d, "name": "leaf"} if d == 0 else {"id": d, "child": data(d - 1)}
+
+    for depth in (3, 40, 90):
+        plan = build(node, spec(depth))
+        assert execute(plan, data(depth)) == interpret(plan, data(depth))
