@@ -82,9 +82,14 @@ def test_demo_banner_prints_token_and_pasteable_curls() -> None:
         assert argv[-2:] == ["-d", f"access_token={DEMO_TOKEN}"]
 
 
-def test_banner_never_prints_configured_tokens() -> None:
-    text = _banner(ServeOptions(), Path("/d.sqlite3"), ["sekrit"], "given")
+@pytest.mark.parametrize("demo", [False, True])
+def test_banner_never_prints_configured_tokens(demo: bool) -> None:
+    text = _banner(ServeOptions(demo=demo), Path("/d.sqlite3"), ["sekrit"], "given")
     assert "sekrit" not in text and "1 configured" in text
+    if demo:
+        assert "export TOKEN=" in text
+        assert all(line.endswith(' -d "access_token=$TOKEN"')
+                   for line in text.splitlines() if line.startswith("curl "))
 
 
 def test_ipv6_host_in_url() -> None:

@@ -62,18 +62,19 @@ def default_db_path(environ: Mapping[str, str] | None = None, *, demo: bool = Fa
     return base / "graphfields" / ("demo.sqlite3" if demo else "graphfields.sqlite3")
 
 
-def curl_examples(base_url: str, token: str,
+def curl_examples(base_url: str, token: str | None,
                   new_user: str | None = None) -> list[tuple[str, str]]:
     """(title, command) for the spec's examples; each command pastes into a POSIX shell.
+    ``token`` None writes ``"access_token=$TOKEN"`` (a configured token is never printed).
     ``new_user`` is the not-yet-loaded user of the 202 example (default: a fresh name)."""
     new_user = new_user or new_username()
+    auth = shlex.quote(f"access_token={token}") if token else '"access_token=$TOKEN"'
 
     def curl(path: str, fields: str, *extra: str) -> str:
         parts = ["curl", "-sG", f"{base_url}{path}",
                  "--data-urlencode", f"fields={fields}",
-                 *[p for e in extra for p in ("--data-urlencode", e)],
-                 "-d", f"access_token={token}"]
-        return " ".join(shlex.quote(p) for p in parts)
+                 *[p for e in extra for p in ("--data-urlencode", e)], "-d"]
+        return " ".join(shlex.quote(p) for p in parts) + " " + auth
 
     media = f"/instagram/media/{SPEC_MEDIA}"
     return [
@@ -158,13 +159,15 @@ def _banner(opts: ServeOptions, db: Path, tokens: list[str], origin: str) -> str
     else:
         label = "demo" if origin == "demo" else "generated for this run"
         lines.append(f"  access token ({label}): {tokens[0]}")
+    shown = None if origin == "given" else tokens[0]
     if opts.demo:
         lines += ["", "Try the spec's examples (append | python3 -m json.tool to pretty-print):"]
-        for title, cmd in curl_examples(base, tokens[0]):
+        if shown is None:
+            lines.append("(first: export TOKEN=<one of your tokens>)")
+        for title, cmd in curl_examples(base, shown):
             lines += ["", f"# {title}", cmd]
     elif origin != "given":
-        lines += ["", "Example:",
-                  curl_examples(base, tokens[0])[0][1]]
+        lines += ["", "Example:", curl_examples(base, shown)[0][1]]
     lines += ["", "Press Ctrl-C to stop."]
     return "\n".join(lines)
 
