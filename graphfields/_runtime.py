@@ -128,8 +128,15 @@ def connection_page(
 ) -> relay.Page | None:
     """The page of a connection value: a resolver's own :class:`relay.Page` as given, or
     a sequence filtered (bisect) and sliced (O(page)); ``None`` stays ``None``."""
-    if value is None or isinstance(value, relay.Page):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, relay.Page):
+        page: relay.Page = value
+        if not isinstance(page.nodes, list | tuple):
+            page = relay.Page(
+                list(page.nodes), page.offset, page.has_next_page, page.has_previous_page
+            )
+        return page
     if not _is_sequence(value):
         value = list(value)
     lo, hi = 0, len(value)
