@@ -138,13 +138,18 @@ def _grammar_text() -> str:
 
 @functools.cache
 def _lark() -> lark.Lark:
-    return lark.Lark(
+    parser = lark.Lark(
         _grammar_text(),
         parser="lalr",
         lexer=_Lexer,
         transformer=_Builder(),
         maybe_placeholders=False,
     )
+    # Lark keeps rule names as its Token (a str subclass with a Python __eq__), and looks
+    # them up in a dict on every reduction; plain strings compare in C.
+    for rule in parser.rules:
+        rule.origin.name = str(rule.origin.name)
+    return parser
 
 
 def terminal_regex(name: str) -> str:
@@ -166,8 +171,10 @@ class _Request:
         self.limits = limits
 
 
-# How the lexer's limit bookkeeping treats each terminal: names it adds, nesting change.
-_RUNS = {"NAMES": (1, 0), "MORE_NAMES": (0, 0), "OPEN_BRACE": (1, 1), "OPEN_ANGLE": (1, 1)}
+# Terminals holding a run of names: names beyond the run's commas, and whether the token
+# opens a nested selection (1), or opens and closes one (2).
+_RUNS = {"NAMES": (1, 0), "MORE_NAMES": (0, 0), "OPEN_BRACE": (1, 1), "OPEN_ANGLE": (1, 1),
+         "LEAF_BRACE": (1, 2), "LEAF_ANGLE": (1, 2)}
 _CLOSERS = frozenset({"CLOSE_BRACE", "CLOSE_ANGLE"})
 _str_new = str.__new__
 
@@ -215,8 +222,9 @@ class _Lexer(Lexer):
         line_start = 0
         depth = 0
         fields = 0
+        states = parser_state.state_stack  # Lark updates this list in place
         while pos < end:
-            match = matchers.get(parser_state.position) or self._matcher(parser_state)
+            match = matchers.get(states[-1]) or self._matcher(parser_state)
             m = match(text, pos)
             if m is None:
                 raise UnexpectedCharacters(  # type: ignore[no-untyped-call]
@@ -233,12 +241,13 @@ class _Lexer(Lexer):
                     if fields > max_fields:
                         _too_many_fields(text, pos, value, fields - max_fields, max_fields)
                     if run[1]:
-                        depth += 1
-                        if depth > max_depth:
+                        if depth >= max_depth:
                             raise LimitExceededError(
                                 f"Selections are nested more than {max_depth} deep",
                                 text, pos, "max_depth",
                             )
+                        if run[1] == 1:
+                            depth += 1
                 elif kind in closers:
                     depth -= 1
                 tok = new(Token, value)
@@ -351,49 +360,62 @@ class _CallbackError(Exception):
         self.expected = tuple(expected)
 
 
+# How much of a run token is punctuation: (characters before the names, after them).
+_FRAME = {"NAMES": (0, 0), "MORE_NAMES": (1, 0), "OPEN_BRACE": (1, 0), "OPEN_ANGLE": (1, 0),
+          "LEAF_BRACE": (1, 1), "LEAF_ANGLE": (1, 1)}
+
+
 def _split_run(tok: Any, out: list[Any], keep_last: bool) -> tuple[str, int, int, int]:
     """Append a Field for each name of a run token; the last one is returned unbuilt
     (name, start, line, column) when ``keep_last``, since calls or a selection follow it."""
     value: str = tok.value
-    skip = 0 if tok.type == "NAMES" else 1
+    skip, trim = _FRAME[tok.type]
     start: int = tok.start_pos + skip
     line: int = tok.line
     column: int = tok.column + skip
     if _SPACE(value) is None:
-        names = (value[1:] if skip else value).split(",")
+        names = (value[skip:len(value) - trim] if skip else value).split(",")
         last = names.pop() if keep_last else ""
+        append = out.append
+        field = _F
+        span = _S
         for name in names:
             stop = start + len(name)
-            out.append(_F(name, (), None, None, _S(start, stop, line, column)))
+            append(field(name, (), None, None, span(start, stop, line, column)))
             column += stop - start + 1
             start = stop + 1
         return last, start, line, column
-    # Slow path: whitespace (maybe newlines) between the names.
-    base = tok.start_pos
-    line_start = base - (tok.column - 1)
-    previous = 0
-    matches = list(_NAME_RE.finditer(value))
-    last_match = matches.pop() if keep_last else None
-    for m in matches:
-        offset = m.start()
-        newlines = value.count("\n", previous, offset)
-        if newlines:
-            line += newlines
-            line_start = base + value.rindex("\n", previous, offset) + 1
-        previous = offset
-        name = m.group()
-        begin = base + offset
-        out.append(_F(name, (), None, None,
-                      _S(begin, begin + len(name), line, begin - line_start + 1)))
-    if last_match is None:
+    # Whitespace, maybe newlines, around the commas: strip each part, follow the lines.
+    line_start = start - column + 1
+    parts = value[skip:len(value) - trim].split(",")
+    last_part = parts.pop() if keep_last else None
+    for part in parts:
+        name = part.strip(_WS)
+        lead = part.index(name[0])
+        if "\n" in part:
+            newlines = part.count("\n", 0, lead)
+            if newlines:
+                line += newlines
+                line_start = start + part.rindex("\n", 0, lead) + 1
+            out.append(_F(name, (), None, None, _S(start + lead, start + lead + len(name), line,
+                                                 start + lead - line_start + 1)))
+            newlines = part.count("\n", lead)
+            if newlines:
+                line += newlines
+                line_start = start + part.rindex("\n") + 1
+        else:
+            out.append(_F(name, (), None, None, _S(start + lead, start + lead + len(name), line,
+                                                 start + lead - line_start + 1)))
+        start += len(part) + 1
+    if last_part is None:
         return "", 0, 0, 0
-    offset = last_match.start()
-    newlines = value.count("\n", previous, offset)
+    name = last_part.strip(_WS)
+    lead = last_part.index(name[0])
+    newlines = last_part.count("\n", 0, lead)
     if newlines:
         line += newlines
-        line_start = base + value.rindex("\n", previous, offset) + 1
-    begin = base + offset
-    return last_match.group(), begin, line, begin - line_start + 1
+        line_start = start + last_part.rindex("\n", 0, lead) + 1
+    return name, start + lead, line, start + lead - line_start + 1
 
 
 def _field(name: str, start: int, line: int, column: int,
@@ -483,6 +505,11 @@ class _Builder(lark.Transformer[Token, Any]):
                                fields[0].span.line, fields[0].span.column))
 
     def sub(self, c: list[Any]) -> Selection:
+        if len(c) == 1:  # a leaf: `{a,b}` in one token
+            leaf: Any = c[0]
+            fields: list[Any] = []
+            _split_run(leaf, fields, False)
+            return _SEL(tuple(fields), _S(leaf.start_pos, leaf.end_pos, leaf.line, leaf.column))
         items: list[Any] = c[0]
         head: Any = items[0]
         return _SEL(tuple(items[1:]), _S(head.start_pos, c[1].end_pos,
@@ -500,7 +527,9 @@ class _Builder(lark.Transformer[Token, Any]):
 
     def first_sub(self, c: list[Any]) -> list[Any]:
         out = [c[0]]
-        out.append(_field(*_split_run(c[0], out, True), None, c[1]))
+        name, start, line, column = _split_run(c[0], out, True)
+        sub: Selection = c[1]
+        out.append(_F(name, (), sub, None, _S(start, sub.span.end, line, column)))
         return out
 
     def first_calls_sub(self, c: list[Any]) -> list[Any]:
@@ -520,7 +549,9 @@ class _Builder(lark.Transformer[Token, Any]):
 
     def more_sub(self, c: list[Any]) -> list[Any]:
         out: list[Any] = c[0]
-        out.append(_field(*_split_run(c[1], out, True), None, c[2]))
+        name, start, line, column = _split_run(c[1], out, True)
+        sub: Selection = c[2]
+        out.append(_F(name, (), sub, None, _S(start, sub.span.end, line, column)))
         return out
 
     def more_calls_sub(self, c: list[Any]) -> list[Any]:
@@ -616,7 +647,9 @@ _IN_WORDS = [
     ("LPAR", "`(`"),
     ("RPAR", "`)`"),
     ("OPEN_BRACE", "`{`"),
+    ("LEAF_BRACE", "`{`"),
     ("OPEN_ANGLE", "`<`"),
+    ("LEAF_ANGLE", "`<`"),
     ("CLOSE_BRACE", "`}`"),
     ("CLOSE_ANGLE", "`>`"),
     ("$END", "the end of the input"),
