@@ -500,10 +500,11 @@ class _Generator:
                 f"{pad}    o = {literal(False)}",
             ]
         elif has_reads and mode == "attr":
+            # KeyError too: inlined children that are dicts are read by key
             lines += [
                 f"{pad}try:",
                 f"{pad}    o = {literal(True)}",
-                f"{pad}except AttributeError:",
+                f"{pad}except (AttributeError, KeyError):",
                 f"{pad}    o = {literal(False)}",
             ]
         else:

@@ -123,6 +123,7 @@ BMedia = ObjectType(
         "caption": String,
         "tags": ListOf(String),
         "timestamp": Int,
+        "created_time": Datetime,
         "owner": field_(BOwner, batch=owners_of),
         "comments": Connection(BComment, max_first=100, timestamp_field="timestamp"),
     },

@@ -49,7 +49,7 @@ def _spec(draw: Any, t: ObjectType, depth: int = 0) -> list[Any]:
             out.append(shown)
         elif rf.kind == "object":
             assert rf.object_type is not None
-            if depth >= 3 or draw(st.booleans()):
+            if depth >= 3 or draw(st.integers(0, 3)) == 0:
                 out.append(shown)
             else:
                 out.append((shown, draw(_spec(rf.object_type, depth + 1))))
@@ -121,14 +121,14 @@ def _outcome(plan: Plan, data: Any, run: Any) -> Any:
         return ("error", exc.path, type(exc.original))
 
 
-def _reshape(value: Any, rnd: random.Random) -> Any:
+def _reshape(value: Any, rnd: random.Random, drop: float = 0.15) -> Any:
     if isinstance(value, list):
-        return [_reshape(v, rnd) for v in value]
+        return [_reshape(v, rnd, drop) for v in value]
     if not isinstance(value, dict):
         if rnd.random() < 0.05 and value is not None:
             return (lambda v: lambda: v)(value)
         return value
-    d = {k: _reshape(v, rnd) for k, v in value.items() if k in _KEEP or rnd.random() > 0.08}
+    d = {k: _reshape(v, rnd, drop) for k, v in value.items() if k in _KEEP or rnd.random() > drop}
     kind = rnd.randrange(6)
     if kind == 0:
         return SimpleNamespace(**d)
@@ -143,7 +143,7 @@ def _reshape(value: Any, rnd: random.Random) -> Any:
     return d
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_spec(User), st.integers(0, 2**32), st.booleans())
 def test_generated_code_matches_the_reference(spec: list[Any], seed: int, reshape: bool) -> None:
     _differential(build(User, spec), seed, reshape)
@@ -153,6 +153,52 @@ def test_generated_code_matches_the_reference(spec: list[Any], seed: int, reshap
 @given(_spec(BUser), st.integers(0, 2**32), st.booleans())
 def test_generated_batches_match_the_reference(spec: list[Any], seed: int, reshape: bool) -> None:
     _differential(build(BUser, spec), seed, reshape)
+
+
+_OWNER = ["id", "username", "full_name"]
+_RICH: list[Any] = [
+    "id",
+    "username",
+    ("best_friend", _OWNER),
+    ("friends", _OWNER),
+    (
+        "media",
+        ConnectionArgs(first=5, after=0),
+        [
+            ("page_info", ["has_next_page", "end_cursor"]),
+            (
+                "edges",
+                [
+                    "cursor",
+                    (
+                        "node",
+                        [
+                            "id",
+                            "caption",
+                            "tags",
+                            "created_time",
+                            ("owner", _OWNER),
+                            (
+                                "comments",
+                                ConnectionArgs(first=3),
+                                [("edges", [("node", ["id", "text", ("owner", _OWNER)])])],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("schema_root", [User, BUser], ids=["plain", "batched"])
+def test_rich_plan_over_many_data_shapes(schema_root: ObjectType) -> None:
+    plan = build(schema_root, _RICH)
+    inlined = build(schema_root, [(f, s) for f, s in [("best_friend", _OWNER)]])
+    for seed in range(120):
+        _differential(plan, seed, True)
+        _differential(inlined, seed, True)
 
 
 def _differential(plan: Plan, seed: int, reshape: bool) -> None:
@@ -543,3 +589,20 @@ def test_deep_self_referential_selections() -> None:
     for depth in (3, 40, 90):
         plan = build(node, spec(depth))
         assert execute(plan, data(depth)) == interpret(plan, data(depth))
+
+
+@pytest.mark.parametrize("parent", ["dict", "object", "row", "frozen"])
+@pytest.mark.parametrize("child", ["dict", "object", "row", "frozen"])
+def test_missing_keys_in_every_parent_child_combination(parent: str, child: str) -> None:
+    make = {
+        "dict": lambda d: d,
+        "object": lambda d: SimpleNamespace(**d),
+        "row": Row,
+        "frozen": Frozen,
+    }
+    plan = build(Media, ["id", ("owner", ["id", "username"])])
+    for owner in ({"id": 2}, {"username": "u"}, {}):
+        data = make[parent]({"id": 1, "owner": make[child](dict(owner))})
+        assert execute(plan, data) == interpret(plan, data)
+    data = make[parent]({"owner": None})
+    assert execute(plan, data) == {"id": None, "owner": None}
