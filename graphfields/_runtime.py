@@ -73,13 +73,15 @@ def path_to(tree: Any, target: Any) -> list[Segment] | None:
     if tree is target:
         return []
     stack: list[tuple[Any, list[Segment]]] = [(tree, [])]
+    seen = {id(tree)}  # scalar values may be user containers, even cyclic ones
     while stack:
         node, path = stack.pop()
         children: Any = node.items() if isinstance(node, dict) else enumerate(node)
         for key, child in children:
             if child is target:
                 return [*path, key]
-            if isinstance(child, dict | list):
+            if isinstance(child, dict | list) and id(child) not in seen:
+                seen.add(id(child))
                 stack.append((child, [*path, key]))
     return None
 
