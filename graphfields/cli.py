@@ -7,9 +7,15 @@ Each subcommand registers its arguments in ``_add_<name>`` and runs in ``_cmd_<n
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graphfields.ast import Selection
 
 __all__ = ["main"]
 
@@ -28,19 +34,73 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from graphfields.errors import GraphFieldsError
-    from graphfields.parser import parse
-
     text = _read_fields(args.fields)
     if args.schema is not None or args.type is not None:
         from graphfields._schema_check import check_fields
 
-        return check_fields(text, args.schema, args.type)
+        code = check_fields(text, args.schema, args.type)
+        if code == 1:
+            _hint_if_url_encoded(text)
+        return code
+    return 0 if _parse_or_report(text) is not None else 1
+
+
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _hint_if_url_encoded(text: str) -> None:
+    """A fields string copied from a URL still has its %2C commas; say so."""
+    m = _PERCENT_ESCAPE.search(text)
+    if m is not None:
+        print(f"hint: the fields string looks URL-encoded ({m.group()}); decode it first, "
+              "e.g. %2C is `,` and %7B is `{`", file=sys.stderr)
+
+
+def _parse_or_report(text: str) -> Selection | None:
+    from graphfields.errors import GraphFieldsError
+    from graphfields.parser import parse
+
     try:
-        parse(text)
+        return parse(text)
     except GraphFieldsError as exc:
         print(exc, file=sys.stderr)
+        _hint_if_url_encoded(text)
+        return None
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+
+
+def _add_fmt(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("fmt", help="print a fields string in canonical form")
+    p.add_argument("fields", help="the fields string, or - to read it from stdin")
+    p.set_defaults(func=_cmd_fmt)
+
+
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    from graphfields.printer import format
+
+    sel = _parse_or_report(_read_fields(args.fields))
+    if sel is None:
         return 1
+    _write(format(sel))
+    return 0
+
+
+def _add_ast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("ast", help="print the syntax tree of a fields string as JSON")
+    p.add_argument("fields", help="the fields string, or - to read it from stdin")
+    p.set_defaults(func=_cmd_ast)
+
+
+def _cmd_ast(args: argparse.Namespace) -> int:
+    from graphfields.ast import to_dict
+
+    sel = _parse_or_report(_read_fields(args.fields))
+    if sel is None:
+        return 1
+    _write(json.dumps(to_dict(sel), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -83,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_check(sub)
+    _add_fmt(sub)
+    _add_ast(sub)
     _add_serve(sub)
     return parser
 

@@ -1,0 +1,60 @@
+"""The grammar ships inside the wheel: build it, install it into a fresh venv, parse there.
+
+Offline-safe: the wheel is built without build isolation (hatchling is in the test venv),
+and the fresh venv gets ``lark`` by path from this venv (only lark, so the checkout's
+editable ``graphfields`` cannot leak in).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import lark
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import pathlib, graphfields
+here = pathlib.Path(graphfields.__file__).resolve()
+assert "site-packages" in here.parts, here
+assert (here.parent / "grammar" / "fields.lark").is_file()
+sel = graphfields.parse("fields=id,media.first(3)<edges{node{id}}>")
+print(graphfields.format(sel))
+"""
+
+
+def _run(*argv: str | Path, cwd: Path) -> str:
+    done = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_parses(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "-q", "-w", dist, ROOT, cwd=tmp_path)
+    (wheel,) = dist.glob("graphfields-*.whl")
+    assert "graphfields/grammar/fields.lark" in zipfile.ZipFile(wheel).namelist()
+
+    venv = tmp_path / "venv"
+    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)
+    python = venv / "bin" / "python"
+    _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
+         "-q", wheel, cwd=tmp_path)
+
+    only_lark = tmp_path / "only_lark"
+    only_lark.mkdir()
+    (only_lark / "lark").symlink_to(Path(lark.__file__).resolve().parent)
+    site = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+                cwd=tmp_path).strip()
+    (Path(site) / "only_lark.pth").write_text(f"{only_lark}\n", encoding="utf-8")
+
+    assert _run(python, "-I", "-c", SCRIPT, cwd=tmp_path).strip() == (
+        "id,media.first(3){edges{node{id}}}"
+    )
