@@ -29,8 +29,16 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# Hypothesis with the `deep` profile (tests/conftest.py), then atheris (libFuzzer) when it
+# installs; FUZZ_RUNS sets the atheris run count.
+FUZZ_RUNS ?= 300000
 fuzz: $(STAMP)
 	GRAPHFIELDS_FUZZ=1 $(BIN)/pytest tests -k fuzz -p no:cacheprovider --hypothesis-profile=deep
+	@if $(BIN)/python -m pip install -q atheris; then \
+		$(BIN)/python tests/fuzz_atheris.py -runs=$(FUZZ_RUNS) -max_len=256; \
+	else \
+		echo "atheris did not install here: skipped (the hypothesis fuzzing above ran)"; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/graphfields serve --demo --host 127.0.0.1 --port 8000
