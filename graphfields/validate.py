@@ -20,7 +20,6 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import functools
-import importlib
 import json
 import re
 import threading
@@ -33,7 +32,6 @@ from graphfields._source import Span, line_col
 from graphfields.ast import Call, Field, IntValue, Selection, StringValue, Value
 from graphfields.errors import (
     FieldsValidationError,
-    GraphFieldsError,
     LimitExceededError,
     SchemaError,
     ValidationIssue,
@@ -49,6 +47,7 @@ from graphfields.plan import (
     ScalarPlan,
     SelectionPlan,
 )
+from graphfields.printer import format_fields
 from graphfields.relay import decode_cursor
 from graphfields.schema import ConnectionArgs, ObjectType, ResolvedField, Schema
 from graphfields.suggest import did_you_mean, suggestions
@@ -768,8 +767,8 @@ def compile(
         sel = fields
         canonical = key
     plan = _Validator(schema, text, lim).run(t, sel, filters)
-    if not text:
-        plan.text = _format(sel)
+    # Plans are shared by every spelling of a selection: keep the canonical one.
+    plan.text = format_fields(sel)
     _store(cache, canonical, plan)
     if canonical != key:
         _store(cache, key, plan)
@@ -796,16 +795,3 @@ def _freeze(filters: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
         ((str(k), v if isinstance(v, str | int | None) else repr(v)) for k, v in filters.items()),
         key=lambda kv: kv[0],
     ))
-
-
-def _format(sel: Selection) -> str:
-    """Text for an AST given directly (positions in messages refer to it, if spans do)."""
-    try:
-        printer = importlib.import_module("graphfields.printer")
-    except ImportError:  # the printer is optional here
-        return ""
-    try:
-        text = printer.format(sel)
-    except (GraphFieldsError, AttributeError, TypeError, ValueError):
-        return ""
-    return text if isinstance(text, str) else ""

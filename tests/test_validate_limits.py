@@ -23,8 +23,10 @@ from graphfields import (
     Selection,
     StringValue,
     compile,
+    parse,
 )
 from graphfields.ast import BoolValue, Call, NullValue, Value
+from graphfields.printer import format_fields
 from graphfields.validate import CONNECTION_CALLS
 
 SPEC_USER_REQUEST = """id,username,media.first(1){edges{node{shortcode,created_time,timestamp,
@@ -268,4 +270,4 @@ def test_any_text_compiles_or_raises_graphfields_errors(tokens: list[str], root:
     except GraphFieldsError as exc:
         assert str(exc)
         return
-    assert plan.text == text
+    assert plan.text == format_fields(parse(text))
