@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest bench fuzz demo clean
+.PHONY: test lint typecheck pytest bench fuzz parser-cache demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,10 @@ fuzz: $(STAMP)
 	else \
 		echo "atheris did not install here: skipped (the hypothesis fuzzing above ran)"; \
 	fi
+
+# After editing grammar/fields.lark: ship ready-made parser tables (graphfields/_lalr_cache.pickle).
+parser-cache: $(STAMP)
+	$(BIN)/python -c "from graphfields.parser import write_parser_cache as w; print(w())"
 
 demo: $(STAMP)
 	$(BIN)/graphfields serve --demo --host 127.0.0.1 --port 8000

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -136,15 +137,50 @@ def _grammar_text() -> str:
     )
 
 
-@functools.cache
-def _lark() -> lark.Lark:
-    parser = lark.Lark(
-        _grammar_text(),
+# Lark's LALR analysis of the grammar takes ~20 ms; the tables are shipped ready-made next to
+# this module, keyed by the grammar's text and the Lark version, and rebuilt from the grammar
+# whenever the key does not match. Regenerate after editing the grammar: ``make parser-cache``.
+_CACHE = Path(__file__).with_name("_lalr_cache.pickle")
+
+
+def _cache_key(grammar: str) -> bytes:
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()
+    return f"{digest} lark-{lark.__version__}".encode("ascii")
+
+
+def _build(grammar: str) -> lark.Lark:
+    return lark.Lark(
+        grammar,
         parser="lalr",
         lexer=_Lexer,
         transformer=_Builder(),
         maybe_placeholders=False,
     )
+
+
+def _load_cached(grammar: str) -> lark.Lark | None:
+    try:
+        with _CACHE.open("rb") as f:
+            if f.readline().rstrip(b"\n") != _cache_key(grammar):
+                return None
+            return lark.Lark.load(f)
+    except Exception:  # missing, unreadable or from another Lark: build instead
+        return None
+
+
+def write_parser_cache() -> Path:
+    """Write the ready-made parser tables for the current grammar and Lark version."""
+    grammar = _grammar_text()
+    with _CACHE.open("wb") as f:
+        f.write(_cache_key(grammar) + b"\n")
+        _build(grammar).save(f)
+    return _CACHE
+
+
+@functools.cache
+def _lark() -> lark.Lark:
+    grammar = _grammar_text()
+    parser = _load_cached(grammar) or _build(grammar)
     # Lark keeps rule names as its Token (a str subclass with a Python __eq__), and looks
     # them up in a dict on every reduction; plain strings compare in C.
     for rule in parser.rules:
@@ -193,15 +229,18 @@ class _Lexer(Lexer):
         self._ignore = frozenset(conf.ignore)
         self._flags = conf.g_regex_flags
         self._matchers: dict[int, Any] = {}
+        self._by_terminals: dict[frozenset[str], Any] = {}
 
     def _matcher(self, parser_state: Any) -> Any:
         position = parser_state.position
-        accepted = set(parser_state.parse_conf.states[position]) | self._ignore
-        terminals = [t for t in self._terminals if t.name in accepted]
-        terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value),
-                                      t.name))
-        pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
-        match = re.compile(pattern, self._flags).match
+        accepted = frozenset(parser_state.parse_conf.states[position]) | self._ignore
+        match = self._by_terminals.get(accepted)
+        if match is None:
+            terminals = [t for t in self._terminals if t.name in accepted]
+            terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width,
+                                          -len(t.pattern.value), t.name))
+            pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+            match = self._by_terminals[accepted] = re.compile(pattern, self._flags).match
         self._matchers[position] = match
         return match
 
@@ -865,3 +904,4 @@ def _string_error(text: str, at: int, quote: str) -> tuple[str, int, tuple[str, 
                     "\\t or \\uXXXX", i, ("an escape",))
         i += 1
     return f"Unclosed string: expected a closing `{quote}`", at, (f"`{quote}`",)
+
