@@ -365,6 +365,25 @@ class _CallBuilder:
         self.__class__ = Call  # type: ignore[assignment]
 
 
+class _IntBuilder:
+    __slots__ = ("span", "value")
+
+    def __init__(self, value: int, span: Span) -> None:
+        self.value = value
+        self.span = span
+        self.__class__ = IntValue  # type: ignore[assignment]
+
+
+class _StringBuilder:
+    __slots__ = ("quoted", "span", "value")
+
+    def __init__(self, value: str, quoted: bool, span: Span) -> None:
+        self.value = value
+        self.quoted = quoted
+        self.span = span
+        self.__class__ = StringValue  # type: ignore[assignment]
+
+
 def _checked(builder: Any, cls: type, *probe: Any) -> Any:
     """The builder if this interpreter allows the class switch, else the class itself."""
     try:
@@ -381,11 +400,13 @@ _F: Callable[[str, tuple[Call, ...], Selection | None, str | None, Span], Field]
 _SEL: Callable[[tuple[Field, ...], Span], Selection] = _checked(
     _SelectionBuilder, Selection, (), _NO)
 _CALL: Callable[[str, tuple[Value, ...], Span], Call] = _checked(_CallBuilder, Call, "a", (), _NO)
+_INT: Callable[[int, Span], IntValue] = _checked(_IntBuilder, IntValue, 1, _NO)
+_STR: Callable[[str, bool, Span], StringValue] = _checked(_StringBuilder, StringValue, "a", True,
+                                                          _NO)
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = re.compile(r"[ \t\n\r\f\v]").search
 _WORDS_RE = re.compile(r"[^, \t\n\r\f\v]+")
-_INT_RE = re.compile(r"-?[0-9]+\Z").match
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
 
@@ -409,51 +430,49 @@ def _split_run(tok: Any, out: list[Any], keep_last: bool) -> tuple[str, int, int
     (name, start, line, column) when ``keep_last``, since calls or a selection follow it."""
     value: str = tok.value
     skip, trim = _FRAME[tok.type]
-    start: int = tok.start_pos + skip
+    parts = (value[skip:len(value) - trim] if skip else value).split(",")
+    start: int = tok.start_pos + skip  # where the current part starts
     line: int = tok.line
-    column: int = tok.column + skip
-    if _SPACE(value) is None:
-        names = (value[skip:len(value) - trim] if skip else value).split(",")
-        last = names.pop() if keep_last else ""
-        append = out.append
-        field = _F
-        span = _S
-        for name in names:
-            stop = start + len(name)
-            append(field(name, (), None, None, span(start, stop, line, column)))
-            column += stop - start + 1
-            start = stop + 1
-        return last, start, line, column
-    # Whitespace, maybe newlines, around the commas: strip each part, follow the lines.
-    line_start = start - column + 1
-    parts = value[skip:len(value) - trim].split(",")
-    last_part = parts.pop() if keep_last else None
+    line_start: int = tok.start_pos - tok.column + 1
+    last = parts.pop() if keep_last else None
+    append = out.append
+    field = _F
+    span = _S
     for part in parts:
-        name = part.strip(_WS)
-        lead = part.index(name[0])
-        if "\n" in part:
-            newlines = part.count("\n", 0, lead)
-            if newlines:
-                line += newlines
-                line_start = start + part.rindex("\n", 0, lead) + 1
-            out.append(_F(name, (), None, None, _S(start + lead, start + lead + len(name), line,
-                                                 start + lead - line_start + 1)))
-            newlines = part.count("\n", lead)
-            if newlines:
-                line += newlines
-                line_start = start + part.rindex("\n") + 1
+        # A part is a name with, rarely, whitespace around it (the regex allows nothing
+        # else), so isidentifier() means "no whitespace".
+        if part.isidentifier():
+            append(field(part, (), None, None,
+                         span(start, start + len(part), line, start - line_start + 1)))
         else:
-            out.append(_F(name, (), None, None, _S(start + lead, start + lead + len(name), line,
-                                                 start + lead - line_start + 1)))
+            name = part.strip(_WS)
+            lead = part.index(name[0])
+            begin = start + lead
+            if "\n" in part:
+                newlines = part.count("\n", 0, lead)
+                if newlines:
+                    line += newlines
+                    line_start = start + part.rindex("\n", 0, lead) + 1
+                append(field(name, (), None, None,
+                             span(begin, begin + len(name), line, begin - line_start + 1)))
+                newlines = part.count("\n", lead)
+                if newlines:
+                    line += newlines
+                    line_start = start + part.rindex("\n") + 1
+            else:
+                append(field(name, (), None, None,
+                             span(begin, begin + len(name), line, begin - line_start + 1)))
         start += len(part) + 1
-    if last_part is None:
+    if last is None:
         return "", 0, 0, 0
-    name = last_part.strip(_WS)
-    lead = last_part.index(name[0])
-    newlines = last_part.count("\n", 0, lead)
+    if last.isidentifier():
+        return last, start, line, start - line_start + 1
+    name = last.strip(_WS)
+    lead = last.index(name[0])
+    newlines = last.count("\n", 0, lead)
     if newlines:
         line += newlines
-        line_start = start + last_part.rindex("\n", 0, lead) + 1
+        line_start = start + last.rindex("\n", 0, lead) + 1
     return name, start + lead, line, start + lead - line_start + 1
 
 
@@ -508,16 +527,16 @@ def _shown(value: Value) -> str:
 def _word(word: str, start: int, line: int, column: int) -> Value:
     """A bare-word argument: an integer, ``true``/``false``/``null``, or a string."""
     span = _S(start, start + len(word), line, column)
-    if _INT_RE(word):
+    if word.isascii() and (word.isdigit() or (word[0] == "-" and word[1:].isdigit())):
         try:
-            return IntValue(int(word), span)
+            return _INT(int(word), span)
         except ValueError:
             raise _CallbackError(f"Integer argument too long ({len(word)} digits)",
                                  start) from None
     if word in _LITERALS:
         literal = _LITERALS[word]
         return NullValue(span) if literal is None else BoolValue(literal, span)
-    return StringValue(word, False, span)
+    return _STR(word, False, span)
 
 
 def _position(tok: Any, offset: int) -> tuple[int, int]:
@@ -551,8 +570,8 @@ class _Builder(lark.Transformer[Token, Any]):
             return _SEL(tuple(fields), _S(leaf.start_pos, leaf.end_pos, leaf.line, leaf.column))
         items: list[Any] = c[0]
         head: Any = items[0]
-        return _SEL(tuple(items[1:]), _S(head.start_pos, c[1].end_pos,
-                                         head.line, head.column))
+        del items[0]
+        return _SEL(tuple(items), _S(head.start_pos, c[1].end_pos, head.line, head.column))
 
     def first(self, c: list[Any]) -> list[Any]:
         out = [c[0]]
@@ -611,22 +630,27 @@ class _Builder(lark.Transformer[Token, Any]):
         value: str = tok.value
         start: int = tok.start_pos
         paren = value.index("(")
-        name = value[1:paren].strip(" \t\n\r\f\v")
+        name = value[1:paren]
         inner = value[paren + 1:-1]
-        args: list[Value] = []
-        if _SPACE(value) is None:
-            if inner:
-                offset = paren + 1
-                column: int = tok.column + offset
-                for word in inner.split(","):
-                    args.append(_word(word, start + offset, tok.line, column))
-                    offset += len(word) + 1
-                    column += len(word) + 1
+        if name.isidentifier() and (not inner or inner.isalnum()):  # `.first(3)`, `.x()`
+            args: tuple[Value, ...] = (
+                (_word(inner, start + paren + 1, tok.line, tok.column + paren + 1),)
+                if inner else ())
+        elif _SPACE(value) is None:
+            offset = paren + 1
+            column: int = tok.column + offset
+            words = []
+            for word in inner.split(","):
+                words.append(_word(word, start + offset, tok.line, column))
+                offset += len(word) + 1
+                column += len(word) + 1
+            args = tuple(words)
         else:
-            for m in _WORDS_RE.finditer(inner):
-                offset = paren + 1 + m.start()
-                args.append(_word(m.group(), start + offset, *_position(tok, offset)))
-        return _CALL(name, tuple(args), _S(start, tok.end_pos, tok.line, tok.column))
+            name = name.strip(_WS)
+            args = tuple(_word(m.group(), start + paren + 1 + m.start(),
+                               *_position(tok, paren + 1 + m.start()))
+                         for m in _WORDS_RE.finditer(inner))
+        return _CALL(name, args, _S(start, tok.end_pos, tok.line, tok.column))
 
     def call(self, c: list[Any]) -> Call:
         dot: Any = c[0]
@@ -650,11 +674,10 @@ class _Builder(lark.Transformer[Token, Any]):
         inner = text[1:-1]
         if "\\" in inner:
             inner = json.loads(text, strict=False)
-        return StringValue(inner, True, _S(tok.start_pos, tok.end_pos, tok.line, tok.column))
+        return _STR(inner, True, _S(tok.start_pos, tok.end_pos, tok.line, tok.column))
 
     def SQSTRING(self, tok: Any) -> StringValue:
-        return StringValue(tok.value[1:-1], True,
-                           _S(tok.start_pos, tok.end_pos, tok.line, tok.column))
+        return _STR(tok.value[1:-1], True, _S(tok.start_pos, tok.end_pos, tok.line, tok.column))
 
     def BARE(self, tok: Any) -> Value:
         return _word(tok.value, tok.start_pos, tok.line, tok.column)
