@@ -22,6 +22,8 @@ import pathlib, graphfields
 here = pathlib.Path(graphfields.__file__).resolve()
 assert "site-packages" in here.parts, here
 assert (here.parent / "grammar" / "fields.lark").is_file()
+from graphfields import parser
+assert parser._load_cached(parser._grammar_text()) is not None  # the shipped tables load
 sel = graphfields.parse("fields=id,media.first(3)<edges{node{id}}>")
 print(graphfields.format(sel))
 """
@@ -40,7 +42,9 @@ def test_wheel_installs_and_parses(tmp_path: Path) -> None:
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
          "--no-index", "-q", "-w", dist, ROOT, cwd=tmp_path)
     (wheel,) = dist.glob("graphfields-*.whl")
-    assert "graphfields/grammar/fields.lark" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "graphfields/grammar/fields.lark" in names
+    assert "graphfields/_lalr_cache.pickle" in names
 
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)
