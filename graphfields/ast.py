@@ -123,4 +123,8 @@ def to_dict(node: Selection | Field | Call | Value) -> Any:
         return {"kind": "call", "name": node.name, "args": [to_dict(a) for a in node.args],
                 "span": loc}
     kind = {IntValue: "int", StringValue: "string", BoolValue: "bool", NullValue: "null"}
-    return {"kind": kind[type(node)], "value": node.value, "span": loc}
+    value: dict[str, Any] = {"kind": kind[type(node)], "value": node.value}
+    if isinstance(node, StringValue):
+        value["quoted"] = node.quoted
+    value["span"] = loc
+    return value

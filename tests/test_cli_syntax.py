@@ -57,7 +57,8 @@ def test_ast(capsys: pytest.CaptureFixture[str]) -> None:
     field = tree["fields"][0]
     assert (tree["kind"], field["name"], field["alias"]) == ("selection", "a", "b")
     assert field["calls"][0]["args"][0] == {
-        "kind": "string", "value": "c", "span": {"start": 10, "end": 13, "line": 1, "column": 11}}
+        "kind": "string", "value": "c", "quoted": True,
+        "span": {"start": 10, "end": 13, "line": 1, "column": 11}}
     assert field["selection"]["fields"][0]["name"] == "d"
 
 
