@@ -323,3 +323,21 @@ def test_stale_or_missing_tables_fall_back_to_the_grammar(
     fresh = parser_module._load_cached(grammar)
     assert fresh is not None
     assert fresh.parse(parser_module._Request("a{b}", DEFAULT_PARSE_LIMITS)) == parse("a{b}")
+
+
+def test_parsing_from_many_threads() -> None:
+    """The lexer keeps per-parse state in locals and the callbacks are pure: threads are safe."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"a{i}.first({i}){{b{i},c<d.x(\"{i}\")>}},e{i}" for i in range(300)]
+    texts += [f"a{i}{{" * (i % 40) for i in range(100)]
+
+    def outcome(text: str) -> object:
+        try:
+            return parse(text, cache=False)
+        except (FieldsSyntaxError, LimitExceededError) as err:
+            return (type(err), err.position, err.message)
+
+    expected = [outcome(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(outcome, texts)) == expected
