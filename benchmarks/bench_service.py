@@ -1,0 +1,103 @@
+"""Service-level timing of the reference API, without HTTP: ``InstagramService.fetch``.
+
+The spec's long user request with ``media.first(100)`` and ``comments.first(20)`` over a
+SQLite store holding one user with 100 posts of 20 comments each (owners, locations,
+50 commenters). Reports the median time of one ``fetch`` (compile cached, store reads,
+execute) and the number of SQL statements one request runs, which is what batching
+connections across parents is about: one comments query per page, not one per post.
+
+Run: ``.venv/bin/python -m benchmarks service`` (or ``make bench``).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from graphfields.instagram.dataset import import_dataset
+from graphfields.instagram.service import InstagramService
+from graphfields.instagram.serving import LONG_USER_FIELDS
+from graphfields.instagram.shortcode import make_media_id
+from graphfields.instagram.sqlite_store import SQLiteStore
+
+__all__ = ["LONG_FIELDS", "dataset", "main", "measure"]
+
+NOW = 1_560_430_000
+LONG_FIELDS = LONG_USER_FIELDS.replace("media.first(1)", "media.first(100)").replace(
+    "comments.first(1)", "comments.first(20)"
+)
+
+
+def dataset(n_media: int = 100, n_comments: int = 20, n_users: int = 50) -> dict[str, Any]:
+    """One user ``spacex`` with ``n_media`` posts of ``n_comments`` comments each."""
+    users: list[dict[str, Any]] = [
+        {"id": str(1000 + i), "username": f"fan{i}", "full_name": f"Fan {i}",
+         "profile_pic_url": f"https://x/{i}.jpg"}
+        for i in range(n_users)
+    ]  # fmt: skip
+    users.append({"id": "25025320", "username": "spacex", "full_name": "SpaceX"})
+    locations = [{"id": str(200 + i), "name": f"Pad {i}", "slug": f"pad-{i}",
+                  "has_public_page": True} for i in range(5)]  # fmt: skip
+    media: list[dict[str, Any]] = []
+    comments: list[dict[str, Any]] = []
+    for m in range(n_media):
+        ts = NOW - 3600 * (m + 1)
+        mid = str(make_media_id(ts, shard=m))
+        media.append({
+            "id": mid, "owner_id": "25025320", "timestamp": ts, "media_type": "GraphImage",
+            "media_url": f"https://x/m{m}.jpg", "caption": [f"launch {m} #space"],
+            "tags": ["space"], "like_count": m, "comment_count": n_comments,
+            "location_id": str(200 + m % 5) if m % 3 else None,
+        })  # fmt: skip
+        comments += [
+            {"id": f"{mid}{c:03d}", "parent_id": mid, "timestamp": ts + 60 * (c + 1),
+             "text": f"comment {c}", "owner_id": str(1000 + (m + c) % n_users)}
+            for c in range(n_comments)
+        ]  # fmt: skip
+    return {"users": users, "locations": locations, "media": media, "comments": comments}
+
+
+def measure(rounds: int = 60) -> tuple[float, int, int]:
+    """(median seconds per fetch, SQL statements per fetch, comments returned)."""
+    with tempfile.TemporaryDirectory(prefix="graphfields-bench-") as tmp:
+        store = SQLiteStore(Path(tmp) / "bench.sqlite3")
+        import_dataset(store, dataset(), now=NOW)
+        service = InstagramService(store, clock=lambda: NOW)
+        try:
+            data = service.fetch("user", "spacex", LONG_FIELDS, {})  # warm: plan, connection
+            edges = data["media"]["edges"]
+            n_comments = sum(len(e["node"]["comments"]["edges"]) for e in edges)
+            statements: list[str] = []
+            store.connection().set_trace_callback(statements.append)
+            service.fetch("user", "spacex", LONG_FIELDS, {})
+            store.connection().set_trace_callback(None)
+            times = []
+            gc.collect()
+            gc.disable()
+            try:
+                for _ in range(rounds):
+                    t0 = time.perf_counter()
+                    service.fetch("user", "spacex", LONG_FIELDS, {})
+                    times.append(time.perf_counter() - t0)
+            finally:
+                gc.enable()
+        finally:
+            service.close()
+    return statistics.median(times), len(statements), n_comments
+
+
+def main() -> None:
+    median, queries, n_comments = measure()
+    print("InstagramService.fetch, the spec's long user request with media.first(100) and "
+          "comments.first(20),")
+    print("SQLite store, 100 posts x 20 comments (no HTTP, plan cached):")
+    print(f"  median {median * 1e3:.2f} ms per request, {queries} SQL statements per request, "
+          f"{n_comments} comments returned")
+
+
+if __name__ == "__main__":
+    main()
