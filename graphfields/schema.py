@@ -14,7 +14,8 @@ A schema reads about as compactly as an API's own listing::
 Resolvers receive ``(parent, context)``; batch resolvers receive ``(parents, context)``
 and return one value per parent, in order; connection resolvers receive
 ``(parent, ConnectionArgs, context)`` and return a full sequence (graphfields slices it)
-or a :class:`graphfields.relay.Page` they sliced themselves.
+or a :class:`graphfields.relay.Page` they sliced themselves; connection batch resolvers
+receive ``(parents, ConnectionArgs, context)`` and return one of those per parent.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
 Resolver: TypeAlias = Callable[[Any, Any], Any]
 BatchResolver: TypeAlias = Callable[[Sequence[Any], Any], Sequence[Any]]
 ConnectionResolver: TypeAlias = Callable[[Any, "ConnectionArgs", Any], Any]
+ConnectionBatchResolver: TypeAlias = Callable[[Sequence[Any], "ConnectionArgs", Any], Sequence[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,15 @@ class Connection:
     - ``always``: node fields included in every node even when not selected.
     - ``resolve``: ``(parent, ConnectionArgs, context) -> Sequence | Page``; default reads
       the field from the parent like any other field.
+    - ``batch``: ``(parents, ConnectionArgs, context) -> [Sequence | Page, ...]``: the
+      connection of every parent at one place of the request in one call (one SQL query
+      for the comments of a whole page of posts instead of one per post). It returns one
+      value per parent, in order, each what ``resolve`` would return (a full sequence that
+      graphfields filters and slices, a :class:`~graphfields.relay.Page` it cut itself, or
+      ``None``); a result of another length is an execution error naming the field. The
+      executor defers it like ``field_(batch=...)``: parents are collected during the walk
+      and the resolver runs once per place and level. Give ``resolve`` or ``batch``, not
+      both (a :class:`SchemaError`), and no ``resolve``/``batch`` on the field as well.
     """
 
     node: ObjectType | str
@@ -137,11 +148,16 @@ class Connection:
     always: tuple[str, ...] = ()
     resolve: ConnectionResolver | None = None
     description: str = ""
+    batch: ConnectionBatchResolver | None = None
 
     def __post_init__(self) -> None:
         # Accept any sequence of names (a list reads naturally) but stay hashable.
         if not isinstance(self.always, str | tuple):
             object.__setattr__(self, "always", tuple(self.always))
+        if self.resolve is not None and self.batch is not None:
+            raise SchemaError(
+                "Connection takes resolve= (one parent) or batch= (all parents), not both"
+            )
 
 
 TypeRef: TypeAlias = "Scalar | ListOf | ObjectType | Connection | str"
@@ -341,6 +357,11 @@ class Schema:
                 raise SchemaError(f"{where}: a connection's node must be an object type")
             ot = self._lookup(ftype.node, where)
             _check_connection(ftype, ot, where)
+            if ftype.batch is not None and (fdef.resolve is not None or fdef.batch is not None):
+                raise SchemaError(
+                    f"{where}: a connection with batch= takes no resolve= or batch= on the "
+                    "field as well"
+                )
             return ResolvedField(name, "connection", False, None, ot, ftype, fdef)
         ot = self._lookup(ftype, where)
         return ResolvedField(name, "object", False, None, ot, None, fdef)
