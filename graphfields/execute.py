@@ -13,9 +13,11 @@ code is what one would write by hand for that one request:
 - plain scalars are inlined; only serializers (ID, Datetime) and callables cost calls;
 - connections over lists are sliced in place (O(page)), with the window specialised
   on the request's constant arguments;
-- batch resolvers are deferred: every parent of a field at the same place in the plan
-  is collected during the walk, then each batch resolver runs once for all of them and
-  the results are filled into the already-placed keys (so key order is kept).
+- batch resolvers (``field_(batch=...)`` and ``Connection(batch=...)``) are deferred:
+  every parent of a field at the same place in the plan is collected during the walk,
+  then each batch resolver runs once for all of them and the results are filled into
+  the already-placed keys (so key order is kept); what a batch's results contain is
+  walked the same way, so the next level is again one call per place.
 
 Errors: any exception from user code (resolvers, getters, callables) becomes an
 :class:`ExecutionError` whose ``path`` names the output position
@@ -147,8 +149,7 @@ def _failing_field(x: Any, sel: SelectionPlan) -> tuple[list[Any], Exception] | 
     if x is None:
         return None
     for fp in sel.fields:
-        definition = fp.field.definition
-        if definition.resolve is not None or definition.batch is not None:
+        if _user_resolved(fp):
             continue
         try:
             value = sources.read(x, fp.field.source)
@@ -189,7 +190,7 @@ def _drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
     busy = True
     while busy:
         busy = False
-        for slot, key, batch, convert, is_list in specs:
+        for slot, key, batch, convert, is_list, label in specs:
             pending = c[slot]
             if not pending:
                 continue
@@ -200,7 +201,8 @@ def _drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
                 values = list(batch(parents, c[0]))
                 if len(values) != len(parents):
                     raise ValueError(
-                        f"batch resolver returned {len(values)} values for {len(parents)} parents"
+                        f'batch resolver of "{label}" returned {len(values)} values for '
+                        f"{len(parents)} parents"
                     )
             except Exception as exc:
                 raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
@@ -268,10 +270,36 @@ _BASE_NAMESPACE: dict[str, Any] = {
 
 
 def _is_batch(fp: FieldPlan) -> bool:
+    """Resolved by a deferred batch call: ``Connection(batch=)``, or ``field_(batch=)``
+    unless the connection's own ``resolve`` takes precedence."""
+    conn = fp.field.connection
+    if conn is not None and conn.batch is not None:
+        return True
     if fp.field.definition.batch is None:
         return False
-    conn = fp.field.connection
     return not (conn is not None and conn.resolve is not None)
+
+
+def _user_resolved(fp: FieldPlan) -> bool:
+    """Computed by a resolver rather than read from the parent."""
+    d = fp.field.definition
+    conn = fp.field.connection
+    return (
+        d.resolve is not None
+        or d.batch is not None
+        or (conn is not None and (conn.resolve is not None or conn.batch is not None))
+    )
+
+
+def _with_args(
+    batch: Callable[[Any, Any, Any], Any], args: _schema.ConnectionArgs
+) -> Callable[[Any, Any], Any]:
+    """A connection batch resolver as a plain ``(parents, context)`` one."""
+
+    def call(parents: Any, context: Any) -> Any:
+        return batch(parents, args, context)
+
+    return call
 
 
 class _Generator:
@@ -279,7 +307,8 @@ class _Generator:
         self.ns: dict[str, Any] = dict(_BASE_NAMESPACE)
         self.out: list[str] = []
         self.count = 0
-        self.batch_specs: list[tuple[int, str, str, str, bool]] = []  # slot, key, fn, conv, list
+        # slot, key, fn, converter, is_list, "Type.field"
+        self.batch_specs: list[tuple[int, str, str, str, bool, str]] = []
         self.slow_names: dict[int, str] = {}
         self.fallbacks: dict[int, str] = {}
         misses: dict[str, int] = {}
@@ -410,11 +439,21 @@ class _Generator:
         hoisted: list[FieldPlan] = []
         for fp in sel.fields:
             if _is_batch(fp):
+                # Reserve the slot first: the converter's nested selections add their own.
                 slot = len(self.batch_specs) + 1
+                self.batch_specs.append((slot, fp.key, "", "", False, ""))
                 conv = self.batch_converter(fp)
                 is_list = isinstance(fp, ObjectPlan) and fp.field.is_list
-                fn_const = self.const(fp.field.definition.batch, "_b")
-                self.batch_specs.append((slot, fp.key, fn_const, conv, is_list))
+                conn = fp.field.connection
+                batch: Any
+                if conn is not None and conn.batch is not None:
+                    assert isinstance(fp, ConnectionPlan)
+                    batch = _with_args(conn.batch, effective_args(conn, fp.args))
+                else:
+                    batch = fp.field.definition.batch
+                fn_const = self.const(batch, "_b")
+                label = f"{sel.type.name}.{fp.field.name}"
+                self.batch_specs[slot - 1] = (slot, fp.key, fn_const, conv, is_list, label)
                 batches.append((slot, fp))
             elif self.inlinable(fp):
                 pass
@@ -695,8 +734,8 @@ class _Generator:
     def run(self, plan: Plan) -> str:
         root = self.selection(plan.selection)
         specs = tuple(
-            (slot, key, self.ns[fn], conv, is_list)
-            for slot, key, fn, conv, is_list in self.batch_specs
+            (slot, key, self.ns[fn], conv, is_list, label)
+            for slot, key, fn, conv, is_list, label in self.batch_specs
         )
         pending = "".join(", []" for _ in specs)
         lines = [
@@ -728,7 +767,8 @@ def _build(plan: Plan) -> tuple[Runner, str]:
     for name, value in list(gen.ns.items()):
         if name.startswith("_specs"):
             gen.ns[name] = tuple(
-                (slot, key, fn, gen.ns[conv], is_list) for slot, key, fn, conv, is_list in value
+                (slot, key, fn, gen.ns[conv], is_list, label)
+                for slot, key, fn, conv, is_list, label in value
             )
     runner: Runner = gen.ns["run"]
     return runner, source

@@ -2,11 +2,15 @@
 
 :func:`graphfields.execute.execute` generates specialised code per plan and must give
 the same output; tests compare the two on many plans and data shapes. This one tracks
-the path as it goes and calls batch resolvers once per list of parents.
+the path as it goes and calls batch resolvers (``field_(batch=)`` and
+``Connection(batch=)``) once per list of sibling parents: the nodes of one page, the
+items of one list. (The generated code goes further and makes one call per place in the
+plan and level, across all pages; outputs are the same.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphfields import relay, sources
@@ -65,16 +69,15 @@ class _Walker:
         live_paths = [paths[i] for i, p in enumerate(resolved) if p is not None]
         batched: dict[str, list[Any]] = {}
         for fp in sel.fields:
-            batch = fp.field.definition.batch
-            if batch is None or (isinstance(fp, ConnectionPlan) and _conn_resolve(fp)):
-                continue
-            if not live:
+            batch = _batch(fp)
+            if batch is None or not live:
                 continue
             try:
                 values = list(batch(live, self.context))
                 if len(values) != len(live):
                     raise ValueError(
-                        f"batch resolver returned {len(values)} values for {len(live)} parents"
+                        f'batch resolver of "{sel.type.name}.{fp.field.name}" returned '
+                        f"{len(values)} values for {len(live)} parents"
                     )
             except Exception as exc:
                 raise self._fail(_join(live_paths[0], fp.key), exc) from exc
@@ -171,6 +174,24 @@ class _Walker:
 def _conn_resolve(fp: FieldPlan) -> Any:
     conn = fp.field.connection
     return None if conn is None else conn.resolve
+
+
+def _batch(fp: FieldPlan) -> Callable[[list[Any], Any], Any] | None:
+    """The field's batch resolver as ``(parents, context)``, or None.
+
+    ``Connection(batch=)`` gets the connection's effective arguments; ``field_(batch=)``
+    on a connection field yields to the connection's own ``resolve``.
+    """
+    conn = fp.field.connection
+    if conn is not None and conn.batch is not None:
+        assert isinstance(fp, ConnectionPlan)
+        conn_batch = conn.batch
+        args = effective_args(conn, fp.args)
+        return lambda parents, context: conn_batch(parents, args, context)
+    batch = fp.field.definition.batch
+    if batch is None or (conn is not None and conn.resolve is not None):
+        return None
+    return batch
 
 
 def _page_info(page: relay.Page, nodes: list[Any], name: str) -> Any:

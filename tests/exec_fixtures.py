@@ -141,14 +141,82 @@ BUser = ObjectType(
 batched_schema = Schema([BUser, BMedia, BComment, BOwner])
 
 
+def connections_of(name: str) -> Any:
+    """A connection batch resolver over each parent's ``name`` list: a full sequence for
+    even parents (graphfields filters and slices it), a :class:`Page` the resolver cut
+    itself for odd ones (a linear date filter, then the window), ``None`` stays ``None``."""
+    from graphfields.filters import scan
+    from graphfields.relay import Page, slice_page
+    from graphfields.schema import ConnectionArgs
+    from graphfields.sources import call_value, read
+
+    def batch(parents: Sequence[Any], args: ConnectionArgs, context: Any = None) -> list[Any]:
+        out: list[Any] = []
+        for i, parent in enumerate(parents):
+            items = read(parent, name)
+            if i % 2 == 0 or items is None:
+                out.append(items)
+                continue
+            kept = scan(items, lambda n: read(call_value(n), "timestamp"), args.since, args.until)
+            page = slice_page(kept, args.first, args.last, args.after, args.before)
+            out.append(Page(tuple(page.nodes), page.offset, page.has_next_page,
+                            page.has_previous_page))  # fmt: skip
+        return out
+
+    return batch
+
+
+# Batch resolvers everywhere: connections (Connection(batch=...)) and objects.
+COwner = ObjectType("COwner", {"id": ID, "username": String, "full_name": String})
+CComment = ObjectType(
+    "CComment",
+    {
+        "id": ID,
+        "text": String,
+        "timestamp": Int,
+        "owner": field_(COwner, batch=owners_of),
+        "created_time": Datetime,
+    },
+)
+CMedia = ObjectType(
+    "CMedia",
+    {
+        "id": ID,
+        "caption": String,
+        "tags": ListOf(String),
+        "timestamp": Int,
+        "created_time": Datetime,
+        "owner": field_(COwner, batch=owners_of),
+        "comments": Connection(
+            CComment, max_first=100, timestamp_field="timestamp", batch=connections_of("comments")
+        ),
+    },
+)
+CUser = ObjectType(
+    "CUser",
+    {
+        "id": ID,
+        "username": String,
+        "media": Connection(
+            CMedia, max_first=100, timestamp_field="timestamp", batch=connections_of("media")
+        ),
+        "friends": field_(ListOf(COwner), batch=friends_of),
+        "best_friend": field_(COwner, batch=owners_of),
+    },
+)
+connection_batched_schema = Schema([CUser, CMedia, CComment, COwner])
+
+
 __all__ = [
     "BASE",
     "BUser",
+    "CUser",
     "Comment",
     "Media",
     "Owner",
     "User",
     "batched_schema",
+    "connection_batched_schema",
     "field_",
     "make_user",
     "schema",

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from exec_fixtures import BASE, BUser, Comment, Media, Owner, User, make_user
+from exec_fixtures import BASE, BUser, Comment, CUser, Media, Owner, User, make_user
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan_builder import build, selection
@@ -155,6 +155,14 @@ def test_generated_batches_match_the_reference(spec: list[Any], seed: int, resha
     _differential(build(BUser, spec), seed, reshape)
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_spec(CUser), st.integers(0, 2**32), st.booleans())
+def test_generated_connection_batches_match_the_reference(
+    spec: list[Any], seed: int, reshape: bool
+) -> None:
+    _differential(build(CUser, spec), seed, reshape)
+
+
 _OWNER = ["id", "username", "full_name"]
 _RICH: list[Any] = [
     "id",
@@ -192,7 +200,9 @@ _RICH: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("schema_root", [User, BUser], ids=["plain", "batched"])
+@pytest.mark.parametrize(
+    "schema_root", [User, BUser, CUser], ids=["plain", "batched", "connection-batched"]
+)
 def test_rich_plan_over_many_data_shapes(schema_root: ObjectType) -> None:
     plan = build(schema_root, _RICH)
     inlined = build(schema_root, [(f, s) for f, s in [("best_friend", _OWNER)]])
