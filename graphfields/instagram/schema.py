@@ -3,7 +3,8 @@
 Type names are the ones error messages show (``Cannot query field "id_" on type
 "Media"``). Resolvers read the store from the execution context (:class:`Context`):
 owners and locations of a page come from one batch query each, and connections return a
-:class:`graphfields.relay.Page` sliced and filtered in the store.
+:class:`graphfields.relay.Page` sliced and filtered in the store; the comments of all the
+posts of a page are one batch call too (``Connection(batch=...)``).
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ def _tag_media(tag: Row, args: ConnectionArgs, ctx: Context) -> Page:
     return ctx.store.tag_media_page(tag["id"], args)
 
 
-def _comments(media: Row, args: ConnectionArgs, ctx: Context) -> Page:
-    return ctx.store.media_comments_page(media["id"], args)
+def _comments(media: Sequence[Row], args: ConnectionArgs, ctx: Context) -> Sequence[Page]:
+    """The comment pages of every post at one place of a request, in one store call."""
+    return ctx.store.media_comments_pages([m["id"] for m in media], args)
 
 
 def _updating(kind: str, key: str) -> Callable[[Row, Context], bool]:
@@ -105,7 +107,7 @@ Media = ObjectType("Media", {
     "is_being_updated": field_(Boolean, resolve=_updating("media", "id")),
     "location": field_("Location", batch=_locations), "owner": OWNER,
     "comments": Connection("Comment", default_first=20, max_first=100, timestamp_field="timestamp",
-                           always=FRESHNESS, resolve=_comments),
+                           always=FRESHNESS, batch=_comments),
 })
 User = ObjectType("User", {
     "id": ID, "username": String, "profile_pic_url": String, "type": String, "full_name": String,

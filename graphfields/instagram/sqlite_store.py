@@ -6,7 +6,9 @@ read in parallel), and writes are serialized by one process-wide lock on top of 
 own file lock, so concurrent loads queue instead of failing with ``database is locked``.
 Every write is one ``BEGIN IMMEDIATE`` transaction: a crash or an error in the middle
 leaves no half-written node. Pages push the date filter (``WHERE``) and the window
-(``LIMIT``/``OFFSET``) into SQL; owners and locations of a page come in one ``IN`` query.
+(``LIMIT``/``OFFSET``) into SQL; owners and locations of a page come in one ``IN`` query,
+and so do the comment pages of all the posts of a page (each post's ``LIMIT``/``OFFSET``
+page in one ``UNION ALL`` query; see :meth:`SQLiteStore.media_comments_pages`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ _TAG_COLS = ("id", "media_count", "profile_pic_url", "last_update")
 _JSON_COLS = ("caption", "tagged_user_media", "tagged_user_text", "tags")
 _BOOL_COLS = ("is_private", "is_verified", "has_public_page")
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+_TERMS = 200  # posts per UNION ALL query, well under SQLite's 500 compound terms
+_COMMENT_COLS = ("id", "parent_id", "timestamp", "text", "owner_id", "last_update")
 
 
 
@@ -91,6 +95,27 @@ def _encode(col: str, value: Any) -> Any:
     if col in _JSON_COLS and value is not None:
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+def _comment_dicts(rows: list[tuple[Any, ...]]) -> list[Row]:
+    """``_COMMENT_COLS`` tuples as rows (a literal per row: the fastest way in CPython)."""
+    return [
+        {"id": i, "parent_id": p, "timestamp": t, "text": x, "owner_id": o, "last_update": u}
+        for i, p, t, x, o, u in rows
+    ]
+
+
+def _date_filter(args: ConnectionArgs) -> tuple[str, dict[str, Any]]:
+    """``AND timestamp ...`` conditions and their named parameters."""
+    where = ""
+    params: dict[str, Any] = {}
+    if args.since is not None:
+        where += " AND timestamp >= :since"
+        params["since"] = args.since
+    if args.until is not None:
+        where += " AND timestamp <= :until"
+        params["until"] = args.until
+    return where, params
 
 
 class SQLiteStore:
@@ -224,13 +249,117 @@ class SQLiteStore:
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
         return self._page(
-            "id, parent_id, timestamp, text, owner_id, last_update",
+            ", ".join(_COMMENT_COLS),
             "comments WHERE parent_id = ?",
             [media_id],
             "position",
             "timestamp",
             args,
         )
+
+    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
+        """Every post's page at once: one query for a forward page (``first``/``after``),
+        a count query and one more for a backward one, whatever the number of posts
+        (up to :data:`_TERMS` per query).
+
+        The query is a ``UNION ALL`` of each post's own ``ORDER BY position LIMIT n
+        OFFSET k`` on the ``(parent_id, position)`` index, so each post reads only its
+        page (a window function numbering every comment of every post measured slower
+        here: it reads whole collections and sorts them). Flags are exact: forward
+        pages fetch one extra row, and the totals a backward page (or a forward one past
+        the end) needs come from one ``GROUP BY`` query. A single post takes
+        :meth:`media_comments_page`.
+        """
+        ids = list(media_ids)
+        if len(ids) == 1:
+            return [self.media_comments_page(ids[0], args)]
+        wanted = list(dict.fromkeys(ids))
+        pages: dict[str, Page] = {}
+        conn = self.connection()
+        if args.last is None and args.before is None:
+            start = 0 if args.after is None else args.after + 1
+            limit = args.first
+            fetch = -1 if limit is None else limit + 1
+            found = self._comment_rows(conn, {m: (fetch, start) for m in wanted}, args)
+            past_end = []
+            for media_id in wanted:
+                rows = found.get(media_id, [])
+                if rows or start == 0:
+                    has_next = limit is not None and len(rows) > limit
+                    nodes = rows[:limit] if limit is not None else rows
+                    pages[media_id] = Page(nodes, start, has_next, start > 0)
+                else:
+                    past_end.append(media_id)
+            if past_end:
+                totals = self._comment_totals(conn, past_end, args)
+                for media_id in past_end:
+                    clamped = min(start, totals.get(media_id, 0))
+                    pages[media_id] = Page([], clamped, False, clamped > 0)
+        else:
+            conn.execute("BEGIN")  # count and slice from one snapshot
+            try:
+                totals = self._comment_totals(conn, wanted, args)
+                windows = {
+                    m: window(totals.get(m, 0), args.first, args.last, args.after, args.before)
+                    for m in wanted
+                }
+                terms = {m: (end - start, start) for m, (start, end) in windows.items()}
+                found = self._comment_rows(conn, {m: t for m, t in terms.items() if t[0]}, args)
+            finally:
+                conn.execute("COMMIT")
+            for media_id, (start, end) in windows.items():
+                total = totals.get(media_id, 0)
+                pages[media_id] = Page(found.get(media_id, []), start, end < total, start > 0)
+        return [pages[media_id] for media_id in ids]
+
+    def _comment_rows(
+        self,
+        conn: sqlite3.Connection,
+        terms: Mapping[str, tuple[int, int]],
+        args: ConnectionArgs,
+    ) -> dict[str, list[Row]]:
+        """Comments of several posts, ``{post: (limit, offset)}`` each (limit -1: all),
+        in ``UNION ALL`` queries of :data:`_TERMS` posts; rows by post, in order."""
+        where, params = _date_filter(args)
+        cols = ", ".join(_COMMENT_COLS)
+        out: dict[str, list[Row]] = {}
+        items = list(terms.items())
+        for i in range(0, len(items), _TERMS):
+            chunk = items[i : i + _TERMS]
+            sql = " UNION ALL ".join(
+                f"SELECT * FROM (SELECT {cols} FROM comments WHERE parent_id = :p{j}{where}"
+                f" ORDER BY position LIMIT :l{j} OFFSET :o{j})"
+                for j in range(len(chunk))
+            )
+            values = dict(params)
+            for j, (media_id, (limit, offset)) in enumerate(chunk):
+                values[f"p{j}"] = media_id
+                values[f"l{j}"] = limit
+                values[f"o{j}"] = offset
+            cursor = conn.cursor()
+            cursor.row_factory = None  # plain tuples: dicts are built here, in one pass
+            rows = cursor.execute(sql, values).fetchall()
+            for row in _comment_dicts(rows):
+                out.setdefault(row["parent_id"], []).append(row)
+        return out
+
+    def _comment_totals(
+        self, conn: sqlite3.Connection, media_ids: Sequence[str], args: ConnectionArgs
+    ) -> dict[str, int]:
+        """How many comments each post has after the date filter (absent: none)."""
+        where, params = _date_filter(args)
+        totals: dict[str, int] = {}
+        for i in range(0, len(media_ids), _CHUNK):
+            chunk = media_ids[i : i + _CHUNK]
+            values = dict(params)
+            values.update({f"p{j}": media_id for j, media_id in enumerate(chunk)})
+            marks = ", ".join(f":p{j}" for j in range(len(chunk)))
+            sql = (
+                f"SELECT parent_id, COUNT(*) FROM comments WHERE parent_id IN ({marks}){where}"
+                " GROUP BY parent_id"
+            )
+            totals.update((r[0], r[1]) for r in conn.execute(sql, values))
+        return totals
 
     # -- freshness bookkeeping ----------------------------------------------------------
 

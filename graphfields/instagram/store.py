@@ -9,7 +9,7 @@ directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
 from graphfields.instagram.dataset import Batch
@@ -61,6 +61,14 @@ class Store(Protocol):
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
         """A post's comments in their stored order."""
+        ...
+
+    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
+        """The comment pages of many posts at once: one page per ID, in order (an ID
+        given twice gets the same page), each equal to ``media_comments_page(id, args)``.
+        The schema's ``Media.comments`` batch resolver calls it once for all the posts of
+        a request's page, so a backend should answer it in one query, not one per post.
+        """
         ...
 
     def write(self, batch: Batch) -> None:
