@@ -78,6 +78,9 @@ _CONFLICT_HINT = "Use different aliases on the fields to fetch both if this was 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _INTEGER = re.compile(r"-?[0-9]{1,18}\Z")
+_MAX_TIMESTAMP = 10**18 - 1
+"""Timestamps have at most 18 digits, as text or as an ``int``: every bound then fits the
+64-bit integers of a database (SQLite raises ``OverflowError`` beyond them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +195,9 @@ def _parse_filter(name: str, raw: object, shown: str | None = None) -> tuple[int
                 return (start if name == "from_date" else start + 86_399), ""
         return None, f"{shown} is not a date in yyyy-mm-dd format"
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw, ""
+        if -_MAX_TIMESTAMP <= raw <= _MAX_TIMESTAMP:
+            return raw, ""
+        return None, f"{shown} is out of range (at most 18 digits)"
     if isinstance(raw, str) and _INTEGER.match(raw):
         return int(raw), ""
     return None, f"{shown} is not an integer UNIX timestamp"
