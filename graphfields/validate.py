@@ -320,7 +320,8 @@ class _Validator:
             rf = t.fields.get(f.name)
             return _implicit(rf) if rf is not None else ()
 
-        for f in self.merge(fields, implicit):
+        merged = self.merge(fields, implicit)
+        for f in merged:
             rf = t.fields.get(f.name)
             if rf is None:
                 self.unknown("Cannot query field", f.name, f'on type "{t.name}"',
@@ -330,15 +331,27 @@ class _Validator:
             if plan is not None:
                 plans.append(plan)
         if ctx.always:
-            plans = self.add_always(t, plans, ctx.always, mult)
+            plans = self.add_always(t, plans, ctx.always, mult, merged)
         return SelectionPlan(t, tuple(plans))
 
     def add_always(
-        self, t: ObjectType, plans: list[FieldPlan], always: tuple[str, ...], mult: int
+        self, t: ObjectType, plans: list[FieldPlan], always: tuple[str, ...], mult: int,
+        written: Sequence[Field] = (),
     ) -> list[FieldPlan]:
         taken = {p.key for p in plans}
         extra: list[FieldPlan] = []
         for name in always:
+            other = next((f for f in written if f.key == name and f.name != name), None)
+            if other is not None:
+                # An alias took the key of a field the connection always returns: the client
+                # relies on that key's meaning, so this is a conflict, not a silent swap.
+                self.issue(
+                    f'Fields "{name}" conflict because "{other.name}" and "{name}" are '
+                    f'different fields: "{name}" is always returned on type "{t.name}" here. '
+                    f"Use a different alias.",
+                    other.span,
+                )
+                continue
             if name in taken:
                 continue
             plan = self.field(t.fields[name], Field(name), mult, False)

@@ -62,3 +62,37 @@ def test_huge_int_filter_is_a_validation_error(value: int) -> None:
         compile(schema, "Media", "comments", filters={"from_timestamp": value})
     assert info.value.issues[0].message == (
         f"Invalid value for from_timestamp: {value} is out of range (at most 18 digits).")
+
+
+# -- an alias taking the key of a connection's `always` field ---------------------------
+# Symptom: `comments{edges{node{text.as(timestamp)}}}` answered 200 with the comment's text
+# under "timestamp" and no timestamp at all: the alias silently replaced the always field.
+
+@pytest.mark.parametrize(("fields", "column", "key", "name"), [
+    ("comments{edges{node{text.as(timestamp)}}}", 21, "timestamp", "text"),
+    ("comments{edges{node{id,owner.as(is_being_updated)}}}", 24, "is_being_updated", "owner"),
+])
+def test_alias_on_an_always_key_is_a_conflict(fields: str, column: int, key: str,
+                                              name: str) -> None:
+    with pytest.raises(FieldsValidationError) as info:
+        compile(schema, "Media", fields)
+    issue = info.value.issues[0]
+    assert (issue.line, issue.column) == (1, column)
+    assert issue.message == (
+        f'Fields "{key}" conflict because "{name}" and "{key}" are different fields: '
+        f'"{key}" is always returned on type "Comment" here. Use a different alias.')
+
+
+@pytest.mark.parametrize("fields", [
+    "comments{edges{node{timestamp.as(ts)}}}",      # the always field under an alias: both
+    "comments{edges{node{timestamp,text}}}",        # selected plainly: once
+])
+def test_always_fields_with_aliases_still_compile(fields: str) -> None:
+    compile(schema, "Media", fields)
+
+
+def test_alias_on_an_always_key_over_http(api: Api) -> None:
+    resp = get(api, "/instagram/media/BiQovLGAWIq",
+               fields="comments{edges{node{text.as(timestamp)}}}")
+    assert resp.status == 400
+    assert resp.json()["error"]["errors"][0]["position"] == 20
