@@ -38,7 +38,9 @@ def load_schema(spec: str) -> Schema:
         module = importlib.import_module(module_name)
     except SchemaError as exc:
         raise UsageError(f'the schema in module "{module_name}" is invalid: {exc}') from None
-    except Exception as exc:  # any failure of user code at import time
+    except (Exception, SystemExit) as exc:  # any failure of user code at import time
+        # SystemExit too: a script's argparse or sys.exit() run on import must not end
+        # `check` with that script's own exit code and no message.
         raise UsageError(
             f'cannot import schema module "{module_name}": {type(exc).__name__}: {exc}'
         ) from None

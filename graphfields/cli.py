@@ -104,6 +104,34 @@ def _cmd_ast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0-65535 (0: the OS chooses); sockets would silently wrap larger ones."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {port}")
+    return port
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _token(text: str) -> str:
+    if not text or text != text.strip():
+        raise argparse.ArgumentTypeError(
+            "an access token must be non-empty, without surrounding spaces")
+    return text
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve", help="serve the reference Instagram API (needs graphfields[server])",
@@ -116,10 +144,10 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--db", type=Path, metavar="PATH",
                    help="SQLite file (default: under $XDG_DATA_HOME or ~/.local/share/graphfields)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--token", action="append", default=[], metavar="T",
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.add_argument("--token", action="append", type=_token, default=[], metavar="T",
                    help="an accepted access token (repeatable)")
-    p.add_argument("--threads", type=int, metavar="N",
+    p.add_argument("--threads", type=_positive_int, metavar="N",
                    help="request thread pool size (default: Python's, min(32, CPUs + 4))")
     p.add_argument("--demo-delay", type=float, metavar="SECONDS",
                    help="simulated latency of the demo's synthetic loader")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from example_schema import schema
 
 from graphfields import FieldsValidationError, compile
+from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
 from graphfields.instagram.service import SPEC_DATASET, create_service
+from graphfields.instagram.serving import ServeOptions, run_server
 
 TOKEN = "T"
 
@@ -96,3 +100,73 @@ def test_alias_on_an_always_key_over_http(api: Api) -> None:
                fields="comments{edges{node{text.as(timestamp)}}}")
     assert resp.status == 400
     assert resp.json()["error"]["errors"][0]["position"] == 20
+
+
+# -- graphfields serve: argument values ------------------------------------------------
+# Symptoms: `--port 99999` served on port 34463 (the socket layer wraps ports modulo
+# 65536); `--token ''` ended in a ValueError traceback after the port was bound;
+# `--threads 0` started a server whose every request failed.
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--port", "99999"], "argument --port: port must be between 0 and 65535, not 99999"),
+    (["--port", "-1"], "argument --port: port must be between 0 and 65535, not -1"),
+    (["--port", "http"], "argument --port: invalid port: 'http'"),
+    (["--token", ""], "argument --token: an access token must be non-empty, without "
+                      "surrounding spaces"),
+    (["--token", " t"], "argument --token: an access token must be non-empty, without "
+                        "surrounding spaces"),
+    (["--threads", "0"], "argument --threads: must be at least 1, not 0"),
+    (["--threads", "many"], "argument --threads: invalid integer: 'many'"),
+])
+def test_serve_bad_argument_values_exit_2(argv: list[str], message: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["serve", *argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"graphfields serve: error: {message}"
+    assert "Traceback" not in err
+
+
+def test_serve_port_bounds_are_accepted() -> None:
+    for port in ("0", "65535"):
+        assert build_parser().parse_args(["serve", "--port", port]).port == int(port)
+
+
+# Symptom: `--db` naming a directory or a file that is not SQLite ended in a sqlite3
+# traceback (unable to open database file / file is not a database).
+
+@pytest.mark.parametrize("kind", ["directory", "not sqlite"])
+def test_serve_unusable_db_exit_1(kind: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "db"
+    if kind == "directory":
+        db.mkdir()
+    else:
+        db.write_text("{}\n" * 1000, encoding="utf-8")
+    out = io.StringIO()
+    code = run_server(ServeOptions(db=db, port=0, tokens=("t",)), environ={}, out=out)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"graphfields serve: cannot open the database {db}: ")
+    assert len(err.splitlines()) == 1
+    assert out.getvalue() == ""
+
+
+# -- graphfields check --schema: a module that exits on import ---------------------------
+# Symptom: a schema module that runs sys.exit() (or a script's argparse) on import ended
+# `graphfields check` silently with that module's exit code.
+
+@pytest.mark.parametrize(("body", "shown"), [
+    ("raise SystemExit(3)\n", "SystemExit: 3"),
+    ("import sys\nsys.exit('bye')\n", "SystemExit: bye"),
+])
+def test_schema_module_exiting_on_import_is_a_usage_error(
+        body: str, shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    name = f"exiting_schema_mod_{abs(hash(body))}"
+    (tmp_path / f"{name}.py").write_text(body, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["check", "--schema", f"{name}:schema", "--type", "T", "id"]) == 2
+    assert capsys.readouterr().err == (
+        f'graphfields check: error: cannot import schema module "{name}": {shown}\n')

@@ -14,6 +14,7 @@ import secrets
 import shlex
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -216,6 +217,9 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
                                      demo_delay=opts.demo_delay)
         except (GraphFieldsError, OSError) as exc:
             print(f"graphfields serve: {exc}", file=sys.stderr)
+            return 1
+        except sqlite3.Error as exc:  # a directory, a file that is not SQLite, no access
+            print(f"graphfields serve: cannot open the database {db}: {exc}", file=sys.stderr)
             return 1
         close = _once(service.close)
         app = create_asgi_app(service, tokens=tokens, max_workers=opts.threads,
