@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -14,6 +16,7 @@ from graphfields import FieldsValidationError, compile
 from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
+from graphfields.instagram.dataset import DatasetError, parse_dataset
 from graphfields.instagram.service import SPEC_DATASET, create_service
 from graphfields.instagram.serving import ServeOptions, run_server
 
@@ -170,3 +173,82 @@ def test_schema_module_exiting_on_import_is_a_usage_error(
     assert main(["check", "--schema", f"{name}:schema", "--type", "T", "id"]) == 2
     assert capsys.readouterr().err == (
         f'graphfields check: error: cannot import schema module "{name}": {shown}\n')
+
+
+# -- dataset import: timestamps and media IDs ------------------------------------------
+# Symptoms: a post imported with a millisecond (or far negative) timestamp answered 500 on
+# every request that showed `created_time` (year out of range); a media ID written with a
+# leading zero was stored as "0177..." and never found by its ID (the API looks up 177...).
+
+SPEC_MEDIA = "1770093817144369706"
+USER = {"id": "1", "username": "bob"}
+
+
+@pytest.mark.parametrize(("collection", "stamp"), [
+    ("media", 1525231648000), ("media", -99_999_999_999), ("comments", 2**62),
+    ("media", 253_402_300_800),
+])
+def test_timestamp_outside_years_1_to_9999_is_a_dataset_error(
+        collection: str, stamp: int, tmp_path: Path) -> None:
+    data: dict[str, Any] = {"users": [USER], "media": [{"id": SPEC_MEDIA, "owner_id": "1"}]}
+    if collection == "media":
+        data["media"][0]["timestamp"] = stamp
+    else:
+        data["comments"] = [{"id": "5", "parent_id": SPEC_MEDIA, "timestamp": stamp}]
+    with pytest.raises(DatasetError) as info:
+        create_service(db_path=tmp_path / "db.sqlite3", data_file=_write_json(tmp_path, data))
+    assert (info.value.collection, info.value.index) == (collection, 0)
+    assert info.value.reason == (
+        f'"timestamp" must be UNIX seconds between year 1 and 9999, not {stamp}')
+
+
+@pytest.mark.parametrize("stamp", [-62_135_596_800, 0, 253_402_300_799])
+def test_timestamp_at_the_ends_of_the_range_is_served(stamp: int, tmp_path: Path) -> None:
+    data = {"users": [USER], "media": [{"id": SPEC_MEDIA, "owner_id": "1", "timestamp": stamp}]}
+    service = create_service(db_path=tmp_path / "db.sqlite3",
+                             data_file=_write_json(tmp_path, data))
+    try:
+        out = service.fetch("media", SPEC_MEDIA, "created_time", {})
+    finally:
+        service.close()
+    assert out["created_time"] in ("0001-01-01T00:00:00", "1970-01-01T00:00:00",
+                                   "9999-12-31T23:59:59")
+
+
+def test_media_ids_with_leading_zeros_are_canonical(tmp_path: Path) -> None:
+    data = {
+        "users": [USER],
+        "media": [{"id": "0" + SPEC_MEDIA, "owner_id": "1"}],
+        "comments": [{"id": "5", "parent_id": "00" + SPEC_MEDIA, "text": "hi"}],
+        "tags": [{"id": "juice", "media_ids": ["000" + SPEC_MEDIA]}],
+    }
+    service = create_service(db_path=tmp_path / "db.sqlite3",
+                             data_file=_write_json(tmp_path, data))
+    try:
+        media = service.fetch("media", SPEC_MEDIA, "id,shortcode,comments{edges{node{text}}}",
+                              {})
+        tag = service.fetch("tag", "juice", "media{edges{node{id}}}", {})
+    finally:
+        service.close()
+    assert media["id"] == SPEC_MEDIA and media["shortcode"] == "BiQovLGAWIq"
+    assert [e["node"]["text"] for e in media["comments"]["edges"]] == ["hi"]
+    assert tag["media"]["edges"] == [{"node": {"id": SPEC_MEDIA, "timestamp": 1525231648,
+                                               "last_update": tag["media"]["edges"][0]["node"]
+                                               ["last_update"], "is_being_updated": False}}]
+
+
+def test_same_media_id_with_and_without_zeros_is_a_duplicate() -> None:
+    with pytest.raises(DatasetError, match=r'media\[1\]: duplicate id "1770093817144369706"'):
+        parse_dataset({"media": [{"id": SPEC_MEDIA, "owner_id": "1"},
+                                 {"id": "0" + SPEC_MEDIA, "owner_id": "1"}]}, now=0)
+
+
+def test_a_media_id_of_thousands_of_digits_is_a_dataset_error() -> None:
+    with pytest.raises(DatasetError, match=r'"id" of a media must be a decimal number'):
+        parse_dataset({"media": [{"id": "9" * 5000, "owner_id": "1"}]}, now=0)
+
+
+def _write_json(tmp_path: Path, data: Any) -> Path:
+    path = tmp_path / "dataset.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path

@@ -96,6 +96,9 @@ _REQUIRED = {
 # Output-only fields a dataset exported from the API may carry; accepted and ignored.
 _IGNORED = frozenset({"created_time", "is_being_updated", "owner", "location", "comments"})
 _INT64 = 2**63
+# UNIX seconds of 0001-01-01 and 9999-12-31T23:59:59: the range `created_time` can print.
+# (A millisecond timestamp is far beyond it, and would make every request of the post fail.)
+_MIN_TIME, _MAX_TIME = -62_135_596_800, 253_402_300_799
 
 def _kind_of(value: Any) -> str:
     if value is None:
@@ -159,23 +162,41 @@ def _record(collection: str, index: int, raw: Any, now: int) -> dict[str, Any]:
             raise DatasetError(f'missing "{key}"', collection, index)
     if "last_update" in spec and out.get("last_update") is None:
         out["last_update"] = now
+    stamp = out.get("timestamp")
+    if stamp is not None and not _MIN_TIME <= stamp <= _MAX_TIME:
+        raise DatasetError(
+            f'"timestamp" must be UNIX seconds between year 1 and 9999, not {stamp}',
+            collection, index)
     if collection == "media":
         _media(out, collection, index)
+    elif collection == "comments":
+        out["parent_id"] = _media_ref(out["parent_id"])
     elif collection == "tags":
         out["id"] = out["id"].lstrip("#")
         if not out["id"]:
             raise DatasetError('"id" must name a tag', collection, index)
+        if out.get("media_ids") is not None:
+            out["media_ids"] = [_media_ref(i) for i in out["media_ids"]]
         ids = out.get("media_ids") or []
         if len(set(ids)) != len(ids):
             dup = next(i for n, i in enumerate(ids) if i in ids[:n])
             raise DatasetError(f'"media_ids" lists "{dup}" twice', collection, index)
     return out
 
+def _media_ref(media_id: str) -> str:
+    """A media ID in canonical decimal form (``"0123"`` is ``"123"``, as the API looks it up);
+    anything else unchanged (it then names no media, and the reference check says so)."""
+    if media_id.isdigit() and media_id.isascii() and len(media_id) <= 40:
+        return str(int(media_id))
+    return media_id
+
 def _media(out: dict[str, Any], collection: str, index: int) -> None:
     media_id = out["id"]
-    if not media_id.isdigit() or not media_id.isascii() or int(media_id) >= 2**64:
+    if not media_id.isdigit() or not media_id.isascii() or len(media_id) > 40 \
+            or int(media_id) >= 2**64:
         reason = f'"id" of a media must be a decimal number: "{media_id}"'
         raise DatasetError(reason, collection, index)
+    media_id = out["id"] = _media_ref(media_id)
     code = out.get("shortcode")
     if code is None:
         out["shortcode"] = id_to_shortcode(media_id)
