@@ -77,7 +77,11 @@ def execute(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
     ``context`` is passed to every resolver. Returns plain dicts, lists and scalars,
     keys in request order. Raises :class:`ExecutionError` when user code fails.
     """
-    runner: Runner | None = plan.runner
+    try:
+        runner: Runner | None = plan.runner
+    except AttributeError:
+        raise TypeError(
+            f"execute() needs a Plan from compile(), not {type(plan).__name__}") from None
     if runner is None:
         runner = _build(plan)[0]
         plan.runner = runner  # benign race: two threads build equal runners

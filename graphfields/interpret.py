@@ -34,6 +34,8 @@ _MISSING = object()
 
 def interpret(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
     """Execute ``plan`` over ``data`` by walking it; same contract as ``execute``."""
+    if not isinstance(plan, Plan):
+        raise TypeError(f"execute() needs a Plan from compile(), not {type(plan).__name__}")
     if data is None:
         raise TypeError("execute() needs a root object, got None")
     out = _Walker(context).many(plan.selection, [data], [""])[0]

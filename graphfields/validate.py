@@ -750,15 +750,25 @@ def compile(
     at most :data:`MAX_ISSUES`), :class:`LimitExceededError`, or :class:`SchemaError`
     for an unknown type. A repeated call with the same arguments is a dict lookup.
     """
+    if not isinstance(schema, Schema):
+        raise TypeError(f"compile() needs a Schema, not {_type_name(schema)}")
     if isinstance(type, str):
         name = type
-    else:
+    elif isinstance(type, ObjectType):
         name = type.name
         if schema.types.get(name) is not type:
             raise SchemaError(f'Type "{name}" is not part of this schema')
+    else:
+        raise TypeError(f"compile() needs a type name or ObjectType, not {_type_name(type)}")
     frozen = _freeze(filters) if filters else None
+    if limits is not None and not isinstance(limits, Limits):
+        raise TypeError(f"compile() needs limits=Limits(...), not {_type_name(limits)}")
     lim = limits or DEFAULT_LIMITS
     if not isinstance(fields, str):
+        if not isinstance(fields, Selection):
+            raise TypeError(
+                f"compile() needs the fields as a str or a parsed Selection, not "
+                f"{_type_name(fields)}")
         # Hashing an AST is recursive: bound its depth before using it as a key.
         _check_size(fields, "", lim)
     key: tuple[str, str | Selection, Any, Limits | None] = (name, fields, frozen, limits)
@@ -808,8 +818,23 @@ def _parse_limits(limits: Limits) -> ParseLimits | None:
 
 
 def _freeze(filters: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
-    """A hashable cache key for request filters (odd values can only fail validation)."""
+    """A hashable cache key for request filters (odd values can only fail validation).
+
+    Values other than exact ``str``, ``int`` and ``None`` are keyed by type and repr, so
+    ``True`` never shares the plan of ``1`` (they hash alike) nor an object the plan of a
+    string that looks like its repr.
+    """
+    if not isinstance(filters, Mapping):
+        raise TypeError(f"compile() needs filters as a mapping, not {_type_name(filters)}")
+    for k in filters:
+        if not isinstance(k, str):
+            raise TypeError(f"compile() needs filter names as str, not {_type_name(k)}: {k!r}")
     return tuple(sorted(
-        ((str(k), v if isinstance(v, str | int | None) else repr(v)) for k, v in filters.items()),
+        ((k, v if v is None or type(v) in (str, int)
+          else (type(v).__qualname__, repr(v))) for k, v in filters.items()),
         key=lambda kv: kv[0],
     ))
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__

@@ -12,13 +12,14 @@ from urllib.parse import urlencode
 import pytest
 from example_schema import schema
 
-from graphfields import FieldsValidationError, compile
+from graphfields import FieldsValidationError, compile, execute
 from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
 from graphfields.instagram.dataset import DatasetError, parse_dataset
 from graphfields.instagram.service import SPEC_DATASET, create_service
 from graphfields.instagram.serving import ServeOptions, run_server
+from graphfields.interpret import interpret
 
 TOKEN = "T"
 
@@ -252,3 +253,55 @@ def _write_json(tmp_path: Path, data: Any) -> Path:
     path = tmp_path / "dataset.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+# -- library API misuse: wrong argument types ------------------------------------------
+# Symptoms: compile() with bytes/None/int fields, a non-type, a non-schema, a list of
+# filters or a dict of limits raised AttributeError/TypeError from deep inside
+# ('bytes' object has no attribute 'fields'); execute() with a non-plan likewise;
+# a non-str filter name failed inside the suggestion code.
+
+@pytest.mark.parametrize(("args", "kwargs", "message"), [
+    ((schema, "Media", b"id"), {},
+     "compile() needs the fields as a str or a parsed Selection, not bytes"),
+    ((schema, "Media", None), {},
+     "compile() needs the fields as a str or a parsed Selection, not NoneType"),
+    ((schema, "Media", 5), {}, "compile() needs the fields as a str or a parsed Selection, "
+                               "not int"),
+    ((schema, 5, "id"), {}, "compile() needs a type name or ObjectType, not int"),
+    ((None, "Media", "id"), {}, "compile() needs a Schema, not NoneType"),
+    ((schema, "Media", "id"), {"filters": ["from_date"]},
+     "compile() needs filters as a mapping, not list"),
+    ((schema, "Media", "comments"), {"filters": {1: "x"}},
+     "compile() needs filter names as str, not int: 1"),
+    ((schema, "Media", "id"), {"limits": {"max_depth": 1}},
+     "compile() needs limits=Limits(...), not dict"),
+])
+def test_compile_argument_types(args: tuple[Any, ...], kwargs: dict[str, Any],
+                                message: str) -> None:
+    with pytest.raises(TypeError) as info:
+        compile(*args, **kwargs)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("run", [execute, interpret])
+def test_execute_needs_a_plan(run: Any) -> None:
+    with pytest.raises(TypeError, match=r"^execute\(\) needs a Plan from compile\(\), not str$"):
+        run("id", {"id": 1})
+
+
+# Symptom: filters={"from_timestamp": True} compiled (as 1) whenever the plan for 1 was
+# cached first, and failed otherwise: True == 1 and they hash alike in the plan cache.
+
+def test_a_bool_filter_never_shares_the_plan_of_an_int() -> None:
+    compile(schema, "Media", "comments{edges{node{id}}}", filters={"from_timestamp": 1})
+    with pytest.raises(FieldsValidationError, match="True is not an integer UNIX timestamp"):
+        compile(schema, "Media", "comments{edges{node{id}}}", filters={"from_timestamp": True})
+    compile(schema, "Media", "comments{edges{node{id}}}", filters={"to_date": "2019-01-01"})
+
+    class Odd:
+        def __repr__(self) -> str:
+            return "2019-01-01"
+
+    with pytest.raises(FieldsValidationError, match="is not a date"):
+        compile(schema, "Media", "comments{edges{node{id}}}", filters={"to_date": Odd()})  # type: ignore[dict-item]
