@@ -14,6 +14,7 @@ from graphfields.schema import Connection, ConnectionArgs, ObjectType, ResolvedF
 
 __all__ = [
     "Fail",
+    "as_list",
     "connection_page",
     "effective_args",
     "field_reader",
@@ -121,6 +122,27 @@ def _is_sequence(value: Any) -> bool:
     return isinstance(value, Sequence) or (hasattr(cls, "__getitem__") and hasattr(cls, "__len__"))
 
 
+def _nodes(value: Any, what: str) -> Any:
+    """``value`` if it can be a collection of nodes; a str, bytes or mapping would be taken
+    apart into characters or keys, so it is a ``TypeError`` naming the type instead."""
+    if isinstance(value, str | bytes | bytearray | Mapping):
+        raise TypeError(
+            f"{what} must be a sequence, an iterable or a graphfields.Page, "
+            f"not {type(value).__name__}")
+    return value
+
+
+def as_list(value: Any, what: str = "a list field's value") -> list[Any]:
+    """``list(value)`` for values that are collections of items. A str, bytes or mapping
+    is a ``TypeError`` naming its type: ``list()`` would silently make characters or keys
+    of it (a caption string as ``["F", "a", ...]``, a batch resolver's ``{id: row}`` as
+    its IDs)."""
+    if isinstance(value, str | bytes | bytearray | Mapping):
+        raise TypeError(f"{what} must be a list or another iterable of items, "
+                        f"not {type(value).__name__}")
+    return list(value)
+
+
 def connection_page(
     conn: Connection,
     node_type: ObjectType,
@@ -136,11 +158,14 @@ def connection_page(
         page: relay.Page = value
         if not isinstance(page.nodes, list | tuple):
             page = relay.Page(
-                list(page.nodes), page.offset, page.has_next_page, page.has_previous_page
+                list(_nodes(page.nodes, "Page.nodes")), page.offset, page.has_next_page,
+                page.has_previous_page,
             )
+        if type(page.offset) is not int or page.offset < 0:
+            raise TypeError(f"Page.offset must be a non-negative int, not {page.offset!r:.40}")
         return page
     if not _is_sequence(value):
-        value = list(value)
+        value = list(_nodes(value, "a connection value"))
     lo, hi = 0, len(value)
     if (args.since is not None or args.until is not None) and conn.timestamp_field:
         reader = field_reader(node_type.fields[conn.timestamp_field], context)
@@ -154,9 +179,10 @@ def scalar_converter(field: ResolvedField) -> Callable[[Any], Any]:
     serialize = scalar.serialize if isinstance(scalar, Scalar) else None
     if field.is_list:
         if serialize is None:
-            return lambda v: None if v is None else list(v)
+            return lambda v: None if v is None else as_list(v)
         ser = serialize
-        return lambda v: None if v is None else [None if i is None else ser(i) for i in v]
+        return lambda v: None if v is None else [None if i is None else ser(i)
+                                                 for i in as_list(v)]
     if serialize is None:
         return lambda v: v
     ser1 = serialize

@@ -41,6 +41,7 @@ from graphfields import schema as _schema
 from graphfields import sources
 from graphfields._runtime import (
     Fail,
+    as_list,
     connection_page,
     effective_args,
     index_of,
@@ -101,13 +102,16 @@ def _call(value: Any) -> Any:
     return value if isinstance(value, type) else value()
 
 
+_BATCH_RESULT = "a batch resolver's result (one value per parent, in order)"
+
+
 def _as_list(value: Any) -> Any:
     """A list field's read value as a list (callables called; None kept)."""
     if callable(value) and not isinstance(value, type):
         value = value()
     if value is None or type(value) is list:
         return value
-    return list(value)
+    return as_list(value)
 
 
 def _id(value: Any) -> Any:
@@ -202,7 +206,7 @@ def _drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
             c[slot] = []
             parents = [x for _, x in pending]
             try:
-                values = list(batch(parents, c[0]))
+                values = as_list(batch(parents, c[0]), _BATCH_RESULT)
                 if len(values) != len(parents):
                     raise ValueError(
                         f'batch resolver of "{label}" returned {len(values)} values for '

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphfields import relay, sources
-from graphfields._runtime import connection_page, effective_args, scalar_converter
+from graphfields._runtime import as_list, connection_page, effective_args, scalar_converter
 from graphfields.errors import ExecutionError
 from graphfields.plan import (
     ConnectionPlan,
@@ -75,7 +75,8 @@ class _Walker:
             if batch is None or not live:
                 continue
             try:
-                values = list(batch(live, self.context))
+                values = as_list(batch(live, self.context),
+                                 "a batch resolver's result (one value per parent, in order)")
                 if len(values) != len(live):
                     raise ValueError(
                         f'batch resolver of "{sel.type.name}.{fp.field.name}" returned '
@@ -129,7 +130,7 @@ class _Walker:
                 return None
             if fp.field.is_list:
                 try:
-                    items = list(raw)
+                    items = as_list(raw)
                 except Exception as exc:
                     raise self._fail(path, exc) from exc
                 return self.many(fp.selection, items, [f"{path}[{i}]" for i in range(len(items))])

@@ -12,7 +12,21 @@ from urllib.parse import urlencode
 import pytest
 from example_schema import schema
 
-from graphfields import FieldsValidationError, compile, execute
+from graphfields import (
+    ID,
+    Connection,
+    ExecutionError,
+    FieldsValidationError,
+    Int,
+    ListOf,
+    ObjectType,
+    Page,
+    Schema,
+    String,
+    compile,
+    execute,
+    field_,
+)
 from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
@@ -305,3 +319,65 @@ def test_a_bool_filter_never_shares_the_plan_of_an_int() -> None:
 
     with pytest.raises(FieldsValidationError, match="is not a date"):
         compile(schema, "Media", "comments{edges{node{id}}}", filters={"to_date": Odd()})  # type: ignore[dict-item]
+
+
+# -- values taken apart by list() ----------------------------------------------------------
+# Symptoms: a str as a connection's value gave one node per character, a dict one node per
+# key; a str under a ListOf(String) field came out as a list of characters; a batch resolver
+# that returned {id: row} (instead of one value per parent) silently gave the IDs as the
+# values. All are TypeErrors in an ExecutionError with the field's path now, in both
+# executors.
+
+def _owners_by_id(parents: Any, context: Any) -> Any:
+    return {p["owner_id"]: {"id": p["owner_id"], "username": "x"} for p in parents}
+
+
+_Owner = ObjectType("Owner", {"id": ID, "username": String})
+_Comment = ObjectType("Comment", {
+    "id": ID, "timestamp": Int, "owner": field_(_Owner, batch=_owners_by_id),
+})
+_Media = ObjectType("Media", {
+    "id": ID, "caption": ListOf(String), "friends": ListOf(_Owner),
+    "comments": Connection(_Comment, timestamp_field="timestamp"),
+})
+_SCHEMA = Schema([_Media, _Comment, _Owner])
+
+
+@pytest.mark.parametrize(("fields", "data", "path", "reason"), [
+    ("comments{edges{node{id}}}", {"comments": "abc"}, "comments",
+     "a connection value must be a sequence, an iterable or a graphfields.Page, not str"),
+    ("comments{edges{node{id}}}", {"comments": {"a": 1}}, "comments",
+     "a connection value must be a sequence, an iterable or a graphfields.Page, not dict"),
+    ("comments{edges{node{id}}}", {"comments": Page("ab", 0, False, False)}, "comments",
+     "Page.nodes must be a sequence, an iterable or a graphfields.Page, not str"),
+    ("comments{edges{node{id}}}", {"comments": Page([], -1, False, False)}, "comments",
+     "Page.offset must be a non-negative int, not -1"),
+    ("caption", {"caption": "Falcon 9"}, "caption",
+     "a list field's value must be a list or another iterable of items, not str"),
+    ("friends{id}", {"friends": {"id": 1}}, "friends",
+     "a list field's value must be a list or another iterable of items, not dict"),
+    ("comments{edges{node{owner{id}}}}",
+     {"comments": [{"id": 1, "timestamp": 2, "owner_id": 7},
+                   {"id": 2, "timestamp": 1, "owner_id": 8}]},
+     "comments.edges[0].node.owner",
+     "a batch resolver's result (one value per parent, in order) must be a list or another "
+     "iterable of items, not dict"),
+])
+@pytest.mark.parametrize("run", [execute, interpret])
+def test_strings_and_mappings_are_not_collections(
+        run: Any, fields: str, data: Any, path: str, reason: str) -> None:
+    plan = compile(_SCHEMA, "Media", fields)
+    with pytest.raises(ExecutionError) as info:
+        run(plan, data)
+    assert info.value.path == path
+    assert isinstance(info.value.__cause__, TypeError)
+    assert str(info.value.__cause__) == reason
+
+
+@pytest.mark.parametrize("run", [execute, interpret])
+def test_other_iterables_are_still_collections(run: Any) -> None:
+    plan = compile(_SCHEMA, "Media", "caption,friends{id},comments{edges{node{id}}}")
+    data = {"caption": (c for c in ["a", "b"]), "friends": ({"id": i} for i in range(2)),
+            "comments": Page(iter([{"id": 1}]), 0, False, False)}  # type: ignore[arg-type]
+    assert run(plan, data) == {"caption": ["a", "b"], "friends": [{"id": "0"}, {"id": "1"}],
+                               "comments": {"edges": [{"node": {"id": "1"}}]}}
