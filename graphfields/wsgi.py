@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote_from_bytes
 
-from graphfields.http import Request, Response, error_response
+from graphfields.http import Request, Response, _raw, error_response
 
 __all__ = ["WSGIApp"]
 
@@ -36,7 +36,9 @@ class WSGIApp:
     def __call__(self, environ: Mapping[str, Any],
                  start_response: StartResponse) -> Iterable[bytes]:
         try:
-            path = quote_from_bytes(environ.get("PATH_INFO", "").encode("latin-1"),
+            # PEP 3333 bytes-in-latin-1; text a non-conforming server already decoded (a
+            # character beyond latin-1) is taken as UTF-8 instead of failing with a 500.
+            path = quote_from_bytes(_raw(environ.get("PATH_INFO", "")),
                                     safe="/:@!$&'()*+,;=-._~")
             request = Request(environ.get("REQUEST_METHOD", "GET"), path,
                               environ.get("QUERY_STRING", ""))

@@ -49,6 +49,9 @@ def call(environ: dict[str, Any], app: WSGIApp | None = None) -> tuple[str, dict
          "200 OK", {"id": "caf\u00e9"}),
         ({"PATH_INFO": "/instagram/tag/a%b", "QUERY_STRING": "access_token=tok"},
          "200 OK", {"id": "a%b"}),
+        # A non-conforming server's already decoded text (beyond latin-1) is UTF-8, not a 500
+        ({"PATH_INFO": "/instagram/tag/\u20ac", "QUERY_STRING": "access_token=tok"},
+         "200 OK", {"id": "\u20ac"}),
         ({"SCRIPT_NAME": "/api", "PATH_INFO": "/instagram/tag/x",
           "QUERY_STRING": "access_token=tok"}, "200 OK", {"id": "x"}),
         ({"PATH_INFO": "/instagram/tag/x", "QUERY_STRING": "access_token=no"},
