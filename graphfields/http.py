@@ -28,6 +28,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -84,7 +85,23 @@ _REASONS = {
 # --------------------------------------------------------------------------- JSON
 
 def _dumps_json(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # NaN or infinity somewhere: null, as orjson writes them
+        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+    return text.encode()
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by ``None`` (JSON has no NaN)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 _orjson_dumps: Callable[[Any], bytes] | None

@@ -360,6 +360,21 @@ def test_orjson_and_json_give_the_same_bytes(value: Any) -> None:
     assert json.loads(dumps(value)) == value
 
 
+# Regression: without orjson, or with orjson falling back for a 70-bit integer, a NaN or an
+# infinity in the data made json.dumps raise, and the answer was a 500 (orjson writes null).
+@pytest.mark.parametrize(
+    "value",
+    [{"a": float("nan"), "b": [float("inf"), -float("inf"), 1.5], "c": ({"d": float("nan")},)},
+     {"big": 2**70, "x": float("inf")}],
+)
+def test_non_finite_floats_are_null_either_way(value: Any) -> None:
+    for out in (dumps(value), _dumps_json(value)):
+        assert b"NaN" not in out and b"Infinity" not in out
+        assert "null" in out.decode()
+    small = {"a": float("nan"), "b": [float("inf"), 1.5]}
+    assert _dumps_json(small) == dumps(small) == b'{"a":null,"b":[null,1.5]}'
+
+
 def test_api_error_extra_never_replaces_message_or_type() -> None:
     resp = ApiError(400, "InvalidRequestError", "m", extra={"message": "x", "type": "y",
                                                            "hint": 1}).response()
