@@ -212,6 +212,9 @@ class ObjectType:
         self.name = name
         self._raw = dict(fields)
         self.fields: dict[str, ResolvedField] = {}
+        if isinstance(defaults, str):
+            raise SchemaError(
+                f'Type "{name}": defaults must be a sequence of field names, not a string')
         self.defaults = tuple(defaults)
         self.description = description
 
@@ -255,15 +258,27 @@ class Schema:
         # Compiled plans of this schema (graphfields.validate owns it): an LRU keyed by
         # (type name, request text or AST, filters, limits).
         self._plan_cache: OrderedDict[Any, Any] = OrderedDict()
+        if isinstance(types, ObjectType | str) or not isinstance(types, Iterable):
+            raise SchemaError(f"Schema expects a list of ObjectType instances, got {types!r}")
         for t in types:
             if not isinstance(t, ObjectType):
                 raise SchemaError(f"Schema expects ObjectType instances, got {t!r}")
             if t.name in self.types and self.types[t.name] is not t:
                 raise SchemaError(f'Type "{t.name}" is declared twice')
             self.types[t.name] = t
-        for t in list(self.types.values()):
-            self._resolve(t)
-        self._check_default_cycles()
+        # Types resolved by this schema; on failure they are reset, so a half-resolved type
+        # never looks resolved to the next Schema built with it (it would lose fields).
+        self._fresh: list[ObjectType] = []
+        try:
+            for t in list(self.types.values()):
+                self._resolve(t)
+            self._check_default_cycles()
+        except BaseException:
+            for t in self._fresh:
+                t.fields = {}
+            raise
+        finally:
+            del self._fresh
 
     def _check_default_cycles(self) -> None:
         """Defaults expand without ``{}``; a cycle through them would never end."""
@@ -330,6 +345,7 @@ class Schema:
             raise SchemaError(f'Type "{t.name}" has no fields')
         resolved: dict[str, ResolvedField] = {}
         t.fields = resolved  # set first, so recursive references terminate
+        self._fresh.append(t)
         for name, spec in t._raw.items():
             if not isinstance(name, str) or not _NAME.match(name):
                 raise SchemaError(f'Type "{t.name}": {name!r} is not a valid field name')

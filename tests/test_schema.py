@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from graphfields.schema import (
     String,
     field_,
 )
+from graphfields.validate import compile
 
 
 def test_example_schema_resolves_every_kind() -> None:
@@ -143,3 +145,35 @@ def test_readme_example_runs() -> None:
     plan = namespace["plan"]
     assert plan.cost == 2
     assert [p.key for p in plan.selection.fields] == ["id", "owner", "comments"]
+
+
+# Regression: a Schema that failed half-way left its types half-resolved; the next Schema
+# built with them (the mistake fixed) silently lost every field after the failing one.
+def test_a_failed_schema_leaves_its_types_unresolved() -> None:
+    owner = ObjectType("Owner", {"id": ID})
+    media = ObjectType("Media", {"id": ID, "owner": "Owner", "caption": String})
+    with pytest.raises(SchemaError, match='refers to unknown type "Owner"'):
+        Schema([media])
+    fixed = Schema([media, owner])
+    assert list(media.fields) == ["id", "owner", "caption"]
+    assert compile(fixed, "Media", "id,owner,caption").text == "id,owner,caption"
+
+
+def test_a_default_cycle_leaves_its_types_unresolved() -> None:
+    a = ObjectType("A", {"id": ID, "b": "B"}, defaults=["b"])
+    b = ObjectType("B", {"id": ID, "a": a}, defaults=["a"])
+    with pytest.raises(SchemaError, match="Default fields form a cycle"):
+        Schema([a, b])
+    assert a.fields == {} and b.fields == {}
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: ObjectType("X", {"id": ID}, defaults="id"),
+     'Type "X": defaults must be a sequence of field names, not a string'),
+    (lambda: Schema(ObjectType("X", {"id": ID})),  # type: ignore[arg-type]
+     "Schema expects a list of ObjectType instances, got ObjectType('X')"),
+])
+def test_schema_argument_shapes(make: Callable[[], object], message: str) -> None:
+    with pytest.raises(SchemaError) as info:
+        make()
+    assert str(info.value) == message
