@@ -381,3 +381,41 @@ def test_other_iterables_are_still_collections(run: Any) -> None:
             "comments": Page(iter([{"id": 1}]), 0, False, False)}  # type: ignore[arg-type]
     assert run(plan, data) == {"caption": ["a", "b"], "friends": [{"id": "0"}, {"id": "1"}],
                                "comments": {"edges": [{"node": {"id": "1"}}]}}
+
+
+# Symptom: a dataset user named "john-doe" (or a tag "c++") imported fine, then every
+# request for it answered 404 "cannot be loaded": the routes only serve Instagram-shaped
+# names. Such records are import errors now, naming the record.
+
+@pytest.mark.parametrize(("record", "reason"), [
+    ({"users": [{"id": "1", "username": "john-doe"}]},
+     '"username" must be 1-30 letters, digits, periods or underscores: "john-doe"'),
+    ({"users": [{"id": "1", "username": ""}]},
+     '"username" must be 1-30 letters, digits, periods or underscores: ""'),
+    ({"users": [{"id": "1", "username": "a" * 31}]},
+     f'"username" must be 1-30 letters, digits, periods or underscores: "{"a" * 31}"'),
+    ({"tags": [{"id": "c++"}]}, '"id" must name a tag (1-100 letters, digits or underscores): '
+                                '"c++"'),
+    ({"tags": [{"id": "#"}]}, '"id" must name a tag (1-100 letters, digits or underscores): ""'),
+])
+def test_names_the_api_cannot_serve_are_dataset_errors(record: dict[str, Any],
+                                                       reason: str) -> None:
+    with pytest.raises(DatasetError) as info:
+        parse_dataset(record, now=0)
+    assert info.value.index == 0 and info.value.reason == reason
+
+
+@pytest.mark.parametrize(("path", "record"), [
+    ("/instagram/user/Lena.Photo_2", {"users": [{"id": "9", "username": "lena.photo_2"}]}),
+    ("/instagram/tag/%C3%A9t%C3%A9", {"tags": [{"id": "#été"}]}),
+])
+def test_names_the_api_serves_import_and_answer(path: str, record: dict[str, Any],
+                                                tmp_path: Path) -> None:
+    service = create_service(db_path=tmp_path / "db.sqlite3",
+                             data_file=_write_json(tmp_path, record))
+    try:
+        resp = create_api(service, tokens=[TOKEN])(
+            Request("GET", path, urlencode({"access_token": TOKEN, "fields": "id"})))
+    finally:
+        service.close()
+    assert resp.status == 200, resp.body

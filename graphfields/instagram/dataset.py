@@ -10,6 +10,7 @@ the store inside its write transaction.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,10 @@ _REQUIRED = {
 # Output-only fields a dataset exported from the API may carry; accepted and ignored.
 _IGNORED = frozenset({"created_time", "is_being_updated", "owner", "location", "comments"})
 _INT64 = 2**63
+USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}\Z")
+"""An Instagram username; the API serves ``/instagram/user/<username>`` only for these."""
+TAG = re.compile(r"\w{1,100}\Z")
+"""A hashtag name (without ``#``); the API serves ``/instagram/tag/<name>`` only for these."""
 # UNIX seconds of 0001-01-01 and 9999-12-31T23:59:59: the range `created_time` can print.
 # (A millisecond timestamp is far beyond it, and would make every request of the post fail.)
 _MIN_TIME, _MAX_TIME = -62_135_596_800, 253_402_300_799
@@ -171,10 +176,15 @@ def _record(collection: str, index: int, raw: Any, now: int) -> dict[str, Any]:
         _media(out, collection, index)
     elif collection == "comments":
         out["parent_id"] = _media_ref(out["parent_id"])
+    elif collection == "users" and not USERNAME.match(out["username"]):
+        # It could never be requested: /instagram/user/<username> would answer 404.
+        raise DatasetError(f'"username" must be 1-30 letters, digits, periods or underscores: '
+                           f'"{out["username"]}"', collection, index)
     elif collection == "tags":
         out["id"] = out["id"].lstrip("#")
-        if not out["id"]:
-            raise DatasetError('"id" must name a tag', collection, index)
+        if not TAG.match(out["id"]):
+            raise DatasetError(f'"id" must name a tag (1-100 letters, digits or underscores): '
+                               f'"{out["id"]}"', collection, index)
         if out.get("media_ids") is not None:
             out["media_ids"] = [_media_ref(i) for i in out["media_ids"]]
         ids = out.get("media_ids") or []

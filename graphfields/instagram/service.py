@@ -25,7 +25,14 @@ from typing import Any
 
 from graphfields.errors import FieldsValidationError, GraphFieldsError, ValidationIssue
 from graphfields.execute import execute
-from graphfields.instagram.dataset import Batch, DatasetError, import_dataset, parse_dataset
+from graphfields.instagram.dataset import (
+    TAG,
+    USERNAME,
+    Batch,
+    DatasetError,
+    import_dataset,
+    parse_dataset,
+)
 from graphfields.instagram.loader import Loader, LoadResult
 from graphfields.instagram.schema import SCHEMA, Context, node_type
 from graphfields.instagram.shortcode import is_shortcode, shortcode_to_id
@@ -47,8 +54,8 @@ log = logging.getLogger("graphfields.instagram")
 SPEC_DATASET = Path(__file__).parent / "data" / "spec_dataset.json"
 """A dataset built from the spec's own example values (see the README)."""
 
-_USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}\Z")
-_TAG = re.compile(r"\w{1,100}\Z")
+_USERNAME = USERNAME
+_TAG = TAG
 _MEDIA_ID = re.compile(r"[0-9]{1,20}\Z")
 
 
