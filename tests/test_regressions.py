@@ -30,7 +30,7 @@ from graphfields import (
 from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
-from graphfields.instagram.dataset import DatasetError, parse_dataset
+from graphfields.instagram.dataset import DatasetError, load_json, parse_dataset
 from graphfields.instagram.service import SPEC_DATASET, create_service
 from graphfields.instagram.serving import ServeOptions, run_server
 from graphfields.interpret import interpret
@@ -419,3 +419,27 @@ def test_names_the_api_serves_import_and_answer(path: str, record: dict[str, Any
     finally:
         service.close()
     assert resp.status == 200, resp.body
+
+
+# Symptom: `graphfields serve --data` with a JSON file nested 200,000 deep, or with an
+# integer of 5,000 digits, ended in a RecursionError / ValueError traceback; a key given
+# twice in one object silently dropped its first value.
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ('{"users":' + "[" * 200_000 + "]" * 200_000 + "}",
+     "dataset.json is nested too deeply to be a dataset"),
+    ('{"users": [{"id": 1, "username": "a", "follower_count": ' + "1" * 5000 + "}]}",
+     "dataset.json is not a usable JSON file: Exceeds the limit (4300 digits) for integer "
+     "string conversion: value has 5000 digits"),
+    ('{"users": [{"id": "1", "username": "a"}], "users": []}',
+     'dataset.json: the key "users" appears twice in one object (the first value would be '
+     "lost)"),
+    ('{"users": [{"id": "1", "username": "a", "id": "2"}]}',
+     'dataset.json: the key "id" appears twice in one object (the first value would be lost)'),
+])
+def test_unusable_json_files_are_dataset_errors(text: str, reason: str, tmp_path: Path) -> None:
+    path = tmp_path / "dataset.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DatasetError) as info:
+        load_json(path)
+    assert info.value.reason.replace(str(tmp_path) + "/", "") == reason

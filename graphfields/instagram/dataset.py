@@ -264,11 +264,33 @@ def load_json(source: str | Path | Mapping[str, Any] | Sequence[Any]) -> Any:
     except UnicodeDecodeError:
         raise DatasetError(f"{path} is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise DatasetError(
             f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except _DuplicateKey as exc:
+        raise DatasetError(f'{path}: the key "{exc.args[0]}" appears twice in one object '
+                           "(the first value would be lost)") from None
+    except RecursionError:
+        raise DatasetError(f"{path} is nested too deeply to be a dataset") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise DatasetError(f"{path} is not a usable JSON file: {str(exc).split(';')[0]}") from None
+
+
+class _DuplicateKey(Exception):
+    """Internal: a JSON object repeats a key."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def import_dataset(
