@@ -443,3 +443,19 @@ def test_unusable_json_files_are_dataset_errors(text: str, reason: str, tmp_path
     with pytest.raises(DatasetError) as info:
         load_json(path)
     assert info.value.reason.replace(str(tmp_path) + "/", "") == reason
+
+
+# Symptom: a tag imported as "Été" (or "ΣΟΦΙΑ") answered 404 for every spelling, its own
+# included: the service looks tags up in lower case and SQLite's NOCASE folds ASCII only.
+
+@pytest.mark.parametrize(("stored", "asked"), [
+    ("Été", "Été"), ("Été", "été"), ("#ΣΟΦΙΑ", "σοφια"), ("Juice", "JUICE"),
+])
+def test_tags_with_non_ascii_capitals_are_found(stored: str, asked: str,
+                                                tmp_path: Path) -> None:
+    service = create_service(db_path=tmp_path / "db.sqlite3",
+                             data_file=_write_json(tmp_path, {"tags": [{"id": stored}]}))
+    try:
+        assert service.fetch("tag", asked, "id", {}) == {"id": stored.lstrip("#").lower()}
+    finally:
+        service.close()

@@ -181,7 +181,9 @@ def _record(collection: str, index: int, raw: Any, now: int) -> dict[str, Any]:
         raise DatasetError(f'"username" must be 1-30 letters, digits, periods or underscores: '
                            f'"{out["username"]}"', collection, index)
     elif collection == "tags":
-        out["id"] = out["id"].lstrip("#")
+        # Lower case, as the routes look tags up: SQLite's NOCASE folds ASCII only, so "Été"
+        # stored as written could never be found again.
+        out["id"] = out["id"].lstrip("#").lower()
         if not TAG.match(out["id"]):
             raise DatasetError(f'"id" must name a tag (1-100 letters, digits or underscores): '
                                f'"{out["id"]}"', collection, index)
