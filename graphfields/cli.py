@@ -21,7 +21,8 @@ __all__ = ["main"]
 
 
 def _read_fields(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+    # A byte-order mark (a file saved by Windows Notepad, piped in) is not part of the text.
+    return sys.stdin.read().removeprefix("\ufeff") if value == "-" else value
 
 
 def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

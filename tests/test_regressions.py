@@ -459,3 +459,17 @@ def test_tags_with_non_ascii_capitals_are_found(stored: str, asked: str,
         assert service.fetch("tag", asked, "id", {}) == {"id": stored.lstrip("#").lower()}
     finally:
         service.close()
+
+
+# Symptom: a fields file with a UTF-8 byte-order mark piped to `graphfields check -` (or
+# fmt, ast) failed with "Expected a field name, found character U+FEFF".
+
+@pytest.mark.parametrize("command", ["check", "fmt", "ast"])
+def test_stdin_byte_order_mark_is_ignored(command: str, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("\ufeffid,username\n"))
+    assert main([command, "-"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    if command == "fmt":
+        assert captured.out == "id,username\n"
