@@ -473,3 +473,12 @@ def test_stdin_byte_order_mark_is_ignored(command: str, monkeypatch: pytest.Monk
     assert captured.err == ""
     if command == "fmt":
         assert captured.out == "id,username\n"
+
+
+# Symptom: a dataset file saved with a UTF-8 byte-order mark (Windows editors) was refused:
+# "Unexpected UTF-8 BOM (decode using utf-8-sig)".
+
+def test_dataset_file_with_byte_order_mark_imports(tmp_path: Path) -> None:
+    path = tmp_path / "dataset.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"tags": [{"id": "sun"}]}).encode())
+    assert load_json(path) == {"tags": [{"id": "sun"}]}

@@ -260,7 +260,7 @@ def load_json(source: str | Path | Mapping[str, Any] | Sequence[Any]) -> Any:
         return source
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not JSON
     except OSError as exc:
         raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
