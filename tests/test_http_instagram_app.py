@@ -188,10 +188,11 @@ def real_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 FIELD_WORDS = st.sampled_from([
     "id", "shortcode", "owner", "media", "comments", "edges", "node", "page_info", "first",
     "last", "after", "before", "username", "text", "timestamp", "tags", "caption", "x", "",
-    "has_next_page", "end_cursor", "from_date", "as",
+    "has_next_page", "end_cursor", "from_date", "as", "from_timestamp", "to_timestamp",
 ])
 FIELD_PUNCT = st.sampled_from([*",{}().\"' \n", "(3)", "(-1)", '("YXJyYXljb25uZWN0aW9uOjI=")',
-                               "(100000)", "(2019-06-20)"])
+                               "(100000)", "(2019-06-20)", "(99999999999999999999999)",
+                               "(-99999999999999999999)", "(9999-12-31)"])
 
 
 @settings(max_examples=300, deadline=None,
