@@ -18,6 +18,7 @@ from graphfields import (
     ExecutionError,
     FieldsValidationError,
     Int,
+    Limits,
     ListOf,
     ObjectType,
     Page,
@@ -26,6 +27,7 @@ from graphfields import (
     compile,
     execute,
     field_,
+    parse,
 )
 from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
@@ -482,3 +484,14 @@ def test_dataset_file_with_byte_order_mark_imports(tmp_path: Path) -> None:
     path = tmp_path / "dataset.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"tags": [{"id": "sun"}]}).encode())
     assert load_json(path) == {"tags": [{"id": "sun"}]}
+
+
+# Symptom: parse(text, limits={"max_depth": 1}) raised "unhashable type: 'dict'" and
+# limits=5 an AttributeError, instead of saying what limits= takes.
+
+@pytest.mark.parametrize(("limits", "shown"), [({"max_depth": 1}, "dict"), (5, "int"),
+                                               (Limits(), "Limits")])
+def test_parse_limits_type(limits: Any, shown: str) -> None:
+    with pytest.raises(TypeError, match=rf"^parse\(\) needs limits=ParseLimits\(\.\.\.\), "
+                                        rf"not {shown}$"):
+        parse("a{b}", limits=limits)
