@@ -495,3 +495,12 @@ def test_parse_limits_type(limits: Any, shown: str) -> None:
     with pytest.raises(TypeError, match=rf"^parse\(\) needs limits=ParseLimits\(\.\.\.\), "
                                         rf"not {shown}$"):
         parse("a{b}", limits=limits)
+
+
+# Symptom: a negative integer ID was refused with '"id" must be a non-empty string or
+# integer, not integer'.
+
+def test_negative_integer_id_message() -> None:
+    with pytest.raises(DatasetError) as info:
+        parse_dataset({"users": [{"id": -5, "username": "a"}]}, now=0)
+    assert info.value.reason == '"id" must not be negative: -5'

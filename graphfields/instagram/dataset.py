@@ -123,6 +123,8 @@ def _convert(kind: str, name: str, value: Any) -> Any:
             return str(value)
         if isinstance(value, str) and value.strip():
             return value.strip()
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(f'"{name}" must not be negative: {value}')
         raise ValueError(f'"{name}" must be a non-empty string or integer, not {_kind_of(value)}')
     if kind == "str":
         if isinstance(value, str):
