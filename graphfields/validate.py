@@ -36,7 +36,7 @@ from graphfields.errors import (
     SchemaError,
     ValidationIssue,
 )
-from graphfields.parser import DEFAULT_PARSE_LIMITS, ParseLimits, parse
+from graphfields.parser import DEFAULT_PARSE_LIMITS, MAX_SAFE_DEPTH, ParseLimits, parse
 from graphfields.plan import (
     ConnectionPlan,
     EdgesPlan,
@@ -809,12 +809,17 @@ validate = compile
 
 @functools.lru_cache(maxsize=64)
 def _parse_limits(limits: Limits) -> ParseLimits | None:
-    """Parser limits never stricter than ``limits``, so ours decide and word the error."""
+    """Parser limits looser than ``limits`` by at least one, so that ours decide and word the
+    error (an equal parser limit fired first, with the parser's wording and position); only
+    at the parser's own ceiling of 64 levels does the parser still answer."""
     d = DEFAULT_PARSE_LIMITS
-    if limits.max_depth <= d.max_depth and limits.max_fields <= d.max_fields:
+    if limits.max_depth < d.max_depth and limits.max_fields < d.max_fields:
         return None
-    return ParseLimits(max_length=d.max_length, max_depth=max(limits.max_depth, d.max_depth),
-                       max_fields=max(limits.max_fields, d.max_fields))
+    return ParseLimits(
+        max_length=d.max_length,
+        max_depth=min(MAX_SAFE_DEPTH, max(limits.max_depth + 1, d.max_depth)),
+        max_fields=max(limits.max_fields + 1, d.max_fields),
+    )
 
 
 def _freeze(filters: Mapping[str, object]) -> tuple[tuple[str, object], ...]:

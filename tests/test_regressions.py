@@ -18,6 +18,7 @@ from graphfields import (
     ExecutionError,
     FieldsValidationError,
     Int,
+    LimitExceededError,
     Limits,
     ListOf,
     ObjectType,
@@ -504,3 +505,29 @@ def test_negative_integer_id_message() -> None:
     with pytest.raises(DatasetError) as info:
         parse_dataset({"users": [{"id": -5, "username": "a"}]}, now=0)
     assert info.value.reason == '"id" must not be negative: -5'
+
+
+# Symptom: with Limits(max_depth=32) (or any limit at or above the parser's default), a
+# request one level too deep got the parser's message and position ("Selections are nested
+# more than 32 deep") instead of compile's own, unlike a limit of 31.
+
+_NODE = ObjectType("Node", {"id": ID, "child": "Node"})
+_NODES = Schema([_NODE])
+
+
+@pytest.mark.parametrize("limit", [31, 32, 33, 63])
+def test_compile_words_its_depth_limit_at_any_value(limit: int) -> None:
+    n = limit + 1
+    with pytest.raises(LimitExceededError) as info:
+        compile(_NODES, "Node", "child{" * n + "id" + "}" * n, limits=Limits(max_depth=limit))
+    assert info.value.limit == "max_depth"
+    assert info.value.message == (
+        f"Selection is nested too deeply: depth {n} exceeds max_depth={limit}.")
+
+
+@pytest.mark.parametrize("limit", [9_999, 10_000])
+def test_compile_words_its_field_limit_at_any_value(limit: int) -> None:
+    with pytest.raises(LimitExceededError) as info:
+        compile(_NODES, "Node", ",".join(["id"] * (limit + 1)), limits=Limits(max_fields=limit))
+    assert info.value.message == (
+        f"Selection has too many fields: {limit + 1} exceeds max_fields={limit}.")
