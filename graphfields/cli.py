@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -126,6 +127,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    """A non-negative, finite number of seconds (``nan`` or ``inf`` would break the loader's
+    sleep: every load failing, or one that never ends and holds up shutdown)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a non-negative, finite number of seconds, not {text}")
+    return value
+
+
 def _token(text: str) -> str:
     if not text or text != text.strip():
         raise argparse.ArgumentTypeError(
@@ -150,7 +164,7 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="an accepted access token (repeatable)")
     p.add_argument("--threads", type=_positive_int, metavar="N",
                    help="request thread pool size (default: Python's, min(32, CPUs + 4))")
-    p.add_argument("--demo-delay", type=float, metavar="SECONDS",
+    p.add_argument("--demo-delay", type=_seconds, metavar="SECONDS",
                    help="simulated latency of the demo's synthetic loader")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"])

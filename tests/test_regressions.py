@@ -126,7 +126,8 @@ def test_alias_on_an_always_key_over_http(api: Api) -> None:
 # -- graphfields serve: argument values ------------------------------------------------
 # Symptoms: `--port 99999` served on port 34463 (the socket layer wraps ports modulo
 # 65536); `--token ''` ended in a ValueError traceback after the port was bound;
-# `--threads 0` started a server whose every request failed.
+# `--threads 0` started a server whose every request failed; `--demo-delay nan` (or inf)
+# made every load fail (or never end, holding up Ctrl-C).
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--port", "99999"], "argument --port: port must be between 0 and 65535, not 99999"),
@@ -138,6 +139,13 @@ def test_alias_on_an_always_key_over_http(api: Api) -> None:
                         "surrounding spaces"),
     (["--threads", "0"], "argument --threads: must be at least 1, not 0"),
     (["--threads", "many"], "argument --threads: invalid integer: 'many'"),
+    (["--demo-delay", "nan"],
+     "argument --demo-delay: must be a non-negative, finite number of seconds, not nan"),
+    (["--demo-delay", "inf"],
+     "argument --demo-delay: must be a non-negative, finite number of seconds, not inf"),
+    (["--demo-delay", "-1"],
+     "argument --demo-delay: must be a non-negative, finite number of seconds, not -1"),
+    (["--demo-delay", "soon"], "argument --demo-delay: invalid number of seconds: 'soon'"),
 ])
 def test_serve_bad_argument_values_exit_2(argv: list[str], message: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
