@@ -126,8 +126,8 @@ def test_alias_on_an_always_key_over_http(api: Api) -> None:
 # -- graphfields serve: argument values ------------------------------------------------
 # Symptoms: `--port 99999` served on port 34463 (the socket layer wraps ports modulo
 # 65536); `--token ''` ended in a ValueError traceback after the port was bound;
-# `--threads 0` started a server whose every request failed; `--demo-delay nan` (or inf)
-# made every load fail (or never end, holding up Ctrl-C).
+# `--threads 0` started a server whose every request failed (500); `--demo-delay inf` made
+# every demo load fail (202 forever), nan and negative delays were silently 0.
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--port", "99999"], "argument --port: port must be between 0 and 65535, not 99999"),
