@@ -34,8 +34,9 @@ from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
 from graphfields.instagram.dataset import DatasetError, load_json, parse_dataset
-from graphfields.instagram.service import SPEC_DATASET, create_service
+from graphfields.instagram.service import SPEC_DATASET, NodeLoading, create_service
 from graphfields.instagram.serving import ServeOptions, run_server
+from graphfields.instagram.shortcode import make_media_id
 from graphfields.interpret import interpret
 
 TOKEN = "T"
@@ -539,3 +540,44 @@ def test_compile_words_its_field_limit_at_any_value(limit: int) -> None:
         compile(_NODES, "Node", ",".join(["id"] * (limit + 1)), limits=Limits(max_fields=limit))
     assert info.value.message == (
         f"Selection has too many fields: {limit + 1} exceeds max_fields={limit}.")
+
+
+# Symptom: a loader returning more posts than max_user_media, with comments (or a tag feed)
+# on the posts beyond the limit, had its whole result refused ("unknown parent_id": the
+# posts were dropped, their comments kept), so the user answered 202 forever.
+
+class _ManyPostsLoader:
+    def load_user(self, username: str, *, max_media: int) -> dict[str, Any]:
+        media = [{"id": str(make_media_id(1_600_000_000 + i * 100, i)), "owner_id": "1",
+                  "timestamp": 1_600_000_000 + i * 100} for i in range(3)]
+        return {
+            "users": [{"id": "1", "username": username}],
+            "media": media,
+            "comments": [{"id": f"c{i}", "parent_id": m["id"], "text": f"on {i}"}
+                         for i, m in enumerate(media)],
+            "tags": [{"id": "t", "media_ids": [m["id"] for m in media]}],
+        }
+
+    def load_media(self, media_id: str, *, max_comments: int) -> None:
+        return None
+
+    def load_tag(self, name: str, *, max_media: int) -> None:
+        return None
+
+
+def test_posts_over_the_user_limit_take_their_comments_along(tmp_path: Path) -> None:
+    service = create_service(db_path=tmp_path / "db.sqlite3", loader=_ManyPostsLoader(),
+                             max_user_media=1)
+    fields = "media{edges{node{timestamp,comments{edges{node{text}}}}}}"
+    try:
+        with pytest.raises(NodeLoading):
+            service.fetch("user", "bob", fields, {})
+        assert service.wait_idle(10)
+        data = service.fetch("user", "bob", fields, {})
+        feed = service.fetch("tag", "t", "media{edges{node{timestamp}}}", {})
+    finally:
+        service.close()
+    [edge] = data["media"]["edges"]
+    assert edge["node"]["timestamp"] == 1_600_000_200  # the newest post only
+    assert [e["node"]["text"] for e in edge["node"]["comments"]["edges"]] == ["on 2"]
+    assert [e["node"]["timestamp"] for e in feed["media"]["edges"]] == [1_600_000_200]

@@ -278,6 +278,12 @@ class InstagramService:
                 )
                 dropped = {m["id"] for m in own[f.max_user_media :]}
                 batch.media = [m for m in batch.media if m["id"] not in dropped]
+                # What hangs off a dropped post goes with it: a dangling comment or feed
+                # entry would fail the whole write, and the user would be "loading" forever.
+                batch.comments = [c for c in batch.comments if c["parent_id"] not in dropped]
+                for t in batch.tags:
+                    if t.get("media_ids") is not None:
+                        t["media_ids"] = [i for i in t["media_ids"] if i not in dropped]
         else:
             for t in batch.tags:
                 if t.get("media_ids") is not None:
