@@ -34,7 +34,7 @@ from graphfields.cli import build_parser, main
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
 from graphfields.instagram.dataset import DatasetError, load_json, parse_dataset
-from graphfields.instagram.service import SPEC_DATASET, NodeLoading, create_service
+from graphfields.instagram.service import SPEC_DATASET, Freshness, NodeLoading, create_service
 from graphfields.instagram.serving import ServeOptions, run_server
 from graphfields.instagram.shortcode import make_media_id
 from graphfields.interpret import interpret
@@ -581,3 +581,26 @@ def test_posts_over_the_user_limit_take_their_comments_along(tmp_path: Path) -> 
     assert edge["node"]["timestamp"] == 1_600_000_200  # the newest post only
     assert [e["node"]["text"] for e in edge["node"]["comments"]["edges"]] == ["on 2"]
     assert [e["node"]["timestamp"] for e in feed["media"]["edges"]] == [1_600_000_200]
+
+
+# Symptom: create_service(loader=..., profile_ttl="1d") was accepted, then every request for
+# a stored user failed with a TypeError (500) in the freshness check; NaN silently never
+# refreshed.
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"post_ttl": "2h"}, "post_ttl must be a non-negative number of seconds, not '2h'"),
+    ({"profile_ttl": float("nan")}, "profile_ttl must be a non-negative number of seconds, "
+                                    "not nan"),
+    ({"negative_ttl": -1}, "negative_ttl must be a non-negative number of seconds, not -1"),
+    ({"max_comments": 2.5}, "max_comments must be a non-negative integer, not 2.5"),
+    ({"max_tag_media": True}, "max_tag_media must be a non-negative integer, not True"),
+])
+def test_freshness_settings_are_checked(setting: dict[str, Any], message: str,
+                                        tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as info:
+        create_service(db_path=tmp_path / "db.sqlite3", **setting)
+    assert str(info.value) == message
+
+
+def test_freshness_accepts_never() -> None:
+    assert Freshness(post_ttl=float("inf"), max_comments=0).post_ttl == float("inf")

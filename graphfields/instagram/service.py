@@ -96,6 +96,17 @@ class Freshness:
     max_comments: int = 250
     max_user_media: int = 100
 
+    def __post_init__(self) -> None:
+        # Checked here, once: a string or NaN would fail (or silently skip) every freshness
+        # check of every request instead of the call that configured it. inf is "never".
+        for f in fields(self):
+            value = getattr(self, f.name)
+            counts = f.name.startswith("max_")
+            kind = int if counts else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kind) or not value >= 0:
+                what = "a non-negative integer" if counts else "a non-negative number of seconds"
+                raise ValueError(f"{f.name} must be {what}, not {value!r}")
+
 
 class InstagramService:
     """Serves ``media``, ``user`` and ``tag`` nodes from a :class:`Store`.
