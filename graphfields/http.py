@@ -277,6 +277,10 @@ class TokenChecker:
     __slots__ = ("_tokens",)
 
     def __init__(self, tokens: Iterable[str]) -> None:
+        if isinstance(tokens, str | bytes):
+            # A str is iterable: tokens="secret" would accept each of its characters.
+            raise TypeError("tokens must be a list of access tokens, not a single "
+                            f"{type(tokens).__name__}: use tokens=[...]")
         clean = []
         for token in tokens:
             if not token or token != token.strip():

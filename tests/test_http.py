@@ -190,6 +190,15 @@ def test_token_checker_rejects_unusable_tokens(bad: str) -> None:
         TokenChecker([bad])
 
 
+# Regression: create_api(service, tokens="my-secret") was accepted and let in every
+# request whose access_token was any one character of the secret ("m", "y", ...).
+@pytest.mark.parametrize("tokens", ["my-secret", b"my-secret"])
+def test_token_checker_refuses_a_single_string(tokens: Any) -> None:
+    with pytest.raises(TypeError, match=r"tokens must be a list of access tokens, not a single "
+                                        r"(str|bytes): use tokens=\[\.\.\.\]"):
+        TokenChecker(tokens)
+
+
 def test_token_checker_non_ascii() -> None:
     check = TokenChecker(["jéton"])
     assert check("jéton") and not check("jeton") and not check(None)
