@@ -117,6 +117,12 @@ def _request(scope: Scope) -> Request:
     if raw is None:
         raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("ascii")
     raw = raw.partition(b"?")[0]  # defensive: a raw_path must not carry the query
+    if raw[:7].lower() == b"http://" or raw[:8].lower() == b"https://":
+        # An absolute-form request target (RFC 9112 3.2.2, which servers must accept):
+        # uvicorn hands it over as is; the path is what follows the authority.
+        rest = raw.split(b"//", 1)[1]
+        slash = rest.find(b"/")
+        raw = rest[slash:] if slash >= 0 else b"/"
     root: str = scope.get("root_path") or ""
     if root:
         prefix = quote(root, safe="/:@!$&'()*+,;=-._~").encode("ascii")

@@ -86,6 +86,10 @@ def test_http_request_runs_in_the_pool() -> None:
           "root_path": "/api"}, 404),  # a prefix only when it ends at a segment boundary
         ({"path": "/instagram/media/caf\u00e9", "raw_path": None}, 200),  # no raw_path given
         ({"raw_path": b"/instagram/media/1?x=1"}, 200),
+        # absolute-form targets (RFC 9112 3.2.2), which uvicorn passes on unchanged: were 404
+        ({"raw_path": b"http://example.com:8000/instagram/media/1"}, 200),
+        ({"raw_path": b"HTTPS://example.com/instagram/media/1"}, 200),
+        ({"raw_path": b"http://example.com"}, 404),
     ],
 )
 def test_paths_and_mount_prefixes(scope_extra: dict[str, Any], status: int) -> None:
