@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
+from urllib.parse import unquote_plus
 
 from graphfields.http import TOKENS_ENV, tokens_from_env
 
@@ -108,12 +109,22 @@ def curl_examples(base_url: str, token: str | None,
     ]
 
 
-_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s\"]*")
+_QUERY_PARAM = re.compile(r"(^|[?&\s])([^=&\s\"?#]+)=([^&\s\"]*)")
 
 
 def redact(text: str) -> str:
-    """Hide access tokens in a logged request line."""
-    return _TOKEN_IN_QUERY.sub(r"\1***", text)
+    """Hide access tokens in a logged request line.
+
+    The parameter name is compared decoded, as the handler reads it: ``access%5Ftoken=...``
+    is a valid token too, and must not reach the log in clear (nor any case variant).
+    """
+
+    def mask(m: re.Match[str]) -> str:
+        if unquote_plus(m.group(2), errors="replace").lower() == "access_token":
+            return f"{m.group(1)}{m.group(2)}=***"
+        return m.group(0)
+
+    return _QUERY_PARAM.sub(mask, text)
 
 
 class _RedactTokens(logging.Filter):
