@@ -396,6 +396,11 @@ class Route:
     _parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.params, str | bytes):
+            # "fields" would be tested by substring: "f", "field" and "" would be accepted.
+            raise TypeError(f"Route params must be a set of names, not a single "
+                            f"{type(self.params).__name__}: use frozenset({{...}})")
+        object.__setattr__(self, "params", frozenset(self.params))
         object.__setattr__(self, "_parts", tuple(p for p in self.pattern.split("/") if p))
 
     def match(self, segments: Sequence[str]) -> dict[str, str] | None:

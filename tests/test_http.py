@@ -199,6 +199,15 @@ def test_token_checker_refuses_a_single_string(tokens: Any) -> None:
         TokenChecker(tokens)
 
 
+# Regression: Route(..., params="fields") tested names by substring, so "f" and "field"
+# passed the unknown-parameter check.
+def test_route_params_must_be_a_set_of_names() -> None:
+    with pytest.raises(TypeError, match=r"^Route params must be a set of names, not a single "
+                                        r"str: use frozenset\(\{\.\.\.\}\)$"):
+        Route("/x/{id}", _endpoint, "fields")  # type: ignore[arg-type]
+    assert Route("/x/{id}", _endpoint, {"fields"}).params == frozenset({"fields"})  # type: ignore[arg-type]
+
+
 def test_token_checker_non_ascii() -> None:
     check = TokenChecker(["jéton"])
     assert check("jéton") and not check("jeton") and not check(None)
