@@ -10,11 +10,10 @@ Medians over repeated runs, all measured in this process:
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks._timing import interleaved_medians
 from graphfields import ID, Boolean, Connection, Datetime, Int, ListOf, ObjectType, Schema, String
 from graphfields.validate import compile
 
@@ -83,16 +82,6 @@ def _schema() -> Schema:
     return Schema([user, media, comment, owner, location])
 
 
-def _median_us(fn: Callable[[], Any], number: int, repeat: int = 7) -> float:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        runs.append((time.perf_counter() - start) / number)
-    return statistics.median(runs) * 1e6
-
-
 def main() -> None:
     schema = _schema()
     compile(schema, "User", REQUEST)
@@ -107,10 +96,13 @@ def main() -> None:
         cache.pop(("User", respaced, None, None), None)
         compile(schema, "User", respaced)
 
+    def micros(fn: Callable[[], Any], number: int) -> float:
+        return interleaved_medians({"": fn}, 7, number)[""] * 1e6
+
     results = {
-        "cached (same string)": _median_us(lambda: compile(schema, "User", REQUEST), 100_000),
-        "respaced (parse cached, AST key)": _median_us(respaced_lookup, 2_000),
-        "cold (validate + plan)": _median_us(cold, 500),
+        "cached (same string)": micros(lambda: compile(schema, "User", REQUEST), 100_000),
+        "respaced (parse cached, AST key)": micros(respaced_lookup, 2_000),
+        "cold (validate + plan)": micros(cold, 500),
     }
     try:
         from graphql import build_schema, parse, validate
@@ -120,7 +112,7 @@ def main() -> None:
         gschema = build_schema(GRAPHQL_SDL)
         doc = parse(GRAPHQL_QUERY)
         assert not validate(gschema, doc)
-        gql = _median_us(lambda: validate(gschema, doc), 200)
+        gql = micros(lambda: validate(gschema, doc), 200)
         results["graphql-core validate (parsed)"] = gql
     cold_us = results["cold (validate + plan)"]
     for name, us in results.items():

@@ -13,12 +13,10 @@ Run: ``.venv/bin/python -m benchmarks execute`` (or ``make bench``).
 
 from __future__ import annotations
 
-import gc
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks._timing import interleaved_medians
 from benchmarks.data import BASE_TS, LONG_REQUEST, SCHEMA, user_dataset
 from graphfields.execute import execute
 from graphfields.interpret import interpret
@@ -214,31 +212,6 @@ def graphql_core_runner(user: dict[str, Any]) -> Callable[[], Any]:
 # ---- timing -------------------------------------------------------------------------
 
 
-def _medians(
-    contenders: dict[str, Callable[[], Any]], rounds: int, *, collect: bool = True
-) -> dict[str, float]:
-    """Median seconds per contender; the order rotates every round so that no one
-    always runs first after a collection (cold caches)."""
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    order = list(contenders.items())
-    gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(rounds):
-            k = r % len(order)
-            for name, fn in order[k:] + order[:k]:
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
-            if collect:
-                gc.collect()
-    finally:
-        if enabled:
-            gc.enable()
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:9.3f} ms"
 
@@ -260,7 +233,7 @@ def long_request(rounds: int = 40) -> dict[str, float]:
         "naive tree walk (graphfields.interpret)": lambda: interpret(plan, user),
         "graphql-core 3 + graphql-relay": gql,
     }
-    medians = _medians(contenders, rounds)
+    medians = interleaved_medians(contenders, rounds)
     base = medians["hand-written function"]
     print(f"long spec request, media.first(100) x comments.first(20), {rounds} rounds:")
     for name, t in medians.items():
@@ -291,7 +264,7 @@ def big_lists(rounds: int = 200) -> dict[str, float]:
     out = execute(filtered, big)
     assert out["media"]["edges"][0]["node"]["id"] == "500000", out
     assert execute(page, big) == execute(page, small)
-    medians = _medians(
+    medians = interleaved_medians(
         {
             "first(10) on 1,000 items": lambda: execute(page, small),
             "first(10) on 1,000,000 items": lambda: execute(page, big),

@@ -14,7 +14,6 @@ Then: the cached parse, and the cost of ``import graphfields`` + the first parse
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ from typing import Any
 import graphql
 
 from benchmarks import handparser
+from benchmarks._timing import interleaved_medians
 from graphfields import parse
 from graphfields.ast import BoolValue, IntValue, NullValue, Selection, StringValue, Value
 
@@ -83,29 +83,6 @@ def to_graphql(sel: Selection) -> str:
     return f"{{ {selection(sel)} }}"
 
 
-def _medians(
-    contenders: dict[str, Callable[[], Any]], rounds: int, number: int
-) -> dict[str, float]:
-    """Median seconds per call of each contender over ``rounds`` blocks of ``number`` calls."""
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    order = list(contenders.items())
-    enabled = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        for r in range(rounds):
-            k = r % len(order)
-            for name, fn in order[k:] + order[:k]:
-                start = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                times[name].append((time.perf_counter() - start) / number)
-    finally:
-        if enabled:
-            gc.enable()
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
 def _count_fields(sel: Selection) -> int:
     return sum(1 + (_count_fields(f.selection) if f.selection else 0) for f in sel.fields)
 
@@ -133,7 +110,7 @@ def bench_inputs(rounds: int = 200) -> dict[str, dict[str, float]]:
             "graphql-core parse": functools.partial(graphql.parse, doc),
             "hand-written parser": functools.partial(handparser.parse, text),
         }
-        medians = _medians(contenders, rounds, number)
+        medians = interleaved_medians(contenders, rounds, number)
         ours = medians["graphfields.parse (uncached)"]
         print(f"-- {label}: {len(text)} characters, {fields} fields, "
               f"depth {_depth(sel)}")
@@ -141,7 +118,7 @@ def bench_inputs(rounds: int = 200) -> dict[str, dict[str, float]]:
             ratio = "" if t is ours else f"   graphfields / this = {ours / t:5.2f}x"
             print(f"   {name:30} {_us(t)}{ratio}")
         results[label] = medians
-    cached = _medians({"cached": functools.partial(parse, LONG)}, rounds, 2000)["cached"]
+    cached = interleaved_medians({"cached": functools.partial(parse, LONG)}, rounds, 2000)["cached"]
     print(f"-- graphfields.parse of the spec long request, cached: {cached * 1e9:7.0f} ns")
     results["cached"] = {"graphfields.parse (cached)": cached}
     return results
