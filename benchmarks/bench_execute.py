@@ -233,7 +233,7 @@ def long_request(rounds: int = 40) -> dict[str, float]:
         "naive tree walk (graphfields.interpret)": lambda: interpret(plan, user),
         "graphql-core 3 + graphql-relay": gql,
     }
-    medians = interleaved_medians(contenders, rounds)
+    medians = interleaved_medians(contenders, rounds, collect=True)
     base = medians["hand-written function"]
     print(f"long spec request, media.first(100) x comments.first(20), {rounds} rounds:")
     for name, t in medians.items():
