@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import time as _time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,8 +69,15 @@ def _serialize_id(value: Any) -> Any:
     return value if type(value) is str else str(value)
 
 
+# UNIX seconds from 1970 up to the end of year 9999: four-digit years, so strftime's %Y pads.
+_FAST_SECONDS_END = 253_402_300_800
+
+
 def _serialize_datetime(value: Any) -> Any:
     """ISO 8601 in UTC without offset, as the reference API prints: ``2018-05-02T03:27:28``."""
+    if type(value) is int and 0 <= value < _FAST_SECONDS_END:
+        # The common case (a stored UNIX timestamp), about twice as fast as via datetime.
+        return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(value))
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,34 @@
+"""Scalar serialization: Datetime's fast path for UNIX seconds equals the general one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graphfields import Datetime
+
+assert Datetime.serialize is not None
+serialize = Datetime.serialize
+
+
+def _via_datetime(seconds: int) -> str:
+    moment = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
+    return moment.isoformat(timespec="seconds")
+
+
+@given(st.integers(min_value=-62_135_596_800, max_value=253_402_300_799))
+def test_unix_seconds_format_like_datetime(seconds: int) -> None:
+    assert serialize(seconds) == _via_datetime(seconds)
+
+
+def test_examples() -> None:
+    assert serialize(1525231648) == "2018-05-02T03:27:28"  # the spec's media
+    assert serialize(0) == "1970-01-01T00:00:00"
+    assert serialize(253_402_300_799) == "9999-12-31T23:59:59"
+    assert serialize(1525231648.9) == "2018-05-02T03:27:28"
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    assert serialize(dt.datetime(2018, 5, 2, 5, 27, 28, tzinfo=plus_two)) == "2018-05-02T03:27:28"
+    assert serialize(dt.date(2018, 5, 2)) == "2018-05-02"
+    assert serialize("2018-05-02T03:27:28") == "2018-05-02T03:27:28"
