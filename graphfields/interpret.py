@@ -29,8 +29,6 @@ from graphfields.plan import (
 
 __all__ = ["interpret"]
 
-_MISSING = object()
-
 
 def interpret(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
     """Execute ``plan`` over ``data`` by walking it; same contract as ``execute``."""
