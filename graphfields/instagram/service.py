@@ -54,8 +54,6 @@ log = logging.getLogger("graphfields.instagram")
 SPEC_DATASET = Path(__file__).parent / "data" / "spec_dataset.json"
 """A dataset built from the spec's own example values (see the README)."""
 
-_USERNAME = USERNAME
-_TAG = TAG
 _MEDIA_ID = re.compile(r"[0-9]{1,20}\Z")
 
 
@@ -194,10 +192,10 @@ class InstagramService:
                 if int(key) < 2**64:
                     return key, row
         elif kind == "user":
-            if _USERNAME.match(node_id):
+            if USERNAME.match(node_id):
                 key = node_id.lower()
                 return key, self.store.get_user(key)
-        elif _TAG.match(node_id):
+        elif TAG.match(node_id):
             key = node_id.lower()
             return key, self.store.get_tag(key)
         raise NodeNotFound(node_id)
