@@ -109,9 +109,9 @@ class Limits:
                 f"Limits.max_depth must be at most {MAX_DEPTH_CEILING}, not {self.max_depth}")
 
 
-MAX_DEPTH_CEILING = 64
-"""Hashing and validating the AST recurse; deeper than this is never a real request
-(and the parser refuses it too)."""
+MAX_DEPTH_CEILING = MAX_SAFE_DEPTH
+"""Hashing and validating the AST recurse; deeper than this is never a real request. It is
+the parser's own ceiling, so ``Limits`` accepts no depth that ``parse`` would refuse."""
 
 
 DEFAULT_LIMITS = Limits()
