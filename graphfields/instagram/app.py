@@ -18,10 +18,12 @@ from typing import Any, Protocol
 from graphfields.asgi import ASGIApp
 from graphfields.http import Api, Endpoint, Route, TokenChecker, accepted, node_not_exists
 from graphfields.instagram.service import NodeLoading, NodeNotFound
+from graphfields.validate import DATE_FILTERS
 
 __all__ = ["ENDPOINTS", "FILTERS", "Service", "create_api", "create_asgi_app"]
 
-FILTERS = frozenset({"from_date", "to_date", "from_timestamp", "to_timestamp"})
+FILTERS = frozenset(DATE_FILTERS)
+"""The request-level filters user and tag take: exactly those ``compile(filters=)`` reads."""
 ENDPOINTS = ("/instagram/media/<media-ID or shortcode>, /instagram/user/<username>, "
              "/instagram/tag/<tag-name>")
 
