@@ -7,12 +7,14 @@ spaced text compare equal.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from graphfields._source import Span
 
 __all__ = [
+    "NAME",
     "NO_SPAN",
     "BoolValue",
     "Call",
@@ -25,6 +27,9 @@ __all__ = [
 ]
 
 NO_SPAN = Span(0, 0, 1, 1)
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""A field, alias or type name, as the grammar spells names: test with ``NAME.fullmatch``."""
 
 
 @dataclass(frozen=True, slots=True)

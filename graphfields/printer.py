@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 
 from graphfields.ast import (
+    NAME,
     BoolValue,
     Call,
     Field,
@@ -27,7 +28,6 @@ from graphfields.ast import (
 
 __all__ = ["format", "format_fields"]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z").match
 _INT = re.compile(r"-?[0-9]+\Z").match
 _LITERALS = frozenset({"true", "false", "null"})
 
@@ -88,7 +88,7 @@ format_fields = format
 
 
 def _check_name(name: str, what: str) -> None:
-    if not _NAME(name):
+    if not NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not a valid {what}")
 
 

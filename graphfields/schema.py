@@ -21,13 +21,13 @@ receive ``(parents, ConnectionArgs, context)`` and return one of those per paren
 from __future__ import annotations
 
 import datetime as _dt
-import re
 import time as _time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from graphfields.ast import NAME
 from graphfields.errors import SchemaError
 from graphfields.suggest import did_you_mean, suggestions
 
@@ -347,7 +347,7 @@ class Schema:
     def _resolve(self, t: ObjectType) -> None:
         if t.fields:
             return
-        if not _NAME.match(t.name):
+        if not NAME.fullmatch(t.name):
             raise SchemaError(f'Type name "{t.name}" is not a valid name')
         if not t._raw:
             raise SchemaError(f'Type "{t.name}" has no fields')
@@ -355,7 +355,7 @@ class Schema:
         t.fields = resolved  # set first, so recursive references terminate
         self._fresh.append(t)
         for name, spec in t._raw.items():
-            if not isinstance(name, str) or not _NAME.match(name):
+            if not isinstance(name, str) or not NAME.fullmatch(name):
                 raise SchemaError(f'Type "{t.name}": {name!r} is not a valid field name')
             fdef = spec if isinstance(spec, FieldDef) else FieldDef(spec)
             where = f'Field "{t.name}.{name}"'
@@ -389,9 +389,6 @@ class Schema:
             return ResolvedField(name, "connection", False, None, ot, ftype, fdef)
         ot = self._lookup(ftype, where)
         return ResolvedField(name, "object", False, None, ot, None, fdef)
-
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _check_connection(c: Connection, node: ObjectType, where: str) -> None:

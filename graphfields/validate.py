@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphfields._source import Span, line_col
-from graphfields.ast import Call, Field, IntValue, Selection, StringValue, Value
+from graphfields.ast import NAME, Call, Field, IntValue, Selection, StringValue, Value
 from graphfields.errors import (
     FieldsValidationError,
     LimitExceededError,
@@ -75,7 +75,6 @@ MAX_ISSUES = 20
 """At most this many issues are reported for one request (then validation stops)."""
 
 _CONFLICT_HINT = "Use different aliases on the fields to fetch both if this was intentional."
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _INTEGER = re.compile(r"-?[0-9]{1,18}\Z")
 _MAX_TIMESTAMP = 10**18 - 1
@@ -267,7 +266,7 @@ class _Validator:
         out: list[Field] = []
         for key, group in groups.items():
             head = group[0]
-            if head.alias is not None and not _NAME.match(head.alias):
+            if head.alias is not None and not NAME.fullmatch(head.alias):
                 self.issue(
                     f'Invalid alias "{head.alias}" on field "{head.name}": an alias must be '
                     "a name of letters, digits and underscores, not starting with a digit.",
