@@ -14,17 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks._timing import interleaved_medians
-from graphfields import ID, Boolean, Connection, Datetime, Int, ListOf, ObjectType, Schema, String
+from benchmarks.data import LONG_REQUEST as REQUEST
+from benchmarks.data import SCHEMA
 from graphfields.validate import compile
-
-REQUEST = (
-    "id,username,media.first(100){edges{node{shortcode,created_time,timestamp,media_type,"
-    "media_url,caption,tagged_user_media,tagged_user_text,tags,like_count,comment_count,"
-    "video_view_count,location{id,name,slug,has_public_page},"
-    "owner{id,username,full_name,profile_pic_url},"
-    "comments.first(20){edges{node{id,parent_id,created_time,timestamp,text,"
-    "owner{id,username,full_name,profile_pic_url}}}}}}}"
-)
 
 GRAPHQL_SDL = """
 type Owner { id: ID, username: String, profile_pic_url: String, type: String, full_name: String }
@@ -59,31 +51,8 @@ GRAPHQL_QUERY = (
 )
 
 
-def _schema() -> Schema:
-    fresh = ("timestamp", "last_update", "is_being_updated")
-    owner = ObjectType("Owner", {"id": ID, "username": String, "profile_pic_url": String,
-                                 "type": String, "full_name": String})
-    location = ObjectType("Location", {"id": ID, "name": String, "slug": String,
-                                       "has_public_page": Boolean})
-    comment = ObjectType("Comment", {
-        "id": ID, "parent_id": ID, "created_time": Datetime, "timestamp": Int, "text": String,
-        "owner_id": ID, "last_update": Int, "is_being_updated": Boolean, "owner": owner})
-    media = ObjectType("Media", {
-        "id": ID, "shortcode": String, "created_time": Datetime, "timestamp": Int,
-        "media_type": String, "media_url": String, "caption": ListOf(String),
-        "tagged_user_media": ListOf(String), "tagged_user_text": ListOf(String),
-        "tags": ListOf(String), "like_count": Int, "comment_count": Int,
-        "video_view_count": Int, "owner_id": ID, "location_id": ID, "last_update": Int,
-        "is_being_updated": Boolean, "location": location, "owner": owner,
-        "comments": Connection(comment, timestamp_field="timestamp", always=fresh)})
-    user = ObjectType("User", {"id": ID, "username": String,
-                               "media": Connection(media, timestamp_field="timestamp",
-                                                   always=fresh)})
-    return Schema([user, media, comment, owner, location])
-
-
 def main() -> None:
-    schema = _schema()
+    schema = SCHEMA
     compile(schema, "User", REQUEST)
     respaced = REQUEST.replace(",", ", ")
     cache = schema._plan_cache
