@@ -11,25 +11,20 @@ Run: ``.venv/bin/python -m benchmarks service`` (or ``make bench``).
 
 from __future__ import annotations
 
-import gc
-import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._timing import interleaved_medians
+from benchmarks.data import LONG_REQUEST
 from graphfields.instagram.dataset import import_dataset
 from graphfields.instagram.service import InstagramService
-from graphfields.instagram.serving import LONG_USER_FIELDS
 from graphfields.instagram.shortcode import make_media_id
 from graphfields.instagram.sqlite_store import SQLiteStore
 
-__all__ = ["LONG_FIELDS", "dataset", "main", "measure"]
+__all__ = ["dataset", "main", "measure"]
 
 NOW = 1_560_430_000
-LONG_FIELDS = LONG_USER_FIELDS.replace("media.first(1)", "media.first(100)").replace(
-    "comments.first(1)", "comments.first(20)"
-)
 
 
 def dataset(n_media: int = 100, n_comments: int = 20, n_users: int = 50) -> dict[str, Any]:
@@ -68,26 +63,19 @@ def measure(rounds: int = 60) -> tuple[float, int, int]:
         import_dataset(store, dataset(), now=NOW)
         service = InstagramService(store, clock=lambda: NOW)
         try:
-            data = service.fetch("user", "spacex", LONG_FIELDS, {})  # warm: plan, connection
+            data = service.fetch("user", "spacex", LONG_REQUEST, {})  # warm: plan, connection
             edges = data["media"]["edges"]
             n_comments = sum(len(e["node"]["comments"]["edges"]) for e in edges)
             statements: list[str] = []
             store.connection().set_trace_callback(statements.append)
-            service.fetch("user", "spacex", LONG_FIELDS, {})
+            service.fetch("user", "spacex", LONG_REQUEST, {})
             store.connection().set_trace_callback(None)
-            times = []
-            gc.collect()
-            gc.disable()
-            try:
-                for _ in range(rounds):
-                    t0 = time.perf_counter()
-                    service.fetch("user", "spacex", LONG_FIELDS, {})
-                    times.append(time.perf_counter() - t0)
-            finally:
-                gc.enable()
+            median = interleaved_medians(
+                {"fetch": lambda: service.fetch("user", "spacex", LONG_REQUEST, {})}, rounds
+            )["fetch"]
         finally:
             service.close()
-    return statistics.median(times), len(statements), n_comments
+    return median, len(statements), n_comments
 
 
 def main() -> None:
