@@ -142,7 +142,12 @@ class InstagramService:
     def fetch(
         self, node_type_: str, node_id: str, fields: str | None, filters: Mapping[str, str]
     ) -> dict[str, Any]:
-        """The ``data`` of a response: see the module docstring and the H4/H5 contract."""
+        """The ``data`` of a response (see the module docstring).
+
+        Raises :class:`~graphfields.errors.FieldsSyntaxError`, ``FieldsValidationError`` or
+        ``LimitExceededError`` for the request (HTTP 400), :class:`NodeLoading` (202) and
+        :class:`NodeNotFound` (404).
+        """
         root = node_type(node_type_)
         if node_type_ == "media" and filters:
             names = ", ".join(f'"{n}"' for n in filters)
@@ -231,14 +236,12 @@ class InstagramService:
 
     # -- background loads -----------------------------------------------------------------
 
-    def _start(self, kind: str, key: str) -> bool:
+    def _start(self, kind: str, key: str) -> None:
         """Start loading ``kind``/``key`` unless a load of it is running (single flight)."""
         assert self._pool is not None
         with self._lock:
-            if (kind, key) in self._inflight:
-                return False
-            self._inflight[(kind, key)] = self._pool.submit(self._load, kind, key)
-        return True
+            if (kind, key) not in self._inflight:
+                self._inflight[(kind, key)] = self._pool.submit(self._load, kind, key)
 
     def _load(self, kind: str, key: str) -> None:
         try:
