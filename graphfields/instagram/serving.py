@@ -222,8 +222,7 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
     with sock:
         opts = replace(opts, port=sock.getsockname()[1])  # --port 0: the port the OS chose
         db = opts.db or default_db_path(env, demo=opts.demo)
-        try:
-            db.parent.mkdir(parents=True, exist_ok=True)
+        try:  # create_service makes the database's folder
             service = create_service(db_path=db, data_file=opts.data, demo=opts.demo,
                                      demo_delay=opts.demo_delay)
         except (GraphFieldsError, OSError) as exc:
