@@ -105,17 +105,47 @@ def _comment_dicts(rows: list[tuple[Any, ...]]) -> list[Row]:
     ]
 
 
-def _date_filter(args: ConnectionArgs) -> tuple[str, dict[str, Any]]:
-    """``AND timestamp ...`` conditions and their named parameters."""
+def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
+    """``AND <column> ...`` conditions and their named parameters."""
     where = ""
     params: dict[str, Any] = {}
     if args.since is not None:
-        where += " AND timestamp >= :since"
+        where += f" AND {column} >= :since"
         params["since"] = args.since
     if args.until is not None:
-        where += " AND timestamp <= :until"
+        where += f" AND {column} <= :until"
         params["until"] = args.until
     return where, params
+
+
+def _forward(args: ConnectionArgs) -> tuple[int, int | None] | None:
+    """``(offset, first)`` of a forward page (no ``last``/``before``), else ``None``. A
+    forward page is read with :func:`_fetch_limit` rows from the offset: one query."""
+    if args.last is not None or args.before is not None:
+        return None
+    return (0 if args.after is None else args.after + 1), args.first
+
+
+def _fetch_limit(first: int | None) -> int:
+    """SQL ``LIMIT`` of a forward page: one row more than asked, to learn ``has_next_page``
+    (-1: no limit)."""
+    return -1 if first is None else first + 1
+
+
+def _forward_page(rows: list[Any], start: int, first: int | None) -> Page | None:
+    """The forward page ``rows`` (read with :func:`_fetch_limit`) make, or ``None`` when
+    none came back past the start: then only a count tells where the collection ends."""
+    if not rows and start > 0:
+        return None
+    if first is None:
+        return Page(rows, start, False, start > 0)
+    return Page(rows[:first], start, len(rows) > first, start > 0)
+
+
+def _past_end(start: int, total: int) -> Page:
+    """The empty page of an offset at or past the end of ``total`` rows."""
+    start = min(start, total)
+    return Page([], start, False, start > 0)
 
 
 class SQLiteStore:
@@ -199,63 +229,44 @@ class SQLiteStore:
 
     # -- pages ------------------------------------------------------------------------
 
-    def _page(
-        self, cols: str, source: str, params: list[Any], order: str, ts: str, args: ConnectionArgs
-    ) -> Page:
-        if args.since is not None:
-            source += f" AND {ts} >= ?"
-            params.append(args.since)
-        if args.until is not None:
-            source += f" AND {ts} <= ?"
-            params.append(args.until)
-        select = f"SELECT {cols} FROM {source} ORDER BY {order} LIMIT ? OFFSET ?"
+    def _page(self, cols: str, source: str, key: str, order: str, ts: str,
+              args: ConnectionArgs) -> Page:
+        """One collection's page: ``source`` selects it with the parameter ``:key``."""
+        where, params = _date_filter(args, ts)
+        params["key"] = key
+        source += where
+        select = f"SELECT {cols} FROM {source} ORDER BY {order} LIMIT :limit OFFSET :offset"
         count = f"SELECT COUNT(*) FROM {source}"
         conn = self.connection()
-        if args.last is None and args.before is None:
-            # Forward paging: one query, fetching one extra row to learn has_next_page.
-            start = 0 if args.after is None else args.after + 1
-            limit = args.first
-            rows = conn.execute(select, (*params, -1 if limit is None else limit + 1, start))
-            fetched = rows.fetchall()
-            if fetched or start == 0:
-                has_next = limit is not None and len(fetched) > limit
-                nodes = fetched[:limit] if limit is not None else fetched
-                return Page([_decode(r) for r in nodes], start, has_next, start > 0)
-            total = conn.execute(count, params).fetchone()[0]
-            start = min(start, total)
-            return Page([], start, False, start > 0)
+        forward = _forward(args)
+        if forward is not None:
+            start, first = forward
+            rows = conn.execute(select, {**params, "limit": _fetch_limit(first), "offset": start})
+            page = _forward_page([_decode(r) for r in rows], start, first)
+            if page is not None:
+                return page
+            return _past_end(start, conn.execute(count, params).fetchone()[0])
         conn.execute("BEGIN")  # count and slice from one snapshot
         try:
             total = conn.execute(count, params).fetchone()[0]
             start, end = window(total, args.first, args.last, args.after, args.before)
-            fetched = conn.execute(select, (*params, end - start, start)).fetchall()
+            rows = conn.execute(select, {**params, "limit": end - start, "offset": start})
+            nodes = [_decode(r) for r in rows]
         finally:
             conn.execute("COMMIT")
-        return Page([_decode(r) for r in fetched], start, end < total, start > 0)
+        return Page(nodes, start, end < total, start > 0)
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
-        order = "timestamp DESC, id DESC"
-        return self._page("*", "media WHERE owner_id = ?", [owner_id], order, "timestamp", args)
+        return self._page("*", "media WHERE owner_id = :key", owner_id,
+                          "timestamp DESC, id DESC", "timestamp", args)
 
     def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
-        return self._page(
-            "m.*",
-            "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = ?",
-            [tag],
-            "t.position",
-            "m.timestamp",
-            args,
-        )
+        return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = :key",
+                          tag, "t.position", "m.timestamp", args)
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
-        return self._page(
-            ", ".join(_COMMENT_COLS),
-            "comments WHERE parent_id = ?",
-            [media_id],
-            "position",
-            "timestamp",
-            args,
-        )
+        return self._page(", ".join(_COMMENT_COLS), "comments WHERE parent_id = :key", media_id,
+                          "position", "timestamp", args)
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
         """Every post's page at once: one query for a forward page (``first``/``after``),
@@ -276,25 +287,22 @@ class SQLiteStore:
         wanted = list(dict.fromkeys(ids))
         pages: dict[str, Page] = {}
         conn = self.connection()
-        if args.last is None and args.before is None:
-            start = 0 if args.after is None else args.after + 1
-            limit = args.first
-            fetch = -1 if limit is None else limit + 1
+        forward = _forward(args)
+        if forward is not None:
+            start, first = forward
+            fetch = _fetch_limit(first)
             found = self._comment_rows(conn, {m: (fetch, start) for m in wanted}, args)
             past_end = []
             for media_id in wanted:
-                rows = found.get(media_id, [])
-                if rows or start == 0:
-                    has_next = limit is not None and len(rows) > limit
-                    nodes = rows[:limit] if limit is not None else rows
-                    pages[media_id] = Page(nodes, start, has_next, start > 0)
+                page = _forward_page(found.get(media_id, []), start, first)
+                if page is not None:
+                    pages[media_id] = page
                 else:
                     past_end.append(media_id)
             if past_end:
                 totals = self._comment_totals(conn, past_end, args)
                 for media_id in past_end:
-                    clamped = min(start, totals.get(media_id, 0))
-                    pages[media_id] = Page([], clamped, False, clamped > 0)
+                    pages[media_id] = _past_end(start, totals.get(media_id, 0))
         else:
             conn.execute("BEGIN")  # count and slice from one snapshot
             try:
