@@ -45,11 +45,11 @@ class DatasetError(GraphFieldsError, ValueError):
 class Batch:
     """Checked, normalized records ready to be written in one transaction.
 
-    Records are dicts with the store's column names; each keeps its source position as
-    ``(collection, index)`` in ``origin`` so reference errors can name it. ``partial``
-    holds ``("user" | "media", id)`` of records that are not a full load of that node
-    (a post's owner, a feed's posts): they never overwrite stored values with gaps and
-    stay due for a full load. ``pinned`` marks every record as never to be refreshed.
+    Records are dicts with the store's column names, in their source order (reference
+    errors name a record by its index in its list). ``partial`` holds ``("user" |
+    "media", id)`` of records that are not a full load of that node (a post's owner, a
+    feed's posts): they never overwrite stored values with gaps and stay due for a full
+    load. ``pinned`` marks every record as never to be refreshed.
     """
 
     users: list[dict[str, Any]] = field(default_factory=list)
@@ -57,7 +57,6 @@ class Batch:
     media: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
-    origin: dict[tuple[str, str], int] = field(default_factory=dict)
     partial: set[tuple[str, str]] = field(default_factory=set)
     pinned: bool = False
 
@@ -242,7 +241,6 @@ def parse_dataset(data: Any, *, now: int, pinned: bool = False) -> Batch:
                     f'duplicate id "{rec["id"]}" (also at index {seen[key]})', collection, index
                 )
             seen[key] = index
-            batch.origin[(collection, rec["id"])] = index
             target.append(rec)
     usernames: dict[str, int] = {}
     for index, user in enumerate(batch.users):
