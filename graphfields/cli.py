@@ -141,9 +141,13 @@ def _seconds(text: str) -> float:
 
 
 def _token(text: str) -> str:
-    if not text or text != text.strip():
-        raise argparse.ArgumentTypeError(
-            "an access token must be non-empty, without surrounding spaces")
+    """A usable access token, by the API's own rule (:class:`graphfields.http.TokenChecker`)."""
+    from graphfields.http import TokenChecker
+
+    try:
+        TokenChecker([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
