@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
-from graphfields.http import Request, Response, error_response
+from graphfields.http import INTERNAL_ERROR, PATH_SAFE, Request, Response
 
 __all__ = ["ASGIApp"]
 
@@ -28,8 +28,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_INTERNAL = error_response(500, "InternalServerError", "Internal server error")
 
 
 class ASGIApp:
@@ -81,7 +79,7 @@ class ASGIApp:
             response = await loop.run_in_executor(self.executor, self.handler, request)
         except Exception:
             log.exception("Internal error answering %s %s", scope.get("method"), scope.get("path"))
-            response = _INTERNAL
+            response = INTERNAL_ERROR
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status,
@@ -115,7 +113,7 @@ def _request(scope: Scope) -> Request:
     """The raw path (still percent-encoded) without the mount prefix, and the query bytes."""
     raw: bytes | None = scope.get("raw_path")
     if raw is None:
-        raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("ascii")
+        raw = quote(scope["path"], safe=PATH_SAFE).encode("ascii")
     raw = raw.partition(b"?")[0]  # defensive: a raw_path must not carry the query
     if raw[:7].lower() == b"http://" or raw[:8].lower() == b"https://":
         # An absolute-form request target (RFC 9112 3.2.2, which servers must accept):
@@ -125,7 +123,7 @@ def _request(scope: Scope) -> Request:
         raw = rest[slash:] if slash >= 0 else b"/"
     root: str = scope.get("root_path") or ""
     if root:
-        prefix = quote(root, safe="/:@!$&'()*+,;=-._~").encode("ascii")
+        prefix = quote(root, safe=PATH_SAFE).encode("ascii")
         if raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in (b"", b"/"):
             raw = raw[len(prefix):]
     return Request(scope["method"], raw.decode("latin-1"), scope.get("query_string", b""))

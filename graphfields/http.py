@@ -40,7 +40,9 @@ from graphfields.errors import FieldsValidationError, GraphFieldsError
 from graphfields.suggest import did_you_mean, suggestions
 
 __all__ = [
+    "INTERNAL_ERROR",
     "JSON_CONTENT_TYPE",
+    "PATH_SAFE",
     "TOKENS_ENV",
     "Api",
     "ApiError",
@@ -262,7 +264,8 @@ def client_error(exc: GraphFieldsError) -> ApiError:
     return invalid_request(exc.message, extra=extra)
 
 
-_INTERNAL = error_response(500, INTERNAL, "Internal server error")
+INTERNAL_ERROR = error_response(500, INTERNAL, "Internal server error")
+"""The 500 answer: the handler and the server adapters send it when anything fails."""
 
 
 # --------------------------------------------------------------------------- tokens
@@ -308,6 +311,10 @@ def tokens_from_env(environ: Mapping[str, str] | None = None, name: str = TOKENS
 # --------------------------------------------------------------------------- decoding
 
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
+"""What a server adapter leaves unescaped when it re-encodes a decoded path (RFC 3986's
+path characters), so the handler decodes every path the same way."""
 
 
 def _unquote(raw: bytes, what: str, plus_is_space: bool) -> str:
@@ -464,7 +471,7 @@ class Api:
         except Exception:
             log.exception("Internal error answering %s %s", request.method,
                           _printable(request.path))
-            return _INTERNAL
+            return INTERNAL_ERROR
 
     def _dispatch(self, request: Request) -> Response:
         segments = split_path(request.path)

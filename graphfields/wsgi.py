@@ -13,13 +13,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote_from_bytes
 
-from graphfields.http import Request, Response, _raw, error_response
+from graphfields.http import INTERNAL_ERROR, PATH_SAFE, Request, Response, _raw
 
 __all__ = ["WSGIApp"]
 
 log = logging.getLogger("graphfields.wsgi")
-
-_INTERNAL = error_response(500, "InternalServerError", "Internal server error")
 
 
 class StartResponse(Protocol):
@@ -38,15 +36,14 @@ class WSGIApp:
         try:
             # PEP 3333 bytes-in-latin-1; text a non-conforming server already decoded (a
             # character beyond latin-1) is taken as UTF-8 instead of failing with a 500.
-            path = quote_from_bytes(_raw(environ.get("PATH_INFO", "")),
-                                    safe="/:@!$&'()*+,;=-._~")
+            path = quote_from_bytes(_raw(environ.get("PATH_INFO", "")), safe=PATH_SAFE)
             request = Request(environ.get("REQUEST_METHOD", "GET"), path,
                               environ.get("QUERY_STRING", ""))
             response = self.handler(request)
         except Exception:
             log.exception("Internal error answering %s %s", environ.get("REQUEST_METHOD"),
                           environ.get("PATH_INFO"))
-            response = _INTERNAL
+            response = INTERNAL_ERROR
         headers = [*response.headers, ("content-length", str(len(response.body)))]
         start_response(f"{response.status} {response.reason}", headers)
         return [response.body]
