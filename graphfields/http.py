@@ -185,14 +185,17 @@ class ApiError(GraphFieldsError):
 
     @property
     def formatted(self) -> dict[str, Any]:
-        out = {**self.extra, "message": self.message, "type": self.error_type}
-        return out
+        """The envelope's ``error`` object: ``message``, ``type``, then the ``extra`` keys."""
+        error = {"message": self.message, "type": self.error_type}
+        for key, value in self.extra.items():
+            error.setdefault(key, value)
+        return error
 
     def response(self) -> Response:
-        return error_response(
-            self.http_status, self.error_type, self.message, extra=self.extra,
-            headers=self.headers,
-        )
+        """The error envelope; its ``status`` is the type name, or ``accepted`` for 202."""
+        status = "accepted" if self.error_type == REQUEST_ACCEPTED else self.error_type
+        return json_response(self.http_status, envelope(status, None, self.formatted),
+                             self.headers)
 
 
 def envelope(status: str, data: Mapping[str, Any] | None = None,
@@ -222,12 +225,8 @@ def ok(data: Mapping[str, Any]) -> Response:
 def error_response(http_status: int, error_type: str, message: str, *,
                    extra: Mapping[str, Any] | None = None,
                    headers: Sequence[tuple[str, str]] = ()) -> Response:
-    """An error envelope; ``status`` is the type name, or ``accepted`` for 202."""
-    error = {"message": message, "type": error_type}
-    for key, value in (extra or {}).items():
-        error.setdefault(key, value)
-    status = "accepted" if error_type == REQUEST_ACCEPTED else error_type
-    return json_response(http_status, envelope(status, None, error), headers)
+    """An error envelope (see :meth:`ApiError.response`)."""
+    return ApiError(http_status, error_type, message, extra=extra, headers=headers).response()
 
 
 def accepted(node_id: str, message: str | None = None) -> ApiError:
