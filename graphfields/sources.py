@@ -95,7 +95,4 @@ def call_value(value: Any) -> Any:
 
 def read(parent: Any, name: str) -> Any:
     """The value of ``name`` on ``parent`` by the registry's rules, callables called."""
-    value = getter_for(type(parent))(parent, name)
-    if callable(value) and not isinstance(value, type):
-        return value()
-    return value
+    return call_value(getter_for(type(parent))(parent, name))
