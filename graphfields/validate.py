@@ -368,18 +368,19 @@ class _Validator:
             return self.connection(rf, f, mult, at_root)
         self.no_calls(f)
         if rf.kind == "scalar":
-            if f.selection is not None:
-                self.issue(
-                    f'Field "{f.name}" must not have a selection since type '
-                    f'"{_type_label(rf)}" has no subfields.',
-                    f.span,
-                )
-                return None
-            return ScalarPlan(f.key, rf)
+            return None if self.leaf_with_selection(f, _type_label(rf)) else ScalarPlan(f.key, rf)
         ot = rf.object_type
         assert ot is not None
         inner = f.selection.fields if f.selection is not None else _implicit(rf)
         return ObjectPlan(f.key, rf, self.object_selection(ot, inner, mult, _Ctx()))
+
+    def leaf_with_selection(self, f: Field, type_label: str) -> bool:
+        """Report ``{...}`` on a field of a leaf type; whether there was one."""
+        if f.selection is None:
+            return False
+        self.issue(f'Field "{f.name}" must not have a selection since type "{type_label}" has '
+                   "no subfields.", f.span)
+        return True
 
     def no_calls(self, f: Field) -> None:
         for call in f.calls:
@@ -444,14 +445,8 @@ class _Validator:
                              PAGE_INFO_FIELDS, h.span)
                 continue
             self.no_calls(h)
-            if h.selection is not None:
-                self.issue(
-                    f'Field "{h.name}" must not have a selection since type '
-                    f'"{_PAGE_INFO_TYPES[h.name]}" has no subfields.',
-                    h.span,
-                )
-                continue
-            items.append((h.key, h.name))
+            if not self.leaf_with_selection(h, _PAGE_INFO_TYPES[h.name]):
+                items.append((h.key, h.name))
         return PageInfoPlan(g.key, tuple(items))
 
     def edges(
@@ -472,14 +467,8 @@ class _Validator:
                 continue
             self.no_calls(h)
             if h.name == "cursor":
-                if h.selection is not None:
-                    self.issue(
-                        'Field "cursor" must not have a selection since type "String" has '
-                        "no subfields.",
-                        h.span,
-                    )
-                    continue
-                items.append((h.key, "cursor"))
+                if not self.leaf_with_selection(h, "String"):
+                    items.append((h.key, "cursor"))
                 continue
             if node_key is not None:
                 self.issue(
