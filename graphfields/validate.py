@@ -17,7 +17,6 @@ Implicit selections (Facebook's behaviour, no ``{}``):
 
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 import functools
 import json
@@ -143,8 +142,12 @@ def _type_label(rf: ResolvedField) -> str:
     return f"[{name}]" if rf.is_list else name
 
 
+_EPOCH_DAY = _dt.date(1970, 1, 1)
+
+
 def _day_start(d: _dt.date) -> int:
-    return calendar.timegm(d.timetuple())
+    """UNIX seconds of the day's first second, UTC."""
+    return (d - _EPOCH_DAY).days * 86_400
 
 
 @dataclass(slots=True)
