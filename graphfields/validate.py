@@ -651,15 +651,13 @@ class _Validator:
         return Plan(t, selection, self.text, self.cost)
 
 
-def _check_size(sel: Selection, text: str, limits: Limits) -> int:
-    """Depth and field count of the selection as written; raises past the limits.
+def _check_size(sel: Selection, text: str, limits: Limits) -> None:
+    """Raise if the selection as written is nested deeper or has more fields than allowed.
 
     Iterative, and run before anything hashes or walks the AST recursively, so a
     pathological request costs one linear pass and cannot exhaust the stack.
-    Returns the depth.
     """
     count = 0
-    deepest = 0
     first_over: Field | None = None
     stack: list[tuple[Selection, int]] = [(sel, 0)]
     while stack:
@@ -676,14 +674,12 @@ def _check_size(sel: Selection, text: str, limits: Limits) -> int:
                         f"{depth + 1} exceeds max_depth={limits.max_depth}.",
                         text, at.span.start, "max_depth",
                     )
-                deepest = max(deepest, depth + 1)
                 stack.append((f.selection, depth + 1))
     if first_over is not None:
         raise LimitExceededError(
             f"Selection has too many fields: {count} exceeds max_fields={limits.max_fields}.",
             text, first_over.span.start, "max_fields",
         )
-    return deepest
 
 
 def _calls_key(calls: tuple[Call, ...]) -> tuple[Call, ...]:
