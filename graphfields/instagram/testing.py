@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,17 +19,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["ServerProcess", "free_port"]
+__all__ = ["ServerProcess"]
 
 _BANNER = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)")
-
-
-def free_port() -> int:
-    """A port the OS considers free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServerProcess:
