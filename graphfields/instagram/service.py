@@ -191,11 +191,12 @@ class InstagramService:
                 return key, self.store.get_media(key)
             if is_shortcode(node_id):
                 row = self.store.get_media_by_shortcode(node_id)
-                key = row["id"] if row is not None else str(shortcode_to_id(node_id))
-                if row is None and int(key) < 2**64:
-                    row = self.store.get_media(key)
-                if int(key) < 2**64:
-                    return key, row
+                if row is not None:
+                    return row["id"], row
+                media_id = shortcode_to_id(node_id)
+                if media_id < 2**64:  # the largest media ID a dataset accepts
+                    key = str(media_id)
+                    return key, self.store.get_media(key)
         elif kind == "user":
             if USERNAME.match(node_id):
                 key = node_id.lower()
