@@ -20,11 +20,6 @@ class Span:
     line: int = field(default=1)
     column: int = field(default=1)
 
-    @classmethod
-    def at(cls, text: str, start: int, end: int | None = None) -> Span:
-        line, column = line_col(text, start)
-        return cls(start, start if end is None else end, line, column)
-
 
 def line_col(text: str, pos: int) -> tuple[int, int]:
     """1-based line and column of offset ``pos`` in ``text``."""
