@@ -69,6 +69,9 @@ _PAGE_INFO_TYPES = {"has_next_page": "Boolean", "has_previous_page": "Boolean",
                     "start_cursor": "String", "end_cursor": "String"}
 CONNECTION_FIELDS = ("page_info", "edges")
 EDGE_FIELDS = ("cursor", "node")
+# What ``page_info`` and ``edges`` written without ``{...}`` stand for.
+_IMPLICIT_PAGE_INFO = tuple(Field(n) for n in PAGE_INFO_FIELDS)
+_IMPLICIT_EDGE = tuple(Field(n) for n in EDGE_FIELDS)
 
 MAX_ISSUES = 20
 """At most this many issues are reported for one request (then validation stops)."""
@@ -417,9 +420,9 @@ class _Validator:
 
         def implicit_part(g: Field) -> tuple[Field, ...]:
             if g.name == "page_info":
-                return tuple(Field(n) for n in PAGE_INFO_FIELDS)
+                return _IMPLICIT_PAGE_INFO
             if g.name == "edges":
-                return (Field("cursor"), Field("node"))
+                return _IMPLICIT_EDGE
             return ()
 
         for g in self.merge(inner, implicit_part):
@@ -431,16 +434,13 @@ class _Validator:
             if g.name == "page_info":
                 parts.append(self.page_info(g))
             else:
-                edges = self.edges(g, node_type, edge_type, inner_mult, ctx)
-                if edges is not None:
-                    parts.append(edges)
+                parts.append(self.edges(g, node_type, edge_type, inner_mult, ctx))
         if args is None:
             return None
         return ConnectionPlan(f.key, rf, args, tuple(parts))
 
     def page_info(self, g: Field) -> PageInfoPlan:
-        sub = g.selection.fields if g.selection is not None else tuple(
-            Field(n) for n in PAGE_INFO_FIELDS)
+        sub = g.selection.fields if g.selection is not None else _IMPLICIT_PAGE_INFO
         items: list[tuple[str, str]] = []
         for h in self.merge(sub, lambda _: ()):
             if h.name not in _PAGE_INFO_TYPES:
@@ -454,8 +454,8 @@ class _Validator:
 
     def edges(
         self, g: Field, node_type: ObjectType, edge_type: str, mult: int, ctx: _Ctx
-    ) -> EdgesPlan | None:
-        sub = g.selection.fields if g.selection is not None else (Field("cursor"), Field("node"))
+    ) -> EdgesPlan:
+        sub = g.selection.fields if g.selection is not None else _IMPLICIT_EDGE
         items: list[tuple[str, str]] = []
         node: SelectionPlan | None = None
         node_key: str | None = None
