@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict, UserDict
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -24,22 +24,6 @@ class Obj:
         return 7
 
 
-class Frozen(Mapping[str, Any]):
-    """A Mapping that is not a dict subclass."""
-
-    def __init__(self, **kw: Any) -> None:
-        self._d = kw
-
-    def __getitem__(self, key: str) -> Any:
-        return self._d[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._d)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-
 class Row:
     def __init__(self, values: dict[str, Any]) -> None:
         self.values = values
@@ -56,8 +40,8 @@ class SubRow(Row):
         ({"a": 1}, "missing", None),
         (OrderedDict(a=2), "a", 2),
         (UserDict({"a": 3}), "a", 3),
-        (Frozen(a=4), "a", 4),
-        (Frozen(a=4), "b", None),
+        (MappingProxyType({"a": 4}), "a", 4),  # a Mapping that is not a dict
+        (MappingProxyType({"a": 4}), "b", None),
         (Obj(), "a", 1),
         (Obj(), "method", "called"),  # bound method: called
         (Obj(), "prop", 7),
