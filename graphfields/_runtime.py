@@ -6,6 +6,7 @@ only on the error path.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -90,13 +91,7 @@ def path_to(tree: Any, target: Any) -> list[Segment] | None:
 def effective_args(conn: Connection, args: ConnectionArgs) -> ConnectionArgs:
     """``args`` with the connection's ``default_first`` when neither first nor last is set."""
     if args.first is None and args.last is None and conn.default_first is not None:
-        return ConnectionArgs(
-            first=conn.default_first,
-            after=args.after,
-            before=args.before,
-            since=args.since,
-            until=args.until,
-        )
+        return dataclasses.replace(args, first=conn.default_first)
     return args
 
 
@@ -170,7 +165,8 @@ def connection_page(
     if (args.since is not None or args.until is not None) and conn.timestamp_field:
         reader = field_reader(node_type.fields[conn.timestamp_field], context)
         lo, hi = filters.bounds(value, reader, args.since, args.until, descending=conn.descending)
-    return relay.slice_page(value, args.first, args.last, args.after, args.before, lo=lo, hi=hi)
+    return relay.slice_page(value, args.first, args.last, args.after, args.before,
+                            offset=args.offset, lo=lo, hi=hi)
 
 
 def scalar_converter(field: ResolvedField) -> Callable[[Any], Any]:

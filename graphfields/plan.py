@@ -22,6 +22,7 @@ __all__ = [
     "Plan",
     "ScalarPlan",
     "SelectionPlan",
+    "args_of",
 ]
 
 
@@ -92,3 +93,10 @@ class Plan:
     text: str
     cost: int = 0
     runner: Any = field(default=None, repr=False)
+
+
+def args_of(plan: Plan, connection: ConnectionPlan) -> ConnectionArgs:
+    """The checked arguments of one connection of ``plan`` for this request (defaults
+    applied). Code that walks a plan (an ORM loader, say) reads arguments only this way:
+    a plan's tree is shared by every request of the same shape, its arguments are not."""
+    return connection.args

@@ -52,11 +52,18 @@ def window(
     last: int | None = None,
     after: int | None = None,
     before: int | None = None,
+    offset: int = 0,
 ) -> tuple[int, int]:
-    """The ``[start, end)`` slice of a collection of ``total`` items the arguments select."""
+    """The ``[start, end)`` slice of a collection of ``total`` items the arguments select.
+
+    ``after``/``before`` narrow the collection first, then ``offset`` skips that many of
+    the remaining items, then ``first`` keeps the first ``n`` and ``last`` the last ``n``.
+    """
     start = 0 if after is None else min(max(after + 1, 0), total)
     end = total if before is None else max(min(before, total), 0)
     end = max(end, start)
+    if offset:
+        start = min(start + offset, end)
     if first is not None:
         end = min(end, start + first)
     if last is not None:
@@ -89,6 +96,7 @@ def slice_page(
     after: int | None = None,
     before: int | None = None,
     *,
+    offset: int = 0,
     lo: int = 0,
     hi: int | None = None,
 ) -> Page:
@@ -99,7 +107,7 @@ def slice_page(
     filtered collection), so cursors count within it.
     """
     total = (len(items) if hi is None else hi) - lo
-    start, end = window(total, first, last, after, before)
+    start, end = window(total, first, last, after, before, offset)
     if isinstance(items, list | tuple):
         nodes: Sequence[Any] = items[lo + start : lo + end]
     else:

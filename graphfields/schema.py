@@ -111,7 +111,9 @@ class ConnectionArgs:
 
     ``after``/``before`` are decoded cursor offsets. ``since``/``until`` are inclusive
     UNIX-second bounds on the connection's ``timestamp_field`` (from ``from_date``,
-    ``to_date``, ``from_timestamp``, ``to_timestamp``).
+    ``to_date``, ``from_timestamp``, ``to_timestamp``). ``offset`` (Facebook's
+    ``offset(k)``) skips ``k`` more items after ``after`` and before ``first``/``last``
+    apply: see :func:`graphfields.relay.window`.
     """
 
     first: int | None = None
@@ -120,6 +122,7 @@ class ConnectionArgs:
     before: int | None = None
     since: int | None = None
     until: int | None = None
+    offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,7 @@ def _forward(args: ConnectionArgs) -> tuple[int, int | None] | None:
     forward page is read with :func:`_fetch_limit` rows from the offset: one query."""
     if args.last is not None or args.before is not None:
         return None
-    return (0 if args.after is None else args.after + 1), args.first
+    return (0 if args.after is None else args.after + 1) + args.offset, args.first
 
 
 def _fetch_limit(first: int | None) -> int:
@@ -249,7 +249,7 @@ class SQLiteStore:
         conn.execute("BEGIN")  # count and slice from one snapshot
         try:
             total = conn.execute(count, params).fetchone()[0]
-            start, end = window(total, args.first, args.last, args.after, args.before)
+            start, end = window(total, args.first, args.last, args.after, args.before, args.offset)
             rows = conn.execute(select, {**params, "limit": end - start, "offset": start})
             nodes = [_decode(r) for r in rows]
         finally:
@@ -308,7 +308,8 @@ class SQLiteStore:
             try:
                 totals = self._comment_totals(conn, wanted, args)
                 windows = {
-                    m: window(totals.get(m, 0), args.first, args.last, args.after, args.before)
+                    m: window(totals.get(m, 0), args.first, args.last, args.after, args.before,
+                           args.offset)
                     for m in wanted
                 }
                 terms = {m: (end - start, start) for m, (start, end) in windows.items()}
