@@ -19,3 +19,50 @@ settings.register_profile(
 # fails tests that are merely slow. Example counts bound the run time instead.
 settings.register_profile("ci", deadline=None)
 settings.load_profile("ci")
+
+
+# -- PostgreSQL: one throwaway cluster per session (tests/pgcluster.py) -------------------
+
+import itertools  # noqa: E402
+import os  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+_db_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of a PostgreSQL server (its ``postgres`` database) for this test session.
+
+    Started from ``tests/pgcluster.py``; ``GRAPHFIELDS_PG_URL`` uses an existing server.
+    Without PostgreSQL the tests skip, except under CI (``CI`` set), where they fail."""
+    given = os.environ.get("GRAPHFIELDS_PG_URL")
+    if given:
+        yield given
+        return
+    import pgcluster as postgres
+
+    try:
+        cluster = postgres.start()
+    except postgres.PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """URL of a new, empty database on the session's server (one per test)."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_db_names)}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = postgres_server.rpartition("/")
+    return f"{base}/{name}"
