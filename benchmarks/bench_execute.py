@@ -18,9 +18,9 @@ from typing import Any
 
 from benchmarks._timing import interleaved_medians
 from benchmarks.data import BASE_TS, LONG_REQUEST, SCHEMA, user_dataset
-from graphfields.execute import execute
-from graphfields.interpret import interpret
-from graphfields.validate import compile
+from graphfields.compiler import compile
+from graphfields.execution import execute
+from graphfields.execution.interpret import interpret
 
 __all__ = ["hand_written", "main"]
 

@@ -1,6 +1,8 @@
 """graphfields: Facebook-Graph-style field selection for Python API servers."""
 
+from graphfields import calls
 from graphfields.ast import BoolValue, Call, Field, IntValue, NullValue, Selection, StringValue
+from graphfields.compiler import Limits, compile
 from graphfields.errors import (
     ExecutionError,
     FieldsSyntaxError,
@@ -10,7 +12,7 @@ from graphfields.errors import (
     SchemaError,
     ValidationIssue,
 )
-from graphfields.execute import execute
+from graphfields.execution import execute, execute_async
 from graphfields.parser import DEFAULT_PARSE_LIMITS, ParseLimits, parse
 from graphfields.plan import Plan
 from graphfields.printer import format, format_fields
@@ -31,7 +33,6 @@ from graphfields.schema import (
     String,
     field_,
 )
-from graphfields.validate import Limits, compile
 
 __all__ = [
     "DEFAULT_PARSE_LIMITS",
@@ -66,8 +67,10 @@ __all__ = [
     "String",
     "StringValue",
     "ValidationIssue",
+    "calls",
     "compile",
     "execute",
+    "execute_async",
     "field_",
     "format",
     "format_fields",

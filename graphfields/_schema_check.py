@@ -60,7 +60,7 @@ def check_fields(
     text: str, schema_spec: str | None, type_name: str | None, *, err: TextIO | None = None
 ) -> int:
     """Validate ``text`` against ``--type`` of ``--schema``; print problems to ``err``."""
-    from graphfields.validate import compile
+    from graphfields.compiler import compile
 
     err = sys.stderr if err is None else err
     try:

@@ -7,9 +7,12 @@ them to a sequence *before* slicing it, so cursors count within the filtered col
 The collection must be sorted by its timestamp field in the connection's direction
 (``Connection.descending``, newest first by default). Then the filtered collection is a
 contiguous run of the sequence, found by two binary searches: O(log n) timestamp reads
-through a lazy key function, no key list is built and nothing is copied. On a collection
-that is *not* sorted the result is unspecified (some contiguous run); such data should be
-sorted first, or filtered with :func:`scan` by a connection resolver that returns a
+through a lazy key function, no key list is built and nothing is copied. The executor
+checks what it can check cheaply (the collection's two ends and the items on both sides
+of each boundary it found are in the declared order): data found out of order is an
+``ExecutionError`` naming the connection, never silently wrong rows. Order that those
+checks cannot see is not detected; unsorted data should be sorted first, or filtered
+with :func:`scan` by a connection resolver that returns a
 :class:`graphfields.relay.Page` or the filtered list.
 
 Timestamps may be ``int``/``float`` UNIX seconds, ``datetime`` (naive means UTC) or
@@ -56,10 +59,15 @@ def bounds(
     descending: bool = True,
     lo: int = 0,
     hi: int | None = None,
+    checked: str | None = None,
 ) -> tuple[int, int]:
     """The ``[start, stop)`` run of sorted ``items[lo:hi]`` whose timestamps lie in
     ``[since, until]`` (either bound may be ``None``). ``timestamp(item)`` reads one
-    item's timestamp; it is called O(log n) times."""
+    item's timestamp; it is called O(log n) times.
+
+    With ``checked`` (the timestamp field's name), the ends of the collection and the
+    items beside both boundaries are checked against the order; a ``ValueError`` says
+    the data is not sorted as declared."""
     if hi is None:
         hi = len(items)
     if since is None and until is None:
@@ -80,7 +88,39 @@ def bounds(
 
         start = lo if since is None else bisect.bisect_left(items, float(since), lo, hi, key=key)
         stop = hi if until is None else bisect.bisect_right(items, float(until), start, hi, key=key)
-    return start, max(start, stop)
+    stop = max(start, stop)
+    if checked is not None and hi - lo > 1:
+        _check_order(items, key, lo, hi, start, stop, since, until, descending, checked)
+    return start, stop
+
+
+def _check_order(items: Sequence[Any], key: Callable[[Any], float], lo: int, hi: int,
+                 start: int, stop: int, since: int | None, until: int | None,
+                 descending: bool, name: str) -> None:
+    """Raise if the ends or the boundaries of a found run contradict the order."""
+    first, last = key(items[lo]), key(items[hi - 1])
+    problem = first > last
+    if not problem:
+        # the run's bounds in key space (keys ascend: descending data has negated keys)
+        lo_b, hi_b = (until, since) if descending else (since, until)
+        sign = -1.0 if descending else 1.0
+        low = None if lo_b is None else sign * lo_b
+        high = None if hi_b is None else sign * hi_b
+        for i in {start - 1, start, stop - 1, stop}:
+            if lo <= i < hi:
+                k = key(items[i])
+                inside = start <= i < stop
+                fits = (low is None or k >= low) and (high is None or k <= high)
+                if inside != fits:
+                    problem = True
+                    break
+    if problem:
+        order = "newest first" if descending else "oldest first"
+        raise ValueError(
+            f'the collection is not sorted by "{name}" ({order}) as the connection '
+            "declares, so its date filters cannot apply: sort it, declare "
+            "Connection(descending=...) to match, or filter it in a resolver "
+            "(graphfields.filters.scan)")
 
 
 def scan(

@@ -1,13 +1,20 @@
-"""The compiled form of a validated selection: what execution runs.
+"""The compiled form of a validated selection: a reusable *shape* and per-request *arguments*.
 
-Validation (``graphfields.validate``) builds these from an AST and a schema; execution
-(``graphfields.execute``) turns them into output and never re-checks what validation
-proved. Every node is frozen; a :class:`Plan` additionally carries a slot where the
-executor caches the code it generated for it.
+The compiler (``graphfields.compiler``) builds a :class:`Shape` from a request the first
+time its shape is seen: the tree of plan nodes below, every field resolved and every
+decision taken (how each value is read, which calls it received). Two requests that
+differ only in argument values (cursors, page sizes, dates, field calls, request filters)
+share one shape. A :class:`Plan` is one request: its shape plus its checked, converted
+arguments (``args[node.arg]``), which is what ``execute`` runs.
+
+Plan nodes are frozen; a :class:`Shape` additionally keeps the executor's cache (the code
+generated for it once it is hot, and how often it ran).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -22,8 +29,20 @@ __all__ = [
     "Plan",
     "ScalarPlan",
     "SelectionPlan",
+    "Shape",
     "args_of",
 ]
+
+READ = "read"
+"""``how`` values: ``read`` (by ``field.source`` through :mod:`graphfields.sources`),
+``resolve`` (``fn(parent, context)``), ``resolve_args`` (``fn(parent, args, context)``),
+``batch`` (``fn(parents, context)``, deferred), ``batch_args`` (``fn(parents, args,
+context)``, deferred)."""
+RESOLVE = "resolve"
+RESOLVE_ARGS = "resolve_args"
+BATCH = "batch"
+BATCH_ARGS = "batch_args"
+BATCHED = (BATCH, BATCH_ARGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +51,9 @@ class ScalarPlan:
 
     key: str
     field: ResolvedField
+    how: str = READ
+    fn: Callable[..., Any] | None = None
+    arg: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +63,9 @@ class ObjectPlan:
     key: str
     field: ResolvedField
     selection: SelectionPlan
+    how: str = READ
+    fn: Callable[..., Any] | None = None
+    arg: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +89,22 @@ class EdgesPlan:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionPlan:
-    """A connection field: its checked arguments and what to output, in request order."""
+    """A connection field: what to output, in request order; its arguments are
+    ``plan.args[arg]`` (a :class:`ConnectionArgs`, defaults applied).
+
+    ``timestamp`` is the node field the date filters read when ``filtered`` (some date
+    filter applies in this shape); ``window`` is ``"first"`` when only a page size applies
+    (a plain list is then cut as ``val[:first]``), else ``"general"``."""
 
     key: str
     field: ResolvedField
-    args: ConnectionArgs
     parts: tuple[PageInfoPlan | EdgesPlan, ...]
+    arg: int
+    how: str = READ
+    fn: Callable[..., Any] | None = None
+    filtered: bool = False
+    timestamp: ResolvedField | None = None
+    window: str = "general"
 
 
 FieldPlan: TypeAlias = ScalarPlan | ObjectPlan | ConnectionPlan
@@ -84,19 +119,67 @@ class SelectionPlan:
     fields: tuple[FieldPlan, ...]
 
 
-@dataclass(eq=False, slots=True)
-class Plan:
-    """A validated, compiled request for a root type. Cached and shared across requests."""
+class Shape:
+    """A validated selection with its arguments left open: shared by every request of
+    the same shape. ``binder`` checks and converts a request's argument values.
 
-    type: ObjectType
-    selection: SelectionPlan
-    text: str
+    The executor keeps ``runs`` (how often the shape ran) and ``runner`` (the code it
+    generated once the shape is hot) here."""
+
+    __slots__ = ("binder", "home", "lock", "nodes", "runner", "runs", "selection", "type",
+                 "weight")
+
+    def __init__(self, type: ObjectType, selection: SelectionPlan, binder: Any,
+                 nodes: int) -> None:
+        self.type = type
+        self.selection = selection
+        self.binder = binder
+        self.nodes = nodes
+        self.weight = 0
+        self.runs = 0
+        self.runner: Any = None
+        self.lock = threading.Lock()
+        self.home: Any = None  # (cache, key) where the compiler keeps it
+
+    def grow(self, extra: int) -> None:
+        """The shape holds ``extra`` more bytes (its generated code): tell its cache."""
+        self.weight += extra
+        if self.home is not None:
+            cache, key = self.home
+            cache.reweigh(key, self, self.weight)
+
+    def __repr__(self) -> str:
+        return f"<Shape {self.type.name}: {self.nodes} nodes>"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Plan:
+    """A validated, compiled request for a root type: its shape and its arguments."""
+
+    shape: Shape
+    args: tuple[Any, ...]
     cost: int = 0
-    runner: Any = field(default=None, repr=False)
+    source: Any = field(default=None, repr=False)  # the parsed Selection
+
+    @property
+    def type(self) -> ObjectType:
+        return self.shape.type
+
+    @property
+    def selection(self) -> SelectionPlan:
+        return self.shape.selection
+
+    @property
+    def text(self) -> str:
+        """The request in canonical form (``graphfields.format_fields``)."""
+        from graphfields.printer import format_fields
+
+        return format_fields(self.source) if self.source is not None else ""
 
 
 def args_of(plan: Plan, connection: ConnectionPlan) -> ConnectionArgs:
     """The checked arguments of one connection of ``plan`` for this request (defaults
     applied). Code that walks a plan (an ORM loader, say) reads arguments only this way:
     a plan's tree is shared by every request of the same shape, its arguments are not."""
-    return connection.args
+    args: ConnectionArgs = plan.args[connection.arg]
+    return args

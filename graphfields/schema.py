@@ -21,13 +21,16 @@ receive ``(parents, ConnectionArgs, context)`` and return one of those per paren
 from __future__ import annotations
 
 import datetime as _dt
+import math as _math
 import time as _time
-from collections import OrderedDict
+import uuid as _uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from graphfields.ast import NAME
+from graphfields.calls import CONNECTION_CALLS, Param
 from graphfields.errors import SchemaError
 from graphfields.suggest import did_you_mean, suggestions
 
@@ -56,17 +59,68 @@ ConnectionBatchResolver: TypeAlias = Callable[[Sequence[Any], "ConnectionArgs", 
 
 @dataclass(frozen=True, slots=True)
 class Scalar:
-    """A leaf type. ``serialize`` turns a non-None Python value into its JSON form."""
+    """A leaf type. ``serialize`` turns a non-None Python value into its JSON form.
+
+    ``json_type`` is the one Python type whose values are already their JSON form (the
+    executor passes those through without a call); every other value goes through
+    ``serialize``, which raises ``TypeError`` for a value it cannot represent."""
 
     name: str
     serialize: Callable[[Any], Any] | None = None
+    json_type: type | None = None
 
     def __repr__(self) -> str:
         return self.name
 
 
+def _not_json(scalar: str, value: Any) -> TypeError:
+    return TypeError(f"{scalar} cannot represent a value of type {type(value).__name__}")
+
+
 def _serialize_id(value: Any) -> Any:
-    return value if type(value) is str else str(value)
+    if type(value) is str:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str | _uuid.UUID):
+        return str(value)
+    raise _not_json("ID", value)
+
+
+def _serialize_string(value: Any) -> Any:
+    if isinstance(value, str):
+        return str(value)  # a str subclass (an enum's value, say) as a plain str
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and _math.isfinite(value):
+        return repr(value)
+    raise _not_json("String", value)
+
+
+def _serialize_int(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise _not_json("Int", value)
+
+
+def _serialize_float(value: Any) -> Any:
+    if isinstance(value, int | float) and _math.isfinite(value):
+        return float(value) if isinstance(value, bool) else value
+    raise _not_json("Float", value)
+
+
+def _serialize_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return value != 0
+    raise _not_json("Boolean", value)
 
 
 # UNIX seconds from 1970 up to the end of year 9999: four-digit years, so strftime's %Y pads.
@@ -74,27 +128,38 @@ _FAST_SECONDS_END = 253_402_300_800
 
 
 def _serialize_datetime(value: Any) -> Any:
-    """ISO 8601 in UTC without offset, as the reference API prints: ``2018-05-02T03:27:28``."""
+    """ISO 8601 in UTC, as the reference API prints: ``2018-05-02T03:27:28``.
+
+    UNIX seconds and naive datetimes (taken as UTC) print without an offset, as the spec
+    shows; an aware datetime prints converted to UTC with a ``Z`` (``12:00+02:00`` is
+    ``10:00:00Z``), so its moment is never misread as local time. A ``str`` is taken as
+    already formatted."""
     if type(value) is int and 0 <= value < _FAST_SECONDS_END:
         # The common case (a stored UNIX timestamp), about twice as fast as via datetime.
         return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(value))
     if isinstance(value, _dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return value.isoformat(timespec="seconds")
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            utc = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            return utc.isoformat(timespec="seconds") + "Z"
+        return value.replace(tzinfo=None).isoformat(timespec="seconds")
     if isinstance(value, _dt.date):
         return value.isoformat()
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        utc = _dt.datetime.fromtimestamp(value, _dt.timezone.utc).replace(tzinfo=None)
+        try:
+            utc = _dt.datetime.fromtimestamp(value, _dt.timezone.utc).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):
+            raise TypeError(f"Datetime cannot represent the timestamp {value!r}") from None
         return utc.isoformat(timespec="seconds")
-    return value
+    raise _not_json("Datetime", value)
 
 
-ID = Scalar("ID", _serialize_id)
-String = Scalar("String")
-Int = Scalar("Int")
-Float = Scalar("Float")
-Boolean = Scalar("Boolean")
+ID = Scalar("ID", _serialize_id, str)
+String = Scalar("String", _serialize_string, str)
+Int = Scalar("Int", _serialize_int, int)
+Float = Scalar("Float", _serialize_float)  # NaN and infinities are not JSON: always checked
+Boolean = Scalar("Boolean", _serialize_boolean, bool)
 Datetime = Scalar("Datetime", _serialize_datetime)
 
 
@@ -182,6 +247,10 @@ class FieldDef:
     - ``resolve``: ``(parent, context) -> value``; overrides reading by ``source``.
     - ``batch``: ``(parents, context) -> values``; resolves the field for every parent of a
       list or page in one call (DataLoader style).
+    - ``calls``: the calls the field accepts, ``{name: graphfields.calls.Param}``
+      (:mod:`graphfields.calls`); a field with calls passes their converted values to its
+      resolver: ``resolve(parent, args, context)`` / ``batch(parents, args, context)``,
+      ``args`` a dict with every declared call (absent ones at their default).
     """
 
     type: TypeRef
@@ -189,28 +258,37 @@ class FieldDef:
     resolve: Resolver | None = None
     batch: BatchResolver | None = None
     description: str = ""
+    calls: tuple[tuple[str, Param], ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.calls, Mapping):
+            object.__setattr__(self, "calls", tuple(self.calls.items()))
 
 
 def field_(
     type: TypeRef,
     *,
     source: str | None = None,
-    resolve: Resolver | None = None,
-    batch: BatchResolver | None = None,
+    resolve: Callable[..., Any] | None = None,
+    batch: Callable[..., Any] | None = None,
     description: str = "",
+    calls: Mapping[str, Param] | None = None,
 ) -> FieldDef:
     """Shorthand for :class:`FieldDef` with keyword options."""
-    return FieldDef(type, source=source, resolve=resolve, batch=batch, description=description)
+    return FieldDef(type, source=source, resolve=resolve, batch=batch, description=description,
+                    calls=tuple((calls or {}).items()))
 
 
 class ObjectType:
-    """A named type with fields.
+    """A named type with fields: a declaration, never changed by a :class:`Schema`.
 
     ``defaults`` are the fields returned when a field of this type is selected without a
-    nested selection (``owner`` alone gives ``owner{id}``).
+    nested selection (``owner`` alone gives ``owner{id}``). Field types given by name
+    resolve in the schema the type is used in (:meth:`Schema.fields_of`), so one type may
+    be part of several schemas, each with its own bindings.
     """
 
-    __slots__ = ("_raw", "defaults", "description", "fields", "name")
+    __slots__ = ("_raw", "defaults", "description", "name")
 
     def __init__(
         self,
@@ -222,12 +300,16 @@ class ObjectType:
     ) -> None:
         self.name = name
         self._raw = dict(fields)
-        self.fields: dict[str, ResolvedField] = {}
         if isinstance(defaults, str):
             raise SchemaError(
                 f'Type "{name}": defaults must be a sequence of field names, not a string')
         self.defaults = tuple(defaults)
         self.description = description
+
+    @property
+    def declared(self) -> Mapping[str, FieldDef | TypeRef]:
+        """The fields as declared (types possibly given by name)."""
+        return MappingProxyType(self._raw)
 
     def __repr__(self) -> str:
         return f"ObjectType({self.name!r})"
@@ -240,6 +322,7 @@ class ResolvedField:
     ``kind`` is one of ``"scalar"``, ``"object"``, ``"connection"``; ``is_list`` marks
     list-of-scalar and list-of-object fields. For object and connection fields,
     ``object_type`` is the (node) type; for connections ``connection`` holds the options.
+    ``calls`` are the field's declared calls (connections: the connection call table).
     """
 
     name: str
@@ -254,6 +337,13 @@ class ResolvedField:
     def source(self) -> str:
         return self.definition.source or self.name
 
+    @property
+    def calls(self) -> Mapping[str, Param]:
+        if self.connection is not None:
+            dated = self.connection.timestamp_field is not None
+            return {n: row.param for n, row in CONNECTION_CALLS.items() if dated or not row.dated}
+        return dict(self.definition.calls)
+
 
 class Schema:
     """A set of object types whose names resolve against each other.
@@ -261,14 +351,15 @@ class Schema:
     Type references by name (``"Owner"``) may point forward or form cycles; every
     reference, default field and connection option is checked here, once, so that a
     mistake in the declaration is a :class:`SchemaError` at import time rather than a
-    surprise in a request.
+    surprise in a request. The resolved fields belong to the schema
+    (:meth:`fields_of`): the types themselves are not changed.
     """
 
     def __init__(self, types: Iterable[ObjectType]) -> None:
         self.types: dict[str, ObjectType] = {}
-        # Compiled plans of this schema (graphfields.validate owns it): an LRU keyed by
-        # (type name, request text or AST, filters, limits).
-        self._plan_cache: OrderedDict[Any, Any] = OrderedDict()
+        self._fields: dict[str, dict[str, ResolvedField]] = {}
+        # Compiled plans and shapes of this schema (graphfields.compiler owns them).
+        self._caches: Any = None
         if isinstance(types, ObjectType | str) or not isinstance(types, Iterable):
             raise SchemaError(f"Schema expects a list of ObjectType instances, got {types!r}")
         for t in types:
@@ -277,19 +368,18 @@ class Schema:
             if t.name in self.types and self.types[t.name] is not t:
                 raise SchemaError(f'Type "{t.name}" is declared twice')
             self.types[t.name] = t
-        # Types resolved by this schema; on failure they are reset, so a half-resolved type
-        # never looks resolved to the next Schema built with it (it would lose fields).
-        self._fresh: list[ObjectType] = []
+        for t in list(self.types.values()):
+            self._resolve(t)
+        self._check_default_cycles()
+
+    def fields_of(self, type: ObjectType | str) -> Mapping[str, ResolvedField]:
+        """The fields of ``type`` (a type of this schema, or its name) as resolved here."""
+        name = type if isinstance(type, str) else type.name
         try:
-            for t in list(self.types.values()):
-                self._resolve(t)
-            self._check_default_cycles()
-        except BaseException:
-            for t in self._fresh:
-                t.fields = {}
-            raise
-        finally:
-            del self._fresh
+            return self._fields[name]
+        except KeyError:
+            self.type(name)  # the SchemaError with suggestions
+            raise SchemaError(f'Type "{name}" is not part of this schema') from None
 
     def _check_default_cycles(self) -> None:
         """Defaults expand without ``{}``; a cycle through them would never end."""
@@ -298,7 +388,7 @@ class Schema:
         def expands_to(t: ObjectType) -> list[ObjectType]:
             out = []
             for d in t.defaults:
-                ot = t.fields[d].object_type
+                ot = self._fields[t.name][d].object_type
                 if ot is not None:
                     out.append(ot)
             return out
@@ -348,15 +438,14 @@ class Schema:
         return self.types[ref]
 
     def _resolve(self, t: ObjectType) -> None:
-        if t.fields:
+        if t.name in self._fields:
             return
         if not NAME.fullmatch(t.name):
             raise SchemaError(f'Type name "{t.name}" is not a valid name')
         if not t._raw:
             raise SchemaError(f'Type "{t.name}" has no fields')
         resolved: dict[str, ResolvedField] = {}
-        t.fields = resolved  # set first, so recursive references terminate
-        self._fresh.append(t)
+        self._fields[t.name] = resolved  # set first, so recursive references terminate
         for name, spec in t._raw.items():
             if not isinstance(name, str) or not NAME.fullmatch(name):
                 raise SchemaError(f'Type "{t.name}": {name!r} is not a valid field name')
@@ -369,6 +458,7 @@ class Schema:
                 raise SchemaError(f'Type "{t.name}": default field "{d}" is not a field.{hint}')
 
     def _resolve_field(self, name: str, fdef: FieldDef, where: str) -> ResolvedField:
+        _check_calls(fdef, where)
         ftype = fdef.type
         if isinstance(ftype, Scalar):
             return ResolvedField(name, "scalar", False, ftype, None, None, fdef)
@@ -380,6 +470,9 @@ class Schema:
             ot = self._lookup(ftype.of, where)
             return ResolvedField(name, "object", True, None, ot, None, fdef)
         if isinstance(ftype, Connection):
+            if fdef.calls:
+                raise SchemaError(f"{where}: a connection takes the connection calls; "
+                                  "declare no calls= on it")
             if isinstance(ftype.node, Scalar | ListOf | Connection):
                 raise SchemaError(f"{where}: a connection's node must be an object type")
             ot = self._lookup(ftype.node, where)
@@ -392,6 +485,19 @@ class Schema:
             return ResolvedField(name, "connection", False, None, ot, ftype, fdef)
         ot = self._lookup(ftype, where)
         return ResolvedField(name, "object", False, None, ot, None, fdef)
+
+
+def _check_calls(fdef: FieldDef, where: str) -> None:
+    for call, param in fdef.calls:
+        if not isinstance(call, str) or not NAME.fullmatch(call) or call == "as":
+            raise SchemaError(f"{where}: {call!r} is not a valid call name")
+        if not isinstance(param, Param):
+            raise SchemaError(
+                f'{where}: call "{call}" must be declared with graphfields.calls '
+                f"(calls.integer(), calls.enum(...), ...), not {param!r}")
+    if fdef.calls and fdef.resolve is None and fdef.batch is None:
+        raise SchemaError(f"{where} declares calls but no resolve= or batch= to receive "
+                          "their values")
 
 
 def _check_connection(c: Connection, node: ObjectType, where: str) -> None:

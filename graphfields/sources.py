@@ -27,6 +27,7 @@ __all__ = [
     "read",
     "register",
     "unregister",
+    "version",
 ]
 
 Getter: TypeAlias = Callable[[Any, str], Any]
@@ -48,6 +49,13 @@ def attribute_getter(parent: Any, name: str) -> Any:
 
 _registry: dict[type, Getter] = {dict: mapping_getter}
 _cache: dict[type, Getter] = {}
+_version = [0]
+
+
+def version() -> int:
+    """Changes with every :func:`register`/:func:`unregister` (generated code built under
+    an older registry is built again)."""
+    return _version[0]
 
 
 def register(cls: type, getter: Getter) -> None:
@@ -57,13 +65,17 @@ def register(cls: type, getter: Getter) -> None:
         raise TypeError(f"register() needs a class, got {cls!r}")
     _registry[cls] = getter
     _cache.clear()
+    _version[0] += 1
 
 
 def unregister(cls: type) -> None:
     """Forget a registration made with :func:`register` (no error if there is none)."""
-    if cls is not dict:
+    if cls is dict:
+        _registry[dict] = mapping_getter
+    else:
         _registry.pop(cls, None)
-        _cache.clear()
+    _cache.clear()
+    _version[0] += 1
 
 
 def getter_for(cls: type) -> Getter:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphfields import compile, execute
-from graphfields.interpret import interpret
+from graphfields.execution.interpret import interpret
 from graphfields.relay import encode_cursor
 
 FRESH = {"last_update": 1560427709, "is_being_updated": False}

@@ -9,8 +9,8 @@ import pytest
 
 from graphfields import compile
 from graphfields.errors import ExecutionError, SchemaError
-from graphfields.execute import execute
-from graphfields.interpret import interpret
+from graphfields.execution import execute
+from graphfields.execution.interpret import interpret
 from graphfields.relay import Page, encode_cursor, slice_page
 from graphfields.schema import (
     ID,

@@ -9,7 +9,7 @@ from exec_fixtures import BASE, User, make_user
 from plan_builder import build
 
 from graphfields.errors import ExecutionError
-from graphfields.interpret import interpret
+from graphfields.execution.interpret import interpret
 from graphfields.relay import encode_cursor
 from graphfields.schema import ConnectionArgs
 

@@ -31,13 +31,13 @@ from graphfields import (
     parse,
 )
 from graphfields.cli import build_parser, main
+from graphfields.execution.interpret import interpret
 from graphfields.http import Api, Request, Response
 from graphfields.instagram.app import create_api
 from graphfields.instagram.dataset import DatasetError, load_json, parse_dataset
 from graphfields.instagram.service import SPEC_DATASET, Freshness, NodeLoading, create_service
 from graphfields.instagram.serving import ServeOptions, run_server
 from graphfields.instagram.shortcode import make_media_id
-from graphfields.interpret import interpret
 
 TOKEN = "T"
 

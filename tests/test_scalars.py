@@ -29,6 +29,7 @@ def test_examples() -> None:
     assert serialize(253_402_300_799) == "9999-12-31T23:59:59"
     assert serialize(1525231648.9) == "2018-05-02T03:27:28"
     plus_two = dt.timezone(dt.timedelta(hours=2))
-    assert serialize(dt.datetime(2018, 5, 2, 5, 27, 28, tzinfo=plus_two)) == "2018-05-02T03:27:28"
+    # An aware datetime is converted to UTC and says so (issue 7: it lost its offset).
+    assert serialize(dt.datetime(2018, 5, 2, 5, 27, 28, tzinfo=plus_two)) == "2018-05-02T03:27:28Z"
     assert serialize(dt.date(2018, 5, 2)) == "2018-05-02"
     assert serialize("2018-05-02T03:27:28") == "2018-05-02T03:27:28"

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from example_schema import MEDIA, Media, schema
 
-from graphfields.errors import SchemaError
+from graphfields.compiler import compile
+from graphfields.errors import FieldsValidationError, SchemaError
+from graphfields.execution import execute
 from graphfields.schema import (
     ID,
     Connection,
@@ -20,23 +22,22 @@ from graphfields.schema import (
     String,
     field_,
 )
-from graphfields.validate import compile
 
 
 def test_example_schema_resolves_every_kind() -> None:
     assert set(schema.types) == {"Media", "User", "Tag", "Comment", "Owner", "Location"}
-    media = schema.type("Media")
-    assert media is Media
-    assert media.fields["id"].kind == "scalar"
-    assert media.fields["caption"].kind == "scalar" and media.fields["caption"].is_list
-    assert media.fields["owner"].object_type is schema["Owner"]
-    comments = media.fields["comments"]
+    assert schema.type("Media") is Media
+    media = schema.fields_of("Media")
+    assert media["id"].kind == "scalar"
+    assert media["caption"].kind == "scalar" and media["caption"].is_list
+    assert media["owner"].object_type is schema["Owner"]
+    comments = media["comments"]
     assert comments.kind == "connection" and comments.object_type is schema["Comment"]
     assert comments.connection is not None
     assert comments.connection.always == ("timestamp", "last_update", "is_being_updated")
     # One Connection declaration shared by two fields.
-    assert schema["User"].fields["media"].connection is MEDIA
-    assert schema["Tag"].fields["media"].connection is MEDIA
+    assert schema.fields_of("User")["media"].connection is MEDIA
+    assert schema.fields_of("Tag")["media"].connection is MEDIA
     assert "User" in schema and "Nope" not in schema
 
 
@@ -44,9 +45,9 @@ def test_string_refs_forward_and_cyclic() -> None:
     a = ObjectType("A", {"id": ID, "b": "B", "bs": ListOf("B")})
     b = ObjectType("B", {"id": ID, "a": "A", "more": Connection("A", default_first=10)})
     s = Schema([a, b])
-    assert s["A"].fields["b"].object_type is b
-    assert s["B"].fields["a"].object_type is a
-    assert s["B"].fields["more"].object_type is a
+    assert s.fields_of("A")["b"].object_type is b
+    assert s.fields_of("B")["a"].object_type is a
+    assert s.fields_of("B")["more"].object_type is a
 
 
 def test_object_refs_join_the_schema() -> None:
@@ -63,9 +64,9 @@ def test_field_options_and_list_always() -> None:
         "kids": Connection("T", always=["ts"], timestamp_field="ts"),  # type: ignore[arg-type]
     })
     s = Schema([t])
-    assert s["T"].fields["id"].source == "pk"
-    assert s["T"].fields["ts"].source == "ts"
-    conn = s["T"].fields["kids"].connection
+    assert s.fields_of("T")["id"].source == "pk"
+    assert s.fields_of("T")["ts"].source == "ts"
+    conn = s.fields_of("T")["kids"].connection
     assert conn is not None and conn.always == ("ts",)
     hash(conn)
 
@@ -149,13 +150,14 @@ def test_readme_example_runs() -> None:
 
 # Regression: a Schema that failed half-way left its types half-resolved; the next Schema
 # built with them (the mistake fixed) silently lost every field after the failing one.
+# (Schemas no longer change their types at all: the resolution is the schema's.)
 def test_a_failed_schema_leaves_its_types_unresolved() -> None:
     owner = ObjectType("Owner", {"id": ID})
     media = ObjectType("Media", {"id": ID, "owner": "Owner", "caption": String})
     with pytest.raises(SchemaError, match='refers to unknown type "Owner"'):
         Schema([media])
     fixed = Schema([media, owner])
-    assert list(media.fields) == ["id", "owner", "caption"]
+    assert list(fixed.fields_of(media)) == ["id", "owner", "caption"]
     assert compile(fixed, "Media", "id,owner,caption").text == "id,owner,caption"
 
 
@@ -164,7 +166,23 @@ def test_a_default_cycle_leaves_its_types_unresolved() -> None:
     b = ObjectType("B", {"id": ID, "a": a}, defaults=["a"])
     with pytest.raises(SchemaError, match="Default fields form a cycle"):
         Schema([a, b])
-    assert a.fields == {} and b.fields == {}
+    assert list(a.declared) == ["id", "b"] and list(b.declared) == ["id", "a"]
+
+
+# Regression (issue 7): Schema resolved a type in place, so a type used in a second schema
+# kept the first schema's bindings of its type names.
+def test_a_type_in_two_schemas_resolves_by_each_schemas_names() -> None:
+    media = ObjectType("Media", {"id": ID, "owner": "Owner"})
+    owner_a = ObjectType("Owner", {"id": ID, "name": String})
+    owner_b = ObjectType("Owner", {"id": ID, "username": String})
+    a, b = Schema([media, owner_a]), Schema([media, owner_b])
+    assert a.fields_of(media)["owner"].object_type is owner_a
+    assert b.fields_of(media)["owner"].object_type is owner_b
+    data = {"id": 1, "owner": {"id": 2, "name": "n", "username": "u"}}
+    assert execute(compile(b, "Media", "owner{username}"), data) == {"owner": {"username": "u"}}
+    assert execute(compile(a, "Media", "owner{name}"), data) == {"owner": {"name": "n"}}
+    with pytest.raises(FieldsValidationError, match='Cannot query field "name" on type "Owner"'):
+        compile(b, "Media", "owner{name}")
 
 
 @pytest.mark.parametrize(("make", "message"), [

@@ -21,6 +21,7 @@ from graphfields import (
     compile,
     parse,
 )
+from graphfields.compiler import MAX_ISSUES, validate
 from graphfields.plan import (
     ConnectionPlan,
     EdgesPlan,
@@ -31,30 +32,31 @@ from graphfields.plan import (
     SelectionPlan,
 )
 from graphfields.schema import ID, Connection, Int, ObjectType, Schema, String
-from graphfields.validate import MAX_ISSUES, validate
 
 CASES = json.loads((Path(__file__).parent / "cases" / "validation.json").read_text("utf-8"))
 
 
-def shape(sel: SelectionPlan) -> str:
-    """A plan in a compact text form: ``key:name`` for aliases, ``(args)`` on connections."""
-    return ",".join(_field_shape(p) for p in sel.fields)
+def shape(sel: SelectionPlan, args: tuple[Any, ...] = ()) -> str:
+    """A plan in a compact text form: ``key:name`` for aliases, ``(args)`` on connections
+    (``args``: the plan's arguments)."""
+    return ",".join(_field_shape(p, args) for p in sel.fields)
 
 
 def _label(key: str, name: str) -> str:
     return key if key == name else f"{key}:{name}"
 
 
-def _field_shape(p: ScalarPlan | ObjectPlan | ConnectionPlan) -> str:
+def _field_shape(p: ScalarPlan | ObjectPlan | ConnectionPlan, plan_args: tuple[Any, ...]) -> str:
     head = _label(p.key, p.field.name)
     if isinstance(p, ScalarPlan):
         return head
     if isinstance(p, ObjectPlan):
-        return f"{head}{{{shape(p.selection)}}}"
+        return f"{head}{{{shape(p.selection, plan_args)}}}"
+    a = plan_args[p.arg]
     args = ",".join(
         f"{k}={v}" for k, v in zip(
-            ("first", "last", "after", "before", "since", "until"),
-            (p.args.first, p.args.last, p.args.after, p.args.before, p.args.since, p.args.until),
+            ("first", "last", "after", "before", "since", "until", "offset"),
+            (a.first, a.last, a.after, a.before, a.since, a.until, a.offset or None),
             strict=True,
         ) if v is not None
     )
@@ -68,7 +70,7 @@ def _field_shape(p: ScalarPlan | ObjectPlan | ConnectionPlan) -> str:
             for k, n in part.items:
                 if n == "node":
                     assert part.node is not None
-                    items.append(f"{_label(k, 'node')}{{{shape(part.node)}}}")
+                    items.append(f"{_label(k, 'node')}{{{shape(part.node, plan_args)}}}")
                 else:
                     items.append(_label(k, "cursor"))
             parts.append(f"{_label(part.key, 'edges')}{{{','.join(items)}}}")
@@ -84,7 +86,7 @@ def test_valid(case: dict[str, Any]) -> None:
     plan = compile(schema, case["type"], case["fields"], filters=case.get("filters"))
     assert isinstance(plan, Plan)
     assert plan.type is schema[case["type"]]
-    assert shape(plan.selection) == case["plan"]
+    assert shape(plan.selection, plan.args) == case["plan"]
 
 
 @pytest.mark.parametrize("case", CASES["invalid"], ids=_id)
@@ -162,8 +164,9 @@ def test_plan_contents_for_the_executor() -> None:
     id_plan, media = sel.fields
     assert isinstance(id_plan, ScalarPlan) and id_plan.field.scalar is graphfields.ID
     assert isinstance(media, ConnectionPlan)
-    assert media.field is schema["User"].fields["media"]
-    assert media.args == ConnectionArgs(first=3, after=2)
+    assert media.field is schema.fields_of("User")["media"]
+    assert plan.args[media.arg] == ConnectionArgs(first=3, after=2)
+    assert graphfields.plan.args_of(plan, media) == ConnectionArgs(first=3, after=2)
     page_info, edges = media.parts
     assert page_info == PageInfoPlan("page_info", (("has_next_page", "has_next_page"),))
     assert isinstance(edges, EdgesPlan)
@@ -188,11 +191,11 @@ def test_default_first_is_applied_and_costed() -> None:
     plan = compile(s, "Box", "items,all")
     items, all_ = plan.selection.fields
     assert isinstance(items, ConnectionPlan) and isinstance(all_, ConnectionPlan)
-    assert items.args == ConnectionArgs(first=10)
-    assert all_.args == ConnectionArgs()
+    assert plan.args[items.arg] == ConnectionArgs(first=10)
+    # No default_first: the page is capped at max_first, as the node estimate counts it.
+    assert plan.args[all_.arg] == ConnectionArgs(first=50)
     assert plan.cost == 10 + 50
-    assert compile(s, "Box", "items.last(2)").selection.fields[0].args == (  # type: ignore[union-attr]
-        ConnectionArgs(last=2))
+    assert compile(s, "Box", "items.last(2)").args == (ConnectionArgs(last=2),)
     with pytest.raises(FieldsValidationError) as info:
         compile(s, "Box", "all.from_date(2019-01-01)")
     assert info.value.message == (
@@ -202,7 +205,7 @@ def test_default_first_is_applied_and_costed() -> None:
 def test_compile_accepts_an_ast_and_validate_is_an_alias() -> None:
     sel = parse("id,owner{username}")
     plan = compile(schema, "Media", sel)
-    assert shape(plan.selection) == "id,owner{username}"
+    assert shape(plan.selection, plan.args) == "id,owner{username}"
     assert validate is compile
     assert compile(schema, "Media", parse("id , owner { username }")).text == "id,owner{username}"
     with pytest.raises(FieldsValidationError) as info:
@@ -213,10 +216,10 @@ def test_compile_accepts_an_ast_and_validate_is_an_alias() -> None:
 def test_cache_returns_the_same_plan() -> None:
     a = compile(schema, "Media", "id,owner{username}")
     assert compile(schema, "Media", "id,owner{username}") is a
-    # Re-spaced text parses to an equal AST: the same plan.
-    assert compile(schema, "Media", "id, owner { username }") is a
+    # Re-spaced text parses to an equal AST: the same shape.
+    assert compile(schema, "Media", "id, owner { username }").shape is a.shape
     assert compile(schema, Media, "id,owner{username}") is a
-    assert compile(schema, "Media", parse("id,owner{username}")) is a
+    assert compile(schema, "Media", parse("id,owner{username}")).shape is a.shape
     # Limits and filters are part of the key.
     assert compile(schema, "Media", "id,owner{username}", limits=Limits(max_depth=3)) is not a
     f1 = compile(schema, "User", "media", filters={"from_date": "2019-01-01"})
@@ -225,15 +228,19 @@ def test_cache_returns_the_same_plan() -> None:
     assert compile(schema, "User", "media", filters={"from_date": "2019-01-01"}) is f1
 
 
-def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import graphfields.validate as v
+def test_cache_is_bounded_by_weight(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphfields.compiler import cache
 
     s = Schema([ObjectType("T", {"id": ID, "name": String})])
-    monkeypatch.setattr(v, "CACHE_SIZE", 4)
-    plans = [compile(s, "T", "id" + ",id" * i) for i in range(6)]
-    assert compile(s, "T", "id" + ",id" * 5) is plans[5]
-    assert compile(s, "T", "id") is not plans[0]  # evicted, compiled again
-    assert len(s._plan_cache) <= 4
+    monkeypatch.setattr(cache, "PLAN_BUDGET", 3_000)
+    monkeypatch.setattr(cache, "SHAPE_BUDGET", 20_000)
+    plans = [compile(s, "T", ",".join(f"id.as(a{j})" for j in range(i + 1))) for i in range(40)]
+    caches = s._caches
+    assert caches.plans.total <= 3_000 and caches.shapes.total <= 20_000
+    assert 0 < len(caches.plans) < 40 and 0 < len(caches.shapes) < 40
+    last = ",".join(f"id.as(a{j})" for j in range(40))
+    assert compile(s, "T", last) is plans[39]  # the most recent are kept
+    assert compile(s, "T", "id.as(a0)") is not plans[0]  # evicted, compiled again
 
 
 def test_errors_are_not_cached() -> None:

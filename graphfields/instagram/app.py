@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from graphfields.asgi import ASGIApp
+from graphfields.compiler import DATE_FILTERS
 from graphfields.http import Api, Endpoint, Route, TokenChecker, accepted, node_not_exists
 from graphfields.instagram.service import NodeLoading, NodeNotFound
-from graphfields.validate import DATE_FILTERS
 
 __all__ = ["ENDPOINTS", "FILTERS", "Service", "create_api", "create_asgi_app"]
 

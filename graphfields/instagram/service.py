@@ -23,8 +23,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from graphfields.compiler import Limits, compile
 from graphfields.errors import FieldsValidationError, GraphFieldsError, ValidationIssue
-from graphfields.execute import execute
+from graphfields.execution import execute
 from graphfields.instagram.dataset import (
     TAG,
     USERNAME,
@@ -38,7 +39,6 @@ from graphfields.instagram.schema import SCHEMA, Context, node_type
 from graphfields.instagram.shortcode import is_shortcode, shortcode_to_id
 from graphfields.instagram.sqlite_store import SQLiteStore
 from graphfields.instagram.store import PARTIAL, PINNED, Row, Store
-from graphfields.validate import Limits, compile
 
 __all__ = [
     "SPEC_DATASET",

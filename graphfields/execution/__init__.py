@@ -1,0 +1,81 @@
+"""Plan x data -> plain JSON-ready dict.
+
+``execute(plan, data)`` runs a plan's shape with the plan's arguments. A shape's first
+runs are walked by the interpreter (:mod:`~graphfields.execution.interpret`): a request
+of a new shape costs no code generation. Once a shape has run :data:`HOT_AFTER` times,
+Python code specialised for it is generated (:mod:`~graphfields.execution.codegen`),
+compiled once, and every later request of that shape, whatever its arguments, runs it.
+Both give the same output, errors and batch calls (tests compare them).
+
+Errors: any exception from user code (resolvers, getters, callables) or from data a
+scalar cannot represent becomes an :class:`ExecutionError` whose ``path`` names the
+output position (``media.edges[3].node.owner``) and whose ``__cause__`` is the
+original. Paths cost nothing while nothing fails.
+
+``execute_async(plan, data)`` is the same for resolvers that are ``async def`` or return
+awaitables (sync ones work in the same plan): every batch and awaitable of one level is
+awaited concurrently (``asyncio.gather``); cancelling the caller cancels them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphfields import sources
+from graphfields.execution import codegen
+from graphfields.execution.interpret import check, interpret, interpret_async
+from graphfields.plan import Plan, Shape
+
+__all__ = ["HOT_AFTER", "execute", "execute_async", "generated_source", "interpret"]
+
+HOT_AFTER = 3
+"""A shape's code is generated on its third run: a request seen once or twice (a flood of
+distinct shapes, say) is walked, never compiled."""
+
+_SOURCE_BYTES = 12
+"""About what a character of generated source costs in memory once compiled and loaded."""
+
+
+def _check(plan: Any, data: Any) -> Plan:
+    checked: Plan = check(plan, data)
+    return checked
+
+
+def execute(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
+    """Run ``plan`` over ``data`` (the root object: a Mapping, an object, ...).
+
+    ``context`` is passed to every resolver. Returns plain dicts, lists and scalars,
+    keys in request order. Raises :class:`ExecutionError` when user code or the data
+    fails (a resolver that returns an awaitable included: use :func:`execute_async`).
+    """
+    shape = _check(plan, data).shape
+    runner = shape.runner
+    if runner is None or runner[1] != sources.version():
+        shape.runs += 1
+        if shape.runs < HOT_AFTER:
+            return interpret(plan, data, context=context)
+        runner = _compile(shape)
+    return runner[0](data, context, plan.args)  # type: ignore[no-any-return]
+
+
+async def execute_async(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
+    """:func:`execute` for resolvers that may be ``async def`` or return awaitables."""
+    return await interpret_async(_check(plan, data), data, context=context)
+
+
+def _compile(shape: Shape) -> tuple[codegen.Runner, int]:
+    with shape.lock:
+        version = sources.version()
+        runner = shape.runner
+        if runner is None or runner[1] != version:
+            fn, source = codegen.build(shape)
+            if runner is None:
+                shape.grow(_SOURCE_BYTES * len(source))
+            runner = shape.runner = (fn, version)
+    result: tuple[codegen.Runner, int] = runner
+    return result
+
+
+def generated_source(plan: Plan) -> str:
+    """The Python source :func:`execute` generates for ``plan``'s shape (for debugging)."""
+    return codegen.build(_check(plan, True).shape)[1]

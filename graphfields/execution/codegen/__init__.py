@@ -1,0 +1,71 @@
+"""Plan shape -> Python source -> a runner, generated once per hot shape.
+
+The generated code is what one would write by hand for that one shape (see
+:mod:`~graphfields.execution.codegen.selections` and
+:mod:`~graphfields.execution.codegen.connections`); the request's arguments are read at
+run time, so every request of the shape shares it. Batch resolvers are deferred: every
+parent of a batch field at one place is queued during the walk, then
+:func:`~graphfields.execution.runtime.drain` calls each batch once per place and level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphfields import sources
+from graphfields.execution.codegen.connections import Connections
+from graphfields.execution.runtime import batch_order
+from graphfields.plan import Shape
+
+__all__ = ["Runner", "build"]
+
+Runner = Callable[[Any, Any, tuple[Any, ...]], dict[str, Any]]
+
+
+class _Generator(Connections):
+    def __init__(self, shape: Shape) -> None:
+        super().__init__(dict_fast=sources.getter_for(dict) is sources.mapping_getter)
+        order = batch_order(shape.selection)
+        self.slots = {id(fp): i + 2 for i, fp in enumerate(order)}
+        self.batch_specs = []
+        self.fallbacks = {}
+
+    def run(self, shape: Shape) -> str:
+        root = self.selection(shape.selection)
+        specs = sorted(self.batch_specs)
+        pending = "".join(", []" for _ in specs)
+        self.ns["_specs"] = specs
+        lines = [
+            "def run(x, ctx, args):",
+            f"    c = [ctx, args{pending}]",
+            "    try:",
+            f"        o = {root}(x, c)",
+        ]
+        if specs:
+            lines.append("        if o is not None:")
+            lines.append("            _drain(c, o, _specs)")
+        lines += [
+            "    except _Fail as f:",
+            "        raise _error(f) from f.original",
+            "    if o is None:",
+            "        raise _no_root()",
+            "    return o",
+        ]
+        self.out.append("\n".join(lines))
+        return "\n\n\n".join(self.out) + "\n"
+
+
+def build(shape: Shape) -> tuple[Runner, str]:
+    """Generate, compile and load the code of ``shape``: its runner and its source."""
+    gen = _Generator(shape)
+    source = gen.run(shape)
+    code = compile(source, f"<graphfields plan {shape.type.name}>", "exec")
+    exec(code, gen.ns)
+    # Batch specs name converter functions that exist only after exec: resolve them.
+    gen.ns["_specs"] = tuple(
+        (slot, key, fn, how, arg, gen.ns[conv], is_list, label)
+        for slot, key, fn, how, arg, conv, is_list, label in gen.ns["_specs"]
+    )
+    runner: Runner = gen.ns["run"]
+    return runner, source

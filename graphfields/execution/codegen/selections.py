@@ -1,0 +1,240 @@
+"""Emitting one function per selection: a branch per kind of parent, one dict literal each.
+
+For every selection ``def sN(x, c)`` checks the parent's kind once per object (``type(x)
+is dict``; callables; plain objects; types with a registered getter) and builds one dict
+literal in request order: ``{"id": x["id"], ...}`` for dicts, ``x.id`` for objects,
+``g(x, "id")`` for registered types. A missing key or attribute retries the literal with
+``.get``/``getattr(.., None)``. Fields that call user code or nested selections are
+computed first (hoisted); batch fields are queued (``c[slot]``) and filled by the drain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphfields.execution.codegen.emit import Emitter
+from graphfields.execution.runtime import scalar_converter
+from graphfields.plan import (
+    BATCHED,
+    READ,
+    RESOLVE,
+    ConnectionPlan,
+    FieldPlan,
+    ObjectPlan,
+    ScalarPlan,
+    SelectionPlan,
+)
+
+__all__ = ["Selections"]
+
+
+class Selections(Emitter):
+    """Selection functions, inlined object literals and batch converters."""
+
+    slots: dict[int, int]
+    # slot, key, fn, how, arg, converter name, is_list, "Type.field"
+    batch_specs: list[tuple[int, str, Any, str, int, str, bool, str]]
+    fallbacks: dict[int, str]
+
+    def connection(self, fp: ConnectionPlan) -> str:  # pragma: no cover - see Connections
+        raise NotImplementedError
+
+    def fallback(self, sel: SelectionPlan) -> str:
+        """The full function of an inlined selection (for non-dict values); one each."""
+        name = self.fallbacks.get(id(sel))
+        if name is None:
+            name = self.fallbacks[id(sel)] = self.selection(sel)
+        return name
+
+    def inline(
+        self, sel: SelectionPlan, var: str, strict: bool, depth: int, bind: str | None = None
+    ) -> str:
+        """Expression building the output of ``sel`` for the value in ``var`` (first bound
+        to the expression ``bind`` if given): a dict literal when it is a dict, else the
+        selection's own function."""
+        items = []
+        for fp in sel.fields:
+            acc = self.access("dict", fp.field.source, strict, var)
+            if isinstance(fp, ScalarPlan):
+                items.append(f"{fp.key!r}: {self.scalar_read(fp, acc)}")
+            else:
+                assert isinstance(fp, ObjectPlan)
+                items.append(f"{fp.key!r}: {self.inline_field(fp, acc, strict, depth + 1)}")
+        literal = "{" + ", ".join(items) + "}"
+        test = f"type({var} := {bind}) is dict" if bind is not None else f"type({var}) is dict"
+        return f"({literal} if {test} else _u({self.fallback(sel)}, {var}, c))"
+
+    def inline_field(self, fp: ObjectPlan, access: str, strict: bool, depth: int) -> str:
+        return self.inline(fp.selection, f"y{depth}", strict, depth, bind=access)
+
+    def selection(self, sel: SelectionPlan) -> str:
+        """Emit ``def sN(x, c)`` for one selection; return its name."""
+        fn = self.name("s")
+        sel_const = self.const(sel, "_sel")
+        batches: list[int] = []
+        hoisted: list[FieldPlan] = []
+        for fp in sel.fields:
+            if fp.how in BATCHED:
+                slot = self.slots[id(fp)]
+                conv = self.batch_converter(fp)
+                is_list = isinstance(fp, ObjectPlan) and fp.field.is_list
+                label = f"{sel.type.name}.{fp.field.name}"
+                self.batch_specs.append((slot, fp.key, fp.fn, fp.how, fp.arg, conv, is_list,
+                                         label))
+                batches.append(slot)
+            elif self.inlinable(fp):
+                pass
+            elif not isinstance(fp, ScalarPlan) or fp.how != READ:
+                hoisted.append(fp)
+        # Nested functions first (they are module-level names looked up at call time).
+        nested: dict[int, str] = {}
+        for fp in hoisted:
+            if isinstance(fp, ObjectPlan):
+                nested[id(fp)] = self.selection(fp.selection)
+            elif isinstance(fp, ConnectionPlan):
+                nested[id(fp)] = self.connection(fp)
+        hoisted_ids = {id(fp) for fp in hoisted}
+        has_reads = any(id(fp) not in hoisted_ids and fp.how not in BATCHED for fp in sel.fields)
+        # Two versions when dicts are read by key: ``x["k"]`` with a retry on KeyError,
+        # and ``x.get("k")``, which ``_miss`` swaps in once misses prove common.
+        dict_fast = self.dict_fast
+        variants = [(fn, False), (f"{fn}_l", True)] if has_reads and dict_fast else [(fn, False)]
+        for name, lenient in variants:
+            lines = [f"def {name}(x, c):", "    if x is None:", "        return None", "    try:"]
+            if dict_fast:
+                lines.append("        if type(x) is dict:")
+                lines += self.block(sel, hoisted, nested, "dict", 12, fn if not lenient else None)
+                lines.append("        elif callable(x) and not isinstance(x, type):")
+            else:
+                lines.append("        if callable(x) and not isinstance(x, type):")
+            lines.append(f"            return {fn}(_call(x), c)")
+            lines.append("        else:")
+            lines.append("            g = _getter(type(x))")
+            lines.append("            if g is _attr:")
+            lines += self.block(sel, hoisted, nested, "attr", 16, fn)
+            lines.append("            else:")
+            lines += self.block(sel, hoisted, nested, "generic", 16, fn)
+            for slot in batches:
+                lines.append(f"        c[{slot}].append((o, x))")
+            lines.append("        return o")
+            lines.append("    except _Fail as f:")
+            lines.append("        f.item = x")
+            lines.append("        raise")
+            lines.append("    except Exception as e:")
+            lines.append(f"        raise _locate(e, x, {sel_const}) from None")
+            self.out.append("\n".join(lines))
+        return fn
+
+    def block(
+        self,
+        sel: SelectionPlan,
+        hoisted: list[FieldPlan],
+        nested: dict[int, str],
+        mode: str,
+        indent: int,
+        strict: str | None,
+    ) -> list[str]:
+        """One branch: hoisted statements, then the dict literal. ``strict`` names the
+        function whose misses are counted (None: emit the lenient literal only)."""
+        pad = " " * indent
+        lines: list[str] = []
+        locals_: dict[int, str] = {}
+        for i, fp in enumerate(hoisted):
+            var = f"r{i}"
+            locals_[id(fp)] = var
+            lines += [pad + line for line in self.hoisted(fp, var, nested.get(id(fp)), mode)]
+        has_reads = any(id(fp) not in locals_ and fp.how not in BATCHED for fp in sel.fields)
+
+        def literal(strict: bool) -> str:
+            items = []
+            for fp in sel.fields:
+                if fp.how in BATCHED:
+                    value = "None"
+                elif id(fp) in locals_:
+                    value = locals_[id(fp)]
+                elif isinstance(fp, ObjectPlan):
+                    acc = self.access(mode, fp.field.source, strict)
+                    value = self.inline_field(fp, acc, strict, 1)
+                else:
+                    assert isinstance(fp, ScalarPlan)
+                    value = self.scalar_read(fp, self.access(mode, fp.field.source, strict))
+                items.append(f"{fp.key!r}: {value}")
+            return "{" + ", ".join(items) + "}"
+
+        if has_reads and mode == "dict" and strict is not None:
+            lines += [
+                f"{pad}try:",
+                f"{pad}    o = {literal(True)}",
+                f"{pad}except KeyError:",
+                f"{pad}    _miss({strict!r})",
+                f"{pad}    o = {literal(False)}",
+            ]
+        elif has_reads and mode == "attr":
+            # KeyError too: inlined children that are dicts are read by key
+            lines += [
+                f"{pad}try:",
+                f"{pad}    o = {literal(True)}",
+                f"{pad}except (AttributeError, KeyError):",
+                f"{pad}    o = {literal(False)}",
+            ]
+        else:
+            lines.append(f"{pad}o = {literal(False)}")
+        return lines
+
+    def hoisted(self, fp: FieldPlan, var: str, nested: str | None, mode: str) -> list[str]:
+        """Statements computing one field that calls user code or nested selections."""
+        rf = fp.field
+        key = repr(fp.key)
+        if fp.how == READ:
+            raw = self.access(mode, rf.source, False)
+            if isinstance(fp, ConnectionPlan):
+                raw = f"(_call(v) if callable(v := {raw}) else v)"
+        else:
+            fn = self.const(fp.fn, "_r")
+            call = f"{fn}(x, c[0])" if fp.how == RESOLVE else f"{fn}(x, c[1][{fp.arg}], c[0])"
+            raw = f"_aw({call})"
+        body: list[str]
+        on_fail = [f"    f.segments.append({key})"]
+        if isinstance(fp, ScalarPlan):
+            body = [f"{var} = {self.const(scalar_converter(rf), '_c')}({raw})"]
+        elif isinstance(fp, ObjectPlan):
+            if rf.is_list:
+                body = [
+                    f"v = _as_list({raw})",
+                    f"{var} = None if v is None else [{nested}(i, c) for i in v]",
+                ]
+                on_fail = ["    f.segments.append(_index(v, f.item))", *on_fail]
+            else:
+                body = [f"{var} = {nested}({raw}, c)"]
+        else:
+            body = [f"{var} = {nested}({raw}, c)"]
+        return [
+            "try:",
+            *("    " + b for b in body),
+            "except _Fail as f:",
+            *on_fail,
+            "    raise",
+            "except Exception as e:",
+            f"    raise _Fail(e, [{key}]) from None",
+        ]
+
+    def batch_converter(self, fp: FieldPlan) -> str:
+        """Emit ``def kN(v, c)``: a batch resolver's value for one parent -> output."""
+        fn = self.name("k")
+        rf = fp.field
+        if isinstance(fp, ScalarPlan):
+            body = f"    return {self.const(scalar_converter(rf), '_c')}(v)"
+        elif isinstance(fp, ObjectPlan):
+            nested = self.selection(fp.selection)
+            if rf.is_list:
+                body = (
+                    "    v = _as_list(v)\n"
+                    f"    return None if v is None else [{nested}(i, c) for i in v]"
+                )
+            else:
+                body = f"    return {nested}(v, c)"
+        else:
+            assert isinstance(fp, ConnectionPlan)
+            body = f"    return {self.connection(fp)}(v, c)"
+        self.out.append(f"def {fn}(v, c):\n{body}")
+        return fn
