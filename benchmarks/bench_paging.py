@@ -32,13 +32,13 @@ import graphfields
 from benchmarks._timing import interleaved_medians, scaled
 from benchmarks.data import SCHEMA, user_dataset
 from benchmarks.references import (
+    cursor_at,
     graphql_core_schema,
     graphql_document,
     hand_written,
     long_request,
     selection,
 )
-from graphfields.relay import encode_cursor
 
 __all__ = ["COMMENTS", "PAGE", "end_cursor", "main", "measure", "paging_request"]
 
@@ -48,7 +48,7 @@ COMMENTS = 5
 
 def end_cursor(page: int) -> str:
     """The ``end_cursor`` of page ``page`` (0-based) of ``media.first(PAGE)``."""
-    return encode_cursor(PAGE * (page + 1) - 1)
+    return cursor_at(PAGE * (page + 1) - 1)
 
 
 def paging_request(cursor: str) -> str:

@@ -29,13 +29,13 @@ from benchmarks._timing import interleaved_medians, scaled
 from benchmarks.data import SCHEMA, user_dataset
 from benchmarks.references import (
     F,
+    cursor_at,
     graphql_core_schema,
     graphql_document,
     hand_written,
     long_request,
     selection,
 )
-from graphfields.relay import encode_cursor
 
 __all__ = ["main", "measure", "variant"]
 
@@ -95,7 +95,7 @@ def measure(rounds: int) -> dict[str, float]:
     ours, gql = _ours(user), _graphql_uncached(user)
     # label: (media first, comments first, media after: also asks for page_info)
     cases: dict[str, tuple[int, int, str | None]] = {
-        "paging (first(10).after x first(5))": (10, 5, encode_cursor(99)),
+        "paging (first(10).after x first(5))": (10, 5, cursor_at(99)),
         "long (first(100) x first(20))": (100, 20, None),
     }
     base: dict[str, tuple[F, ...]] = {}

@@ -23,6 +23,7 @@ from benchmarks.data import FRESHNESS
 
 __all__ = [
     "F",
+    "cursor_at",
     "graphql_core_schema",
     "graphql_document",
     "hand_written",
@@ -159,7 +160,8 @@ def _offset(cursor: str) -> int:
     return int(base64.b64decode(cursor).decode("ascii").rpartition(":")[2])
 
 
-def _cursor(offset: int) -> str:
+def cursor_at(offset: int) -> str:
+    """The cursor of the node at ``offset``, in the spec's (graphql-relay's) form."""
     return base64.b64encode(f"arrayconnection:{offset}".encode("ascii")).decode("ascii")
 
 
@@ -239,7 +241,7 @@ def hand_written(
         end = start + len(page)
         media["page_info"] = {
             "has_next_page": end < len(all_media),
-            "end_cursor": _cursor(end - 1) if page else None,
+            "end_cursor": cursor_at(end - 1) if page else None,
         }
     return {"id": user["id"], "username": user["username"], "media": media}
 
