@@ -29,21 +29,12 @@ __all__ = ["graphql_core_runner", "main"]
 
 def graphql_core_runner(user: dict[str, Any]) -> Callable[[], Any]:
     """graphql-core 3 over the same dicts: pre-parsed, pre-validated document."""
-    from graphql import execute_sync, parse, validate
-
     schema = references.graphql_core_schema()
-    document = parse(references.graphql_document(references.long_request()))
-    errors = validate(schema, document)
-    assert not errors, errors
+    document = references.graphql_prepared(
+        schema, references.graphql_document(references.long_request())
+    )
     root = {"user": user}
-
-    def run() -> Any:
-        result = execute_sync(schema, document, root_value=root)
-        assert result.errors is None, result.errors
-        assert result.data is not None
-        return result.data["user"]
-
-    return run
+    return lambda: references.graphql_run(schema, document, root)
 
 
 # ---- timing -------------------------------------------------------------------------

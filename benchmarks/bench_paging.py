@@ -35,6 +35,8 @@ from benchmarks.references import (
     cursor_at,
     graphql_core_schema,
     graphql_document,
+    graphql_prepared,
+    graphql_run,
     hand_written,
     long_request,
     selection,
@@ -58,23 +60,12 @@ def paging_request(cursor: str) -> str:
 
 def _graphql_pager(user: dict[str, Any]) -> Callable[[str], Any]:
     """graphql-core's best case: one parsed, validated document; the cursor a variable."""
-    from graphql import execute_sync, parse, validate
-
     schema = graphql_core_schema()
     text = graphql_document(long_request(PAGE, COMMENTS, after="", page_info=True),
                             cursor_variable=True)  # fmt: skip
-    document = parse(text)
-    errors = validate(schema, document)
-    assert not errors, errors
+    document = graphql_prepared(schema, text)
     root = {"user": user}
-
-    def run(cursor: str) -> Any:
-        result = execute_sync(schema, document, root_value=root, variable_values={"after": cursor})
-        assert result.errors is None, result.errors
-        assert result.data is not None
-        return result.data["user"]
-
-    return run
+    return lambda cursor: graphql_run(schema, document, root, {"after": cursor})
 
 
 def _page_of(user: dict[str, Any], cursor: str) -> dict[str, Any]:

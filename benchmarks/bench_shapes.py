@@ -32,6 +32,8 @@ from benchmarks.references import (
     cursor_at,
     graphql_core_schema,
     graphql_document,
+    graphql_prepared,
+    graphql_run,
     hand_written,
     long_request,
     selection,
@@ -60,21 +62,9 @@ def variant(fields: tuple[F, ...], k: int) -> tuple[F, ...]:
 
 def _graphql_uncached(user: dict[str, Any]) -> Callable[[str], Any]:
     """graphql-core as a request without a document cache runs: parse, validate, execute."""
-    from graphql import execute_sync, parse, validate
-
     schema = graphql_core_schema()
     root = {"user": user}
-
-    def run(text: str) -> Any:
-        document = parse(text)
-        errors = validate(schema, document)
-        assert not errors, errors
-        result = execute_sync(schema, document, root_value=root)
-        assert result.errors is None, result.errors
-        assert result.data is not None
-        return result.data["user"]
-
-    return run
+    return lambda text: graphql_run(schema, graphql_prepared(schema, text), root)
 
 
 def _ours(user: dict[str, Any]) -> Callable[[str], Any]:

@@ -26,6 +26,8 @@ __all__ = [
     "cursor_at",
     "graphql_core_schema",
     "graphql_document",
+    "graphql_prepared",
+    "graphql_run",
     "hand_written",
     "long_request",
     "selection",
@@ -249,6 +251,28 @@ def hand_written(
 # ---- graphql-core with graphql-relay connections -----------------------------------------
 
 
+def graphql_prepared(schema: Any, text: str) -> Any:
+    """graphql-core's parsed and validated document of ``text``."""
+    from graphql import parse, validate
+
+    document = parse(text)
+    errors = validate(schema, document)
+    assert not errors, errors
+    return document
+
+
+def graphql_run(
+    schema: Any, document: Any, root: Any, variables: dict[str, Any] | None = None
+) -> Any:
+    """graphql-core's execution of ``document``: the ``user`` it returns, checked error-free."""
+    from graphql import execute_sync
+
+    result = execute_sync(schema, document, root_value=root, variable_values=variables)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data["user"]
+
+
 def graphql_core_schema() -> Any:
     """graphql-core 3's schema of the same types; ``Query.user`` is ``root["user"]``."""
     from graphql import (
@@ -263,6 +287,14 @@ def graphql_core_schema() -> Any:
         GraphQLString,
     )
     from graphql_relay import connection_args, connection_definitions, connection_from_array
+
+    def connection(node: GraphQLObjectType, key: str) -> GraphQLField:
+        """A graphql-relay connection of ``node`` over the list ``parent[key]``."""
+        return GraphQLField(
+            connection_definitions(node, node.name).connection_type,
+            args=connection_args,
+            resolve=lambda parent, info, **args: connection_from_array(parent[key], args),
+        )
 
     dt = GraphQLScalarType("Datetime", serialize=lambda v: v.isoformat(timespec="seconds"))
     strings = GraphQLList(GraphQLString)
@@ -297,7 +329,6 @@ def graphql_core_schema() -> Any:
             "owner": GraphQLField(owner),
         },
     )
-    comments = connection_definitions(comment, "Comment").connection_type
     media = GraphQLObjectType(
         "Media",
         {
@@ -318,24 +349,15 @@ def graphql_core_schema() -> Any:
             "video_view_count": GraphQLField(GraphQLInt),
             "location": GraphQLField(location),
             "owner": GraphQLField(owner),
-            "comments": GraphQLField(
-                comments,
-                args=connection_args,
-                resolve=lambda m, info, **args: connection_from_array(m["comments"], args),
-            ),
+            "comments": connection(comment, "comments"),
         },
     )
-    medias = connection_definitions(media, "Media").connection_type
     user_type = GraphQLObjectType(
         "User",
         {
             "id": GraphQLField(GraphQLID),
             "username": GraphQLField(GraphQLString),
-            "media": GraphQLField(
-                medias,
-                args=connection_args,
-                resolve=lambda u, info, **args: connection_from_array(u["media"], args),
-            ),
+            "media": connection(media, "media"),
         },
     )
     return GraphQLSchema(GraphQLObjectType("Query", {"user": GraphQLField(user_type)}))
