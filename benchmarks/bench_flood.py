@@ -109,7 +109,8 @@ def measure(n: int, budget: float, checkpoints: int = 10) -> list[tuple[int, flo
     for count, mb, again, fresh in rows:
         print(f"  {count:14d} {mb:9.1f} {again * 1e3:18.3f} {fresh * 1e3:20.3f}")
     (_, mb0, again0, fresh0), (_, mb1, again1, fresh1) = rows[0], rows[-1]
-    print(f"  RSS {mb0:.1f} MB -> {mb1:.1f} MB (+{mb1 - mb0:.1f} MB; target: bounded)")
+    print(f"  RSS {mb0:.1f} MB -> {mb1:.1f} MB (+{mb1 - mb0:.1f} MB, "
+          f"{(mb1 - mb0) / max(done, 1):.3f} MB per flood request; target: bounded)")  # fmt: skip
     print(f"  legit repeated {again0 * 1e3:.3f} -> {again1 * 1e3:.3f} ms "
           f"({again1 / again0:.1f}x), new cursor {fresh0 * 1e3:.3f} -> {fresh1 * 1e3:.3f} ms "
           f"({fresh1 / fresh0:.1f}x; target: flat)")  # fmt: skip
