@@ -1,6 +1,8 @@
 """`make bench`: runs every benchmarks/bench_*.py module's ``main()`` in name order.
 
-``python -m benchmarks NAME...`` runs only the named ones (e.g. ``parse``).
+``python -m benchmarks NAME...`` runs only the named ones (e.g. ``parse``, ``paging``).
+``BENCH_QUICK=1`` makes the ones that honour it (``benchmarks._timing.scaled``) run a fifth
+of their rounds.
 """
 
 from __future__ import annotations

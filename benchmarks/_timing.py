@@ -7,6 +7,7 @@ one always runs first after a collection), and the median of the rounds is repor
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -43,3 +44,13 @@ def interleaved_medians(
         if enabled:
             gc.enable()
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def quick() -> bool:
+    """``BENCH_QUICK=1``: benchmarks that honour it run a fraction of their rounds."""
+    return os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
+def scaled(rounds: int, minimum: int = 5) -> int:
+    """``rounds``, or a fifth of it (at least ``minimum``) under ``BENCH_QUICK=1``."""
+    return max(minimum, rounds // 5) if quick() else rounds

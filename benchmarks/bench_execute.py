@@ -16,197 +16,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks import references
 from benchmarks._timing import interleaved_medians
 from benchmarks.data import BASE_TS, LONG_REQUEST, SCHEMA, user_dataset
+from benchmarks.references import hand_written
 from graphfields.compiler import compile
 from graphfields.execution import execute
 from graphfields.execution.interpret import interpret
 
-__all__ = ["hand_written", "main"]
-
-
-def hand_written(user: dict[str, Any]) -> dict[str, Any]:
-    """What one would write by hand for exactly this request (the practical limit)."""
-    edges = []
-    for m in user["media"][:100]:
-        loc = m["location"]
-        own = m["owner"]
-        comments = []
-        for c in m["comments"][:20]:
-            co = c["owner"]
-            comments.append(
-                {
-                    "node": {
-                        "id": c["id"],
-                        "last_update": c["last_update"],
-                        "is_being_updated": c["is_being_updated"],
-                        "parent_id": c["parent_id"],
-                        "created_time": c["created_time"].isoformat(timespec="seconds"),
-                        "timestamp": c["timestamp"],
-                        "text": c["text"],
-                        "owner": None
-                        if co is None
-                        else {
-                            "id": co["id"],
-                            "username": co["username"],
-                            "full_name": co["full_name"],
-                            "profile_pic_url": co["profile_pic_url"],
-                        },
-                    }
-                }
-            )
-        edges.append(
-            {
-                "node": {
-                    "last_update": m["last_update"],
-                    "is_being_updated": m["is_being_updated"],
-                    "shortcode": m["shortcode"],
-                    "created_time": m["created_time"].isoformat(timespec="seconds"),
-                    "timestamp": m["timestamp"],
-                    "media_type": m["media_type"],
-                    "media_url": m["media_url"],
-                    "caption": list(m["caption"]),
-                    "tagged_user_media": list(m["tagged_user_media"]),
-                    "tagged_user_text": list(m["tagged_user_text"]),
-                    "tags": list(m["tags"]),
-                    "like_count": m["like_count"],
-                    "comment_count": m["comment_count"],
-                    "video_view_count": m["video_view_count"],
-                    "location": None
-                    if loc is None
-                    else {
-                        "id": loc["id"],
-                        "name": loc["name"],
-                        "slug": loc["slug"],
-                        "has_public_page": loc["has_public_page"],
-                    },
-                    "owner": None
-                    if own is None
-                    else {
-                        "id": own["id"],
-                        "username": own["username"],
-                        "full_name": own["full_name"],
-                        "profile_pic_url": own["profile_pic_url"],
-                    },
-                    "comments": {"edges": comments},
-                }
-            }
-        )
-    return {"id": user["id"], "username": user["username"], "media": {"edges": edges}}
-
-
-# ---- graphql-core with graphql-relay connections ------------------------------------
-
-_OWNER = "id username full_name profile_pic_url"
-_GRAPHQL_QUERY = (
-    "{ user { id username media(first: 100) { edges { node { last_update is_being_updated"
-    " shortcode created_time timestamp media_type media_url caption tagged_user_media"
-    " tagged_user_text tags like_count comment_count video_view_count"
-    " location { id name slug has_public_page } owner { " + _OWNER + " }"
-    " comments(first: 20) { edges { node { id last_update is_being_updated parent_id"
-    " created_time timestamp text owner { " + _OWNER + " } } } } } } } } }"
-)
+__all__ = ["graphql_core_runner", "main"]
 
 
 def graphql_core_runner(user: dict[str, Any]) -> Callable[[], Any]:
     """graphql-core 3 over the same dicts: pre-parsed, pre-validated document."""
-    from graphql import (
-        GraphQLBoolean,
-        GraphQLField,
-        GraphQLID,
-        GraphQLInt,
-        GraphQLList,
-        GraphQLObjectType,
-        GraphQLScalarType,
-        GraphQLSchema,
-        GraphQLString,
-        execute_sync,
-        parse,
-        validate,
+    schema = references.graphql_core_schema()
+    document = references.graphql_prepared(
+        schema, references.graphql_document(references.long_request())
     )
-    from graphql_relay import connection_args, connection_definitions, connection_from_array
-
-    dt = GraphQLScalarType("Datetime", serialize=lambda v: v.isoformat(timespec="seconds"))
-    strings = GraphQLList(GraphQLString)
-    owner = GraphQLObjectType(
-        "Owner",
-        {n: GraphQLField(GraphQLID if n == "id" else GraphQLString) for n in _OWNER.split()},
-    )
-    location = GraphQLObjectType(
-        "Location",
-        {
-            "id": GraphQLField(GraphQLID),
-            "name": GraphQLField(GraphQLString),
-            "slug": GraphQLField(GraphQLString),
-            "has_public_page": GraphQLField(GraphQLBoolean),
-        },
-    )
-    comment = GraphQLObjectType(
-        "Comment",
-        {
-            "id": GraphQLField(GraphQLID),
-            "last_update": GraphQLField(GraphQLInt),
-            "is_being_updated": GraphQLField(GraphQLBoolean),
-            "parent_id": GraphQLField(GraphQLID),
-            "created_time": GraphQLField(dt),
-            "timestamp": GraphQLField(GraphQLInt),
-            "text": GraphQLField(GraphQLString),
-            "owner": GraphQLField(owner),
-        },
-    )
-    comments = connection_definitions(comment, "Comment").connection_type
-    media = GraphQLObjectType(
-        "Media",
-        {
-            "last_update": GraphQLField(GraphQLInt),
-            "is_being_updated": GraphQLField(GraphQLBoolean),
-            "shortcode": GraphQLField(GraphQLString),
-            "created_time": GraphQLField(dt),
-            "timestamp": GraphQLField(GraphQLInt),
-            "media_type": GraphQLField(GraphQLString),
-            "media_url": GraphQLField(GraphQLString),
-            "caption": GraphQLField(strings),
-            "tagged_user_media": GraphQLField(strings),
-            "tagged_user_text": GraphQLField(strings),
-            "tags": GraphQLField(strings),
-            "like_count": GraphQLField(GraphQLInt),
-            "comment_count": GraphQLField(GraphQLInt),
-            "video_view_count": GraphQLField(GraphQLInt),
-            "location": GraphQLField(location),
-            "owner": GraphQLField(owner),
-            "comments": GraphQLField(
-                comments,
-                args=connection_args,
-                resolve=lambda m, info, **args: connection_from_array(m["comments"], args),
-            ),
-        },
-    )
-    medias = connection_definitions(media, "Media").connection_type
-    user_type = GraphQLObjectType(
-        "User",
-        {
-            "id": GraphQLField(GraphQLID),
-            "username": GraphQLField(GraphQLString),
-            "media": GraphQLField(
-                medias,
-                args=connection_args,
-                resolve=lambda u, info, **args: connection_from_array(u["media"], args),
-            ),
-        },
-    )
-    schema = GraphQLSchema(GraphQLObjectType("Query", {"user": GraphQLField(user_type)}))
-    document = parse(_GRAPHQL_QUERY)
-    errors = validate(schema, document)
-    assert not errors, errors
     root = {"user": user}
-
-    def run() -> Any:
-        result = execute_sync(schema, document, root_value=root)
-        assert result.errors is None, result.errors
-        assert result.data is not None
-        return result.data["user"]
-
-    return run
+    return lambda: references.graphql_run(schema, document, root)
 
 
 # ---- timing -------------------------------------------------------------------------
