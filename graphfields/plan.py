@@ -159,7 +159,7 @@ class Plan:
     shape: Shape
     args: tuple[Any, ...]
     cost: int = 0
-    source: Any = field(default=None, repr=False)  # the parsed Selection
+    source: Any = field(default=None, repr=False)  # the parsed Selection, or the text
 
     @property
     def type(self) -> ObjectType:
@@ -172,9 +172,15 @@ class Plan:
     @property
     def text(self) -> str:
         """The request in canonical form (``graphfields.format_fields``)."""
+        from graphfields.parser import MAX_SAFE_DEPTH, ParseLimits, parse
         from graphfields.printer import format_fields
 
-        return format_fields(self.source) if self.source is not None else ""
+        source = self.source
+        if isinstance(source, str):  # a text compile() accepted: parse it without bounds
+            unbounded = ParseLimits(max_length=len(source), max_depth=MAX_SAFE_DEPTH,
+                                    max_fields=len(source) + 1)
+            source = parse(source, limits=unbounded, cache=False)
+        return format_fields(source) if source is not None else ""
 
 
 def args_of(plan: Plan, connection: ConnectionPlan) -> ConnectionArgs:

@@ -30,7 +30,8 @@ from graphfields.compiler.issues import MAX_ISSUES, TooManyIssues
 from graphfields.compiler.limits import DEFAULT_LIMITS, Limits, check_size, parse_limits
 from graphfields.compiler.walk import Walk
 from graphfields.errors import FieldsValidationError, LimitExceededError, SchemaError
-from graphfields.parser import parse
+from graphfields.compiler.templates import template_key
+from graphfields.parser import DEFAULT_PARSE_LIMITS, parse
 from graphfields.plan import Plan, Shape
 from graphfields.schema import ObjectType, Schema
 
@@ -102,30 +103,56 @@ def compile(
     if plan is not None:
         return plan
     t = schema.type(name)
+    names = tuple(n for n, v in filters.items() if v is not None) if filters else ()
+    values: list[Value] | None = None
+    sel: Selection | str
+    shape_key: Any = None
+    tkey: Any = None
     if isinstance(fields, str):
         text = fields
-        # The plan cache above is keyed by text: the parser's own cache would hold the
-        # same requests a second time.
-        sel = parse(fields, limits=parse_limits(lim), cache=False)
-        check_size(sel, text, lim)
+        hint = template_key(text)
+        if hint is not None and len(text) <= _max_length(lim):
+            tkey = (name, limits, names, hint)
+            found = cache.templates.match(tkey, text)
+            if found is not None:
+                shape_key, values = found
+        sel = text
     else:
         text = ""  # spans of a given AST carry their own line and column
         sel = fields
-    values: list[Value] = []
-    names = tuple(n for n, v in filters.items() if v is not None) if filters else ()
-    shape_key = (name, skeleton(sel, values), names, limits)
-    shape: Shape | None = cache.shapes.get(shape_key)
-    bound = shape.binder.bind(values, filters) if shape is not None else None
-    if shape is None or bound is None:
-        shape = _walk(schema, t, sel, text, lim, values, filters, names)
+    shape: Shape | None = None if shape_key is None else cache.shapes.get(shape_key)
+    bound = None
+    if shape is not None and values is not None:
         bound = shape.binder.bind(values, filters)
-        if bound is None:  # the walk accepted what the binder refused: a bug, loudly
-            raise AssertionError(f"graphfields: the arguments of {text!r} did not bind")
-        cache.shapes.put(shape_key, shape, shape.weight)
-        shape.home = (cache.shapes, shape_key)
+    if bound is None:
+        # In full: parse (the plan cache above is keyed by text: the parser's own cache
+        # would hold the same requests a second time), then the shape or a walk.
+        if isinstance(fields, str):
+            sel = parse(fields, limits=parse_limits(lim), cache=False)
+            check_size(sel, text, lim)
+        assert isinstance(sel, Selection)
+        values = []
+        shape_key = (name, skeleton(sel, values), names, limits)
+        shape = cache.shapes.get(shape_key)
+        bound = shape.binder.bind(values, filters) if shape is not None else None
+        if shape is None or bound is None:
+            shape = _walk(schema, t, sel, text, lim, values, filters, names)
+            bound = shape.binder.bind(values, filters)
+            if bound is None:  # the walk accepted what the binder refused: a bug, loudly
+                raise AssertionError(f"graphfields: the arguments of {text!r} did not bind")
+            cache.shapes.put(shape_key, shape, shape.weight)
+            shape.home = (cache.shapes, shape_key)
+        if tkey is not None:
+            cache.templates.add(tkey, text, values, shape_key)
+    assert shape is not None
     plan = Plan(shape, bound[0], bound[1], sel)
     cache.plans.put(key, plan, 200 + 2 * len(text) + 100 * len(bound[0]))
     return plan
+
+
+def _max_length(limits: Limits) -> int:
+    parse_lim = parse_limits(limits)
+    return (parse_lim or DEFAULT_PARSE_LIMITS).max_length
 
 
 validate = compile

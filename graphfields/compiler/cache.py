@@ -78,13 +78,16 @@ class WeightedLRU(Generic[V]):
 
 
 class Caches:
-    """A schema's two caches."""
+    """A schema's caches: plans by text, shapes, and request templates."""
 
-    __slots__ = ("plans", "shapes")
+    __slots__ = ("plans", "shapes", "templates")
 
     def __init__(self) -> None:
+        from graphfields.compiler.templates import TemplateCache
+
         self.plans: WeightedLRU[Any] = WeightedLRU(PLAN_BUDGET)
         self.shapes: WeightedLRU[Any] = WeightedLRU(SHAPE_BUDGET)
+        self.templates = TemplateCache()
 
 
 def skeleton(sel: Selection, values: list[Value]) -> tuple[Any, ...]:
