@@ -28,9 +28,9 @@ from graphfields.compiler.cache import Caches, skeleton
 from graphfields.compiler.connection import PAGE_INFO_FIELDS
 from graphfields.compiler.issues import MAX_ISSUES, TooManyIssues
 from graphfields.compiler.limits import DEFAULT_LIMITS, Limits, check_size, parse_limits
+from graphfields.compiler.templates import template_key
 from graphfields.compiler.walk import Walk
 from graphfields.errors import FieldsValidationError, LimitExceededError, SchemaError
-from graphfields.compiler.templates import template_key
 from graphfields.parser import DEFAULT_PARSE_LIMITS, parse
 from graphfields.plan import Plan, Shape
 from graphfields.schema import ObjectType, Schema
