@@ -147,7 +147,7 @@ def test_mistakes_in_values_of_a_known_shape_are_the_same() -> None:
 def test_call_declarations_are_checked() -> None:
     with pytest.raises(SchemaError, match="declares calls but no resolve= or batch="):
         Schema([ObjectType("T", {"id": ID, "x": field_(String, calls={"a": calls.string()})})])
-    with pytest.raises(SchemaError, match="must be declared with graphfields.calls"):
+    with pytest.raises(SchemaError, match=r"must be declared with graphfields\.calls"):
         Schema([ObjectType("T", {"id": ID, "x": field_(
             String, resolve=lambda p, a, c: 1, calls={"a": int})})])  # type: ignore[dict-item]
     with pytest.raises(SchemaError, match="not a valid call name"):

@@ -96,11 +96,12 @@ def test_a_known_shape_answers_as_a_cold_compile(pair: tuple[Any, Any, Any]) -> 
     first, second, limits = pair
     warm = Schema(TYPES)
     for _ in range(3):  # the first request's shape becomes hot (generated code)
-        _outcome(warm, *first, limits)
+        _outcome(warm, first[0], first[1], limits)
     cold = Schema(TYPES)
-    assert _outcome(warm, *second, limits) == _outcome(cold, *second, limits)
+    text, filters = second
+    assert _outcome(warm, text, filters, limits) == _outcome(cold, text, filters, limits)
     # And repeated: the plan cache gives the same again.
-    assert _outcome(warm, *second, limits) == _outcome(Schema(TYPES), *second, limits)
+    assert _outcome(warm, text, filters, limits) == _outcome(Schema(TYPES), text, filters, limits)
 
 
 @pytest.mark.parametrize("k", [0, 1, 7, 27])
@@ -127,8 +128,7 @@ def test_paging_requests_share_one_shape_and_no_parse(k: int) -> None:
 ])
 def test_a_template_match_never_changes_the_answer(changed: str, shared: bool) -> None:
     warm = Schema(TYPES)
-    compile(warm, "User", 'media.first(2).after("{}"){{edges{{cursor}}}}'.format(
-        encode_cursor(0)))
+    compile(warm, "User", f'media.first(2).after("{encode_cursor(0)}"){{edges{{cursor}}}}')
     text = changed.format(c=encode_cursor(3))
     assert _outcome(warm, text, None) == _outcome(Schema(TYPES), text, None)
     shapes = len(caches(warm).shapes)
