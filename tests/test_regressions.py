@@ -11,9 +11,13 @@ from urllib.parse import urlencode
 
 import pytest
 from example_schema import schema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import graphfields
 from graphfields import (
     ID,
+    Boolean,
     Connection,
     ExecutionError,
     FieldsValidationError,
@@ -604,3 +608,124 @@ def test_freshness_settings_are_checked(setting: dict[str, Any], message: str,
 
 def test_freshness_accepts_never() -> None:
     assert Freshness(post_ttl=float("inf"), max_comments=0).post_ttl == float("inf")
+
+
+# ---- issue 7: bugs fixed on the way ------------------------------------------------------
+
+def _two_runs(plan: Any, data: Any) -> list[Any]:
+    """The interpreter's answer and the generated code's (a shape's third run)."""
+    from plan_builder import run_generated
+
+    from graphfields.execution.interpret import interpret
+
+    outs = []
+    for run in (interpret, run_generated):
+        try:
+            outs.append(run(plan, data))
+        except ExecutionError as exc:
+            outs.append((exc.path, type(exc.original).__name__, str(exc.original)))
+    return outs
+
+
+def test_a_getter_registered_for_dict_is_honoured_by_generated_code() -> None:
+    from graphfields import sources
+
+    t = ObjectType("T", {"id": ID, "name": String})
+    s = Schema([t])
+    plan = compile(s, "T", "id,name")
+    assert _two_runs(plan, {"id": "1", "name": "n"}) == [{"id": "1", "name": "n"}] * 2
+    sources.register(dict, lambda parent, name: str(parent.get(name)).upper())
+    try:
+        expected = {"id": "1", "name": "N"}
+        assert _two_runs(plan, {"id": "1", "name": "n"}) == [expected, expected]
+        assert execute(plan, {"id": "1", "name": "n"}) == expected  # a runner built earlier
+    finally:
+        sources.unregister(dict)
+    assert execute(plan, {"id": "1", "name": "n"}) == {"id": "1", "name": "n"}
+
+
+@pytest.mark.parametrize("where", ["scalar", "object", "list", "connection", "batch"])
+def test_an_async_resolver_in_execute_is_a_clear_error(where: str) -> None:
+    import warnings
+
+    async def value(*args: Any) -> Any:
+        return [] if where in ("list", "connection", "batch") else {"id": "1"}
+
+    item = ObjectType("Item", {"id": ID})
+    fields: dict[str, Any] = {"id": ID}
+    if where == "scalar":
+        fields["x"] = field_(String, resolve=value)
+    elif where == "object":
+        fields["x"] = field_(item, resolve=value)
+    elif where == "list":
+        fields["x"] = field_(ListOf(item), resolve=value)
+    elif where == "connection":
+        fields["x"] = Connection(item, resolve=value)
+    else:
+        fields["x"] = field_(ListOf(item), batch=value)
+    s = Schema([ObjectType("Root", fields), item])
+    plan = compile(s, "Root", "x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "coroutine was never awaited" either
+        outs = _two_runs(plan, {"id": "r"})
+    assert outs[0] == outs[1]
+    path, kind, message = outs[0]
+    assert path == "x" and kind == "AwaitableInSync" and "execute_async" in message
+
+
+def test_date_filters_on_unsorted_data_are_an_error_naming_the_field() -> None:
+    item = ObjectType("Item", {"id": ID, "ts": Int})
+    s = Schema([ObjectType("Root", {"id": ID, "items": Connection(
+        item, max_first=50, timestamp_field="ts")}), item])
+    plan = compile(s, "Root", "items.from_timestamp(10){edges{node{id}}}")
+    newest_first = {"id": "r", "items": [{"id": str(i), "ts": 100 - i} for i in range(20)]}
+    assert len(_two_runs(plan, newest_first)[0]["items"]["edges"]) == 20
+    shuffled = {"id": "r", "items": [{"id": str(i), "ts": (i * 37) % 100} for i in range(20)]}
+    outs = _two_runs(plan, shuffled)
+    assert outs[0] == outs[1]
+    path, kind, message = outs[0]
+    assert path == "items" and kind == "ValueError"
+    assert 'not sorted by "ts" (newest first)' in message
+
+
+_ODD = st.one_of(
+    st.binary(max_size=3), st.sets(st.integers(0, 3), max_size=2), st.none(), st.booleans(),
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.text(max_size=3),
+    st.builds(object), st.lists(st.integers(0, 3), max_size=2),
+    st.datetimes(timezones=st.none() | st.timezones()),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({k: _ODD for k in ("s", "i", "f", "b", "d", "x", "l")}))
+def test_every_built_in_scalar_gives_json_or_an_error_naming_path_and_type(
+    data: dict[str, Any],
+) -> None:
+    import json
+
+    t = ObjectType("T", {"s": String, "i": Int, "f": graphfields.Float, "b": Boolean,
+                         "d": graphfields.Datetime, "x": ID, "l": ListOf(String)}, defaults=["s"])
+    plan = compile(Schema([t]), "T", "s,i,f,b,d,x,l")
+    outs = _two_runs(plan, data)
+    assert outs[0] == outs[1]
+    if isinstance(outs[0], dict):
+        json.dumps(outs[0], allow_nan=False)
+    else:
+        path, kind, message = outs[0]
+        assert path in data and kind == "TypeError" and "cannot represent" in message
+
+
+def test_a_connection_without_page_size_is_capped_as_its_cost_counts() -> None:
+    node = ObjectType("Node", {"id": ID, "kids": Connection("Node", max_first=1000)})
+    s = Schema([node])
+    kids = [{"id": str(i), "kids": []} for i in range(1000)]
+    root = {"id": "r", "kids": [{"id": str(i), "kids": kids} for i in range(1000)]}
+    with pytest.raises(LimitExceededError, match="an estimated 1001000 exceeds max_nodes=20000"):
+        compile(s, "Node", "kids{edges{node{kids{edges{node{id}}}}}}",
+                limits=Limits(max_nodes=20_000))
+    plan = compile(s, "Node", "kids{page_info{has_next_page},edges{node{id}}}",
+                   limits=Limits(max_nodes=20_000))
+    assert plan.cost == 1000
+    small = Schema([ObjectType("N", {"id": ID, "kids": Connection("N", max_first=3)})])
+    out = execute(compile(small, "N", "kids{page_info{has_next_page},edges{node{id}}}"), root)
+    assert len(out["kids"]["edges"]) == 3 and out["kids"]["page_info"]["has_next_page"] is True
