@@ -111,7 +111,8 @@ class _Walker:
         )
 
     def _converter(self, fp: FieldPlan) -> Callable[[Any, Any], Any]:
-        return lambda value, c: self.convert(fp, value)
+        # The drain adds a list's index itself (as for generated code).
+        return lambda value, c: self.convert(fp, value, indexed=False)
 
     # -- the walk ---------------------------------------------------------------------
 
@@ -164,8 +165,9 @@ class _Walker:
             return fn(x, self.context)
         return fn(x, self.args[fp.arg], self.context)
 
-    def convert(self, fp: FieldPlan, raw: Any) -> Any:
-        """Output for a field's value (already read or resolved)."""
+    def convert(self, fp: FieldPlan, raw: Any, indexed: bool = True) -> Any:
+        """Output for a field's value (already read or resolved); ``indexed``: a failure
+        in a list's item gets the item's index on its path here."""
         if isinstance(fp, ScalarPlan):
             convert = self.converters.get(id(fp))
             if convert is None:
@@ -180,7 +182,8 @@ class _Walker:
             try:
                 return [self.select(fp.selection, item) for item in items]
             except Fail as fail:
-                fail.segments.append(index_of(items, fail.item))
+                if indexed:
+                    fail.segments.append(index_of(items, fail.item))
                 raise
         return self.connection(fp, raw)
 

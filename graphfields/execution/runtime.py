@@ -189,7 +189,13 @@ def as_list(value: Any, what: str = "a list field's value") -> list[Any]:
     if inspect.isawaitable(value):
         _discard(value)
         raise AwaitableInSync
-    return list(value)
+    try:
+        return list(value)
+    except TypeError:
+        if hasattr(type(value), "__iter__"):
+            raise  # the iterable itself failed
+        raise TypeError(f"{what} must be a list or another iterable of items, "
+                        f"not {type(value).__name__}") from None
 
 
 def read_list(value: Any) -> Any:
