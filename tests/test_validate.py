@@ -232,15 +232,30 @@ def test_cache_is_bounded_by_weight(monkeypatch: pytest.MonkeyPatch) -> None:
     from graphfields.compiler import cache
 
     s = Schema([ObjectType("T", {"id": ID, "name": String})])
-    monkeypatch.setattr(cache, "PLAN_BUDGET", 3_000)
-    monkeypatch.setattr(cache, "SHAPE_BUDGET", 20_000)
-    plans = [compile(s, "T", ",".join(f"id.as(a{j})" for j in range(i + 1))) for i in range(40)]
+    monkeypatch.setattr(cache, "PLAN_BUDGET", 20_000)
+    monkeypatch.setattr(cache, "SHAPE_BUDGET", 100_000)
+    texts = [",".join(f"id.as(a{j})" for j in range(i + 1)) for i in range(40)]
+    plans = [compile(s, "T", text) for text in texts]
     caches = s._caches
-    assert caches.plans.total <= 3_000 and caches.shapes.total <= 20_000
+    assert caches.plans.total <= 20_000 and caches.shapes.total <= 100_000
     assert 0 < len(caches.plans) < 40 and 0 < len(caches.shapes) < 40
-    last = ",".join(f"id.as(a{j})" for j in range(40))
-    assert compile(s, "T", last) is plans[39]  # the most recent are kept
-    assert compile(s, "T", "id.as(a0)") is not plans[0]  # evicted, compiled again
+    assert compile(s, "T", texts[39]) is plans[39]  # the most recent are kept
+    assert compile(s, "T", texts[0]) is not plans[0]  # evicted, compiled again
+
+
+def test_entries_used_again_outlive_a_flood_of_new_ones() -> None:
+    from graphfields.compiler.cache import WeightedLRU
+
+    lru: WeightedLRU[int] = WeightedLRU(1_000)
+    lru.put("legit", 1, 100)
+    assert lru.get("legit") == 1  # used again: protected
+    for i in range(500):  # a flood of entries seen once
+        lru.put(("flood", i), i, 50)
+        assert lru.total <= 1_000
+    assert lru.get("legit") == 1
+    assert lru.get(("flood", 0)) is None and lru.get(("flood", 499)) == 499
+    lru.put("huge", 2, 900)  # heavier than the probation segment: not kept
+    assert lru.get("huge") is None
 
 
 def test_errors_are_not_cached() -> None:

@@ -145,7 +145,9 @@ def compile(
         if tkey is not None:
             cache.templates.add(tkey, text, values, shape_key)
     assert shape is not None
-    plan = Plan(shape, bound[0], bound[1], sel)
+    # A plan keeps its text (``plan.text`` parses it again if asked), not the AST: the
+    # cache holds many plans, and an AST weighs many times its text.
+    plan = Plan(shape, bound[0], bound[1], fields)
     cache.plans.put(key, plan, 200 + 2 * len(text) + 100 * len(bound[0]))
     return plan
 

@@ -21,59 +21,102 @@ __all__ = ["PLAN_BUDGET", "SHAPE_BUDGET", "Caches", "WeightedLRU", "skeleton"]
 
 V = TypeVar("V")
 
-PLAN_BUDGET = 16 * 2**20
+PLAN_BUDGET = 8 * 2**20
 """Bytes (estimated) of request plans kept per schema."""
-SHAPE_BUDGET = 64 * 2**20
+SHAPE_BUDGET = 32 * 2**20
 """Bytes (estimated) of shapes, with their generated code, kept per schema."""
 
 
 class WeightedLRU(Generic[V]):
-    """A least-recently-used mapping whose entries weigh what they hold."""
+    """A segmented least-recently-used mapping whose entries weigh what they hold.
 
-    __slots__ = ("_data", "_lock", "budget", "total")
+    New entries go to a *probation* segment (a fifth of the budget); an entry found
+    again moves to the *protected* segment. A flood of entries that are used once (an
+    attacker's distinct selections) only churns probation, so what real traffic reuses
+    stays; the least recently used of each segment go first when it is over its share.
+    """
+
+    __slots__ = ("_lock", "_probation", "_protected", "_protected_weight", "budget", "total")
 
     def __init__(self, budget: int) -> None:
-        self._data: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
+        self._probation: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
+        self._protected: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._protected_weight = 0
         self.budget = budget
         self.total = 0
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._probation) + len(self._protected)
 
     def get(self, key: Hashable) -> V | None:
-        entry = self._data.get(key)
+        entry = self._protected.get(key)
+        if entry is not None:
+            try:  # noqa: SIM105 - cheaper than contextlib.suppress on the hot path
+                self._protected.move_to_end(key)
+            except KeyError:  # dropped by another thread meanwhile
+                pass
+            return entry[0]
+        entry = self._probation.get(key)
         if entry is None:
             return None
-        try:  # noqa: SIM105 - cheaper than contextlib.suppress on the hot path
-            self._data.move_to_end(key)
-        except KeyError:  # dropped by another thread meanwhile
-            pass
+        with self._lock:  # found again: protect it
+            if self._probation.pop(key, None) is not None:
+                self._protected[key] = entry
+                self._protected_weight += entry[1]
+                self._shrink()
         return entry[0]
 
     def put(self, key: Hashable, value: V, weight: int) -> None:
-        """Keep ``value``; an entry heavier than the whole budget is not kept."""
+        """Keep ``value``; an entry heavier than the probation segment is not kept."""
         with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self.total -= old[1]
-            if weight > self.budget:
+            self._drop(key)
+            if weight > self.budget // 5:
                 return
-            self._data[key] = (value, weight)
+            self._probation[key] = (value, weight)
             self.total += weight
-            while self.total > self.budget:
-                _, (_, w) = self._data.popitem(last=False)
-                self.total -= w
+            self._shrink()
 
     def reweigh(self, key: Hashable, value: V, weight: int) -> None:
         """``value`` grew (its code was generated): account for it if still kept."""
-        entry = self._data.get(key)
-        if entry is not None and entry[0] is value:
-            self.put(key, value, weight)
+        with self._lock:
+            for segment in (self._protected, self._probation):
+                entry = segment.get(key)
+                if entry is not None and entry[0] is value:
+                    segment[key] = (value, weight)
+                    self.total += weight - entry[1]
+                    if segment is self._protected:
+                        self._protected_weight += weight - entry[1]
+                    self._shrink()
+                    return
+
+    def _drop(self, key: Hashable) -> None:
+        old = self._probation.pop(key, None)
+        if old is not None:
+            self.total -= old[1]
+        old = self._protected.pop(key, None)
+        if old is not None:
+            self.total -= old[1]
+            self._protected_weight -= old[1]
+
+    def _shrink(self) -> None:
+        """Over budget: demote the protected segment's oldest to probation beyond its
+        share, then drop probation's oldest (then protected's) until within budget."""
+        protected_share = self.budget - self.budget // 5
+        while self._protected_weight > protected_share and self._protected:
+            key, entry = self._protected.popitem(last=False)
+            self._protected_weight -= entry[1]
+            self._probation[key] = entry
+            self._probation.move_to_end(key, last=False)
+        while self.total > self.budget and self._probation:
+            _, (_, w) = self._probation.popitem(last=False)
+            self.total -= w
 
     def clear(self) -> None:
         with self._lock:
-            self._data.clear()
+            self._probation.clear()
+            self._protected.clear()
+            self._protected_weight = 0
             self.total = 0
 
 
