@@ -26,6 +26,7 @@ from graphfields.instagram.testing import ServerProcess
 __all__ = ["api"]  # a fixture, used by name
 
 MEDIA = "/instagram/media/1770093817144369706"
+SECRET = "s3cret-Hardening"  # a second token, distinctive enough to search the log for
 
 
 # --------------------------------------------------------------------------- lone surrogates
@@ -281,7 +282,7 @@ def test_the_service_exception_still_carries_the_raw_id(tmp_path: Path) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     db = tmp_path_factory.mktemp("timeouts") / "db.sqlite3"
     with ServerProcess(["--data", str(SPEC_DATASET), "--db", str(db), "--token", TOKEN,
-                        "--header-timeout", "1.5", "--log-level", "warning"]) as srv:
+                        "--token", SECRET, "--header-timeout", "1.5"]) as srv:  # access log on
         yield srv
 
 
@@ -360,3 +361,38 @@ def test_requests_in_time_are_served(server: ServerProcess) -> None:
                     if name.lower() == b"content-length":
                         length = int(value)
                 assert json.loads(stream.read(length))["data"] == {"id": MEDIA.split("/")[-1]}
+
+
+# --------------------------------------------------------------------------- the access log
+
+
+def test_the_access_log_masks_every_spelling_of_the_token(server: ServerProcess) -> None:
+    """``?fields=id;access_token=T`` was logged in clear, and a token holding '"' in part."""
+    queries = [f"fields=id;access_token={SECRET}", f'access_token=x"{SECRET}"y',
+               f"access%5Ftoken={SECRET}&fields=id", f"fields=access_token={SECRET}",
+               f"ACCESS_TOKEN={SECRET}x"]
+    for query in queries:
+        with _connect(server) as sock:
+            sock.sendall(f"GET {MEDIA}?{query} HTTP/1.1\r\nHost: x\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            assert _read_all(sock)[0].startswith(b"HTTP/1.1 ")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        logged = [line for line in server.output().splitlines() if "access" in line.lower()
+                  and MEDIA in line]
+        if len(logged) >= len(queries):
+            break
+        time.sleep(0.1)
+    assert len(logged) >= len(queries), server.output()
+    for line in logged:
+        assert SECRET not in line and SECRET.lower() not in line.lower(), line
+        assert "***" in line
+
+
+def test_header_timeout_option() -> None:
+    from graphfields.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).header_timeout == 30.0
+    assert build_parser().parse_args(["serve", "--header-timeout", "0"]).header_timeout == 0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--header-timeout", "-1"])
