@@ -36,7 +36,9 @@ class ASGIApp:
     ``handler`` maps a :class:`~graphfields.http.Request` to a
     :class:`~graphfields.http.Response` (an :class:`~graphfields.http.Api` does). ``on_startup``
     and ``on_shutdown`` run (in the pool) on lifespan events; ``on_shutdown`` is where a
-    service is closed. ``max_workers`` sizes the private thread pool.
+    service is closed. ``max_workers`` sizes the private thread pool. ``internal_error`` is
+    the answer when the handler raises (default: :data:`graphfields.http.INTERNAL_ERROR`;
+    an API with its own envelope passes its own 500).
     """
 
     def __init__(
@@ -46,8 +48,10 @@ class ASGIApp:
         on_startup: Callable[[], None] | None = None,
         on_shutdown: Callable[[], None] | None = None,
         max_workers: int | None = None,
+        internal_error: Response = INTERNAL_ERROR,
     ) -> None:
         self.handler = handler
+        self.internal_error = internal_error
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self.max_workers = max_workers
@@ -79,7 +83,7 @@ class ASGIApp:
             response = await loop.run_in_executor(self.executor, self.handler, request)
         except Exception:
             log.exception("Internal error answering %s %s", scope.get("method"), scope.get("path"))
-            response = INTERNAL_ERROR
+            response = self.internal_error
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status,

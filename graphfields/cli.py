@@ -170,6 +170,10 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="request thread pool size (default: Python's, min(32, CPUs + 4))")
     p.add_argument("--demo-delay", type=_seconds, metavar="SECONDS",
                    help="simulated latency of the demo's synthetic loader")
+    p.add_argument("--header-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                   help="a request's line and headers must arrive within this time of the "
+                   "connection opening or the previous answer, else 408 and close "
+                   "(default 30; 0: no limit)")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=_cmd_serve)
@@ -181,7 +185,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return run_server(ServeOptions(
         host=args.host, port=args.port, db=args.db, data=args.data, demo=args.demo,
         tokens=tuple(args.token), threads=args.threads, log_level=args.log_level,
-        demo_delay=args.demo_delay))
+        demo_delay=args.demo_delay, header_timeout=args.header_timeout))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,8 @@
     ├── FieldsValidationError        (also ValueError) valid syntax, but wrong for the schema;
     │                                carries every ValidationIssue of the request
     ├── LimitExceededError           (also ValueError) a configured limit was exceeded
+    ├── MalformedRequestError        (also ValueError) an HTTP path or query string that
+    │                                cannot be decoded (graphfields.http)
     ├── SchemaError                  the schema declaration itself is inconsistent
     └── ExecutionError               a resolver failed; carries the path and the original error
 
@@ -26,6 +28,7 @@ __all__ = [
     "FieldsValidationError",
     "GraphFieldsError",
     "LimitExceededError",
+    "MalformedRequestError",
     "SchemaError",
     "ValidationIssue",
 ]
@@ -86,6 +89,12 @@ class LimitExceededError(_Positioned, ValueError):
     def __init__(self, message: str, text: str, position: int, limit: str) -> None:
         super().__init__(message, text, position)
         self.limit = limit
+
+
+class MalformedRequestError(GraphFieldsError, ValueError):
+    """An HTTP request's path or query string cannot be decoded: invalid ``%XX`` or UTF-8,
+    a parameter given twice, a query string or value over its limit
+    (:func:`graphfields.http.parse_query`, :func:`graphfields.http.split_path`)."""
 
 
 @dataclass(frozen=True, slots=True)

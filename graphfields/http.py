@@ -1,86 +1,62 @@
-"""A framework-agnostic HTTP layer for graphfields APIs: request in; status, headers, body out.
+"""Framework-agnostic HTTP helpers for APIs built on graphfields.
 
-Every answer is the envelope of the reference API, ``{"error": {...}, "data": {...},
-"status": ...}``, with one of five types::
+- :func:`parse_query` and :func:`split_path` decode a query string and a path strictly
+  (UTF-8 only, valid ``%XX`` only, each parameter at most once, bounded sizes) and raise
+  :class:`~graphfields.errors.MalformedRequestError` naming the fault;
+- :func:`dumps` writes compact UTF-8 JSON (orjson when installed, the same bytes without),
+  never failing on a lone surrogate or a non-finite float;
+- :func:`error_body` is the client form of a library error (``message``, plus ``errors``
+  with every issue's line, column and position), its text always encodable;
+  :func:`printable` is how a message quotes user input;
+- :class:`Request` / :class:`Response` are what the ASGI (:mod:`graphfields.asgi`) and WSGI
+  (:mod:`graphfields.wsgi`) adapters hand to a handler and send back;
+- :class:`TokenChecker` compares access tokens in constant time.
 
-    ok                   200  error {}, status "ok"
-    RequestAccepted      202  status "accepted" (the node is being loaded; ask again)
-    InvalidRequestError  400  syntax, validation, limits, malformed query strings
-                              (also 404 for an unknown endpoint and 405 for a method other than GET,
-                              so clients see one closed set of types)
-    AuthenticationError  403  missing or wrong access token, checked before any other work
-    NodeNotExistsError   404  the node does not exist or cannot be loaded
-    InternalServerError  500  a bug; details go to the ``graphfields.http`` logger only
-
-A :class:`Api` holds the routes and the token check; ``api(Request)`` or
-``api.handle(method, path, query_string)`` never raises and never returns anything but JSON,
-so any server (the ASGI adapter in :mod:`graphfields.asgi`, WSGI in :mod:`graphfields.wsgi`,
-or a framework view) can call it.
-
-Client errors are exceptions that are both :class:`~graphfields.errors.GraphFieldsError` and
-``ValueError`` (syntax, validation, limits): they become 400 with the error's ``message`` and,
-when the error has positions, an extra ``errors`` list. Anything else an endpoint raises is a
-bug and becomes 500.
+How an API shapes its answers (an envelope, error type names, routes) is the API's own
+business: the reference Instagram API does it in :mod:`graphfields.instagram.app` with only
+these helpers.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
 import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from graphfields.errors import FieldsValidationError, GraphFieldsError
-from graphfields.suggest import did_you_mean, suggestions
+from graphfields.errors import FieldsValidationError, GraphFieldsError, MalformedRequestError
 
 __all__ = [
     "INTERNAL_ERROR",
     "JSON_CONTENT_TYPE",
     "PATH_SAFE",
     "TOKENS_ENV",
-    "Api",
-    "ApiError",
-    "Endpoint",
     "Request",
     "Response",
-    "Route",
     "TokenChecker",
-    "accepted",
-    "client_error",
     "dumps",
-    "envelope",
-    "error_response",
-    "invalid_request",
+    "encodable",
+    "error_body",
     "json_response",
-    "node_not_exists",
-    "ok",
     "parse_query",
+    "printable",
     "split_path",
     "tokens_from_env",
 ]
-
-log = logging.getLogger("graphfields.http")
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TOKENS_ENV = "GRAPHFIELDS_TOKENS"
 """Environment variable holding access tokens, comma-separated."""
 
-OK = "ok"
-REQUEST_ACCEPTED = "RequestAccepted"
-INVALID_REQUEST = "InvalidRequestError"
-AUTHENTICATION = "AuthenticationError"
-NODE_NOT_EXISTS = "NodeNotExistsError"
-INTERNAL = "InternalServerError"
-
 _REASONS = {
     200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 500: "Internal Server Error",
+    405: "Method Not Allowed", 408: "Request Timeout", 429: "Too Many Requests",
+    500: "Internal Server Error", 503: "Service Unavailable",
 }
 
 
@@ -92,7 +68,9 @@ def _dumps_json(obj: Any) -> bytes:
     except ValueError:  # NaN or infinity somewhere: null, as orjson writes them
         text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"),
                           allow_nan=False)
-    return text.encode()
+    # A lone surrogate (a "\\ud800" escape in a request, say) cannot be UTF-8: written as
+    # the JSON escape it came from, inside its string, so the answer is still valid JSON.
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _finite(obj: Any) -> Any:
@@ -118,7 +96,8 @@ except ImportError:  # pragma: no cover - the fallback itself is tested through 
 def dumps(obj: Any) -> bytes:
     """Compact UTF-8 JSON: orjson when installed, else the standard library (same bytes).
 
-    orjson refuses integers beyond 64 bits; those fall back to the standard library.
+    orjson refuses integers beyond 64 bits and lone surrogates; those fall back to the
+    standard library, which writes a lone surrogate as its ``\\uXXXX`` escape.
     """
     if _orjson_dumps is not None:
         try:
@@ -132,10 +111,11 @@ def dumps(obj: Any) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What the handler needs from an HTTP request.
+    """What a handler needs from an HTTP request.
 
     ``path`` is the raw, still percent-encoded path (no query); ``query_string`` the raw
-    bytes after ``?``. Decoding happens here, strictly, so every server behaves the same.
+    bytes after ``?``. Decode them with :func:`split_path` and :func:`parse_query`, so
+    every server behaves the same.
     """
 
     method: str
@@ -145,7 +125,7 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """Status, headers and the JSON body bytes of an answer."""
+    """Status, headers and the body bytes of an answer."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
@@ -161,49 +141,6 @@ class Response:
         return json.loads(self.body)
 
 
-class ApiError(GraphFieldsError):
-    """An outcome other than ``ok`` that becomes an error envelope.
-
-    ``extra`` adds keys to the ``error`` object (never replacing ``message`` or ``type``);
-    ``headers`` adds response headers (``Allow`` for 405).
-    """
-
-    def __init__(
-        self,
-        http_status: int,
-        error_type: str,
-        message: str,
-        *,
-        extra: Mapping[str, Any] | None = None,
-        headers: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.error_type = error_type
-        self.extra = dict(extra or {})
-        self.headers = tuple(headers)
-
-    @property
-    def formatted(self) -> dict[str, Any]:
-        """The envelope's ``error`` object: ``message``, ``type``, then the ``extra`` keys."""
-        error = {"message": self.message, "type": self.error_type}
-        for key, value in self.extra.items():
-            error.setdefault(key, value)
-        return error
-
-    def response(self) -> Response:
-        """The error envelope; its ``status`` is the type name, or ``accepted`` for 202."""
-        status = "accepted" if self.error_type == REQUEST_ACCEPTED else self.error_type
-        return json_response(self.http_status, envelope(status, None, self.formatted),
-                             self.headers)
-
-
-def envelope(status: str, data: Mapping[str, Any] | None = None,
-             error: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The three-key body every answer has, in the spec's key order."""
-    return {"error": dict(error or {}), "data": dict(data or {}), "status": status}
-
-
 _BASE_HEADERS = (
     ("content-type", JSON_CONTENT_TYPE),
     ("cache-control", "no-store"),
@@ -211,60 +148,57 @@ _BASE_HEADERS = (
 )
 
 
-def json_response(status: int, body: Mapping[str, Any],
-                  headers: Sequence[tuple[str, str]] = ()) -> Response:
+def json_response(status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
     """A JSON response with the standard headers (content-length is the server's job)."""
     return Response(status, (*_BASE_HEADERS, *headers), dumps(body))
 
 
-def ok(data: Mapping[str, Any]) -> Response:
-    """200 with ``data``."""
-    return json_response(200, envelope(OK, data))
+# --------------------------------------------------------------------------- errors
+
+def encodable(text: str) -> str:
+    """``text`` with every character UTF-8 cannot carry (a lone surrogate) written as its
+    ``\\uXXXX`` escape: a message quoting user input must always be sendable."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
-def error_response(http_status: int, error_type: str, message: str, *,
-                   extra: Mapping[str, Any] | None = None,
-                   headers: Sequence[tuple[str, str]] = ()) -> Response:
-    """An error envelope (see :meth:`ApiError.response`)."""
-    return ApiError(http_status, error_type, message, extra=extra, headers=headers).response()
+def printable(text: str, limit: int = 100) -> str:
+    """User text quoted in a message: control characters, line breaks and lone surrogates
+    escaped (``\\n``, ``\\x1b``, ``\\ud800``), text beyond ``limit`` characters cut."""
+    shown = text if len(text) <= limit else text[:limit] + "..."
+    if shown.isprintable():
+        return shown
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
 
 
-def accepted(node_id: str, message: str | None = None) -> ApiError:
-    """202: the node is being loaded now."""
-    return ApiError(202, REQUEST_ACCEPTED, message or
-                    f"Some nodes you requested are being loaded now: {node_id}. Try again later")
+def error_body(exc: GraphFieldsError) -> dict[str, Any]:
+    """The client form of a library error: ``{"message": ..., "errors": [...]}``.
 
-
-def node_not_exists(node_id: str, message: str | None = None) -> ApiError:
-    """404: the node does not exist or cannot be loaded."""
-    return ApiError(404, NODE_NOT_EXISTS,
-                    message or f"Some nodes you requested cannot be loaded: {node_id}")
-
-
-def invalid_request(message: str, *, http_status: int = 400,
-                    extra: Mapping[str, Any] | None = None,
-                    headers: Sequence[tuple[str, str]] = ()) -> ApiError:
-    return ApiError(http_status, INVALID_REQUEST, message, extra=extra, headers=headers)
-
-
-def client_error(exc: GraphFieldsError) -> ApiError:
-    """400 from a syntax, validation or limit error.
-
-    ``message`` is the error's own message (for validation: the first issue, as the spec's
-    example shows one message); ``errors`` lists every issue with its line, column and offset.
+    ``message`` is the error's own message (for validation, the first issue); ``errors``
+    lists every issue with its ``message``, ``locations`` (line, column) and ``position``
+    when the error has positions. Every text is :func:`encodable`. Only for errors a
+    client caused; an :class:`~graphfields.errors.ExecutionError` is a server error and its
+    message (the resolver's exception) must not reach a client.
     """
-    formatted = exc.formatted
-    extra: dict[str, Any] = {}
+    body: dict[str, Any] = {"message": encodable(exc.message)}
     if isinstance(exc, FieldsValidationError):
-        extra["errors"] = [issue.formatted for issue in exc.issues]
-    elif "position" in formatted:
-        extra["errors"] = [{k: formatted[k] for k in ("message", "locations", "position")
-                            if k in formatted}]
-    return invalid_request(exc.message, extra=extra)
+        issues = [issue.formatted for issue in exc.issues]
+    else:
+        formatted = exc.formatted
+        issues = ([{k: formatted[k] for k in ("message", "locations", "position")
+                    if k in formatted}] if "position" in formatted else [])
+    if issues:
+        for issue in issues:
+            issue["message"] = encodable(issue["message"])
+        body["errors"] = issues
+    return body
 
 
-INTERNAL_ERROR = error_response(500, INTERNAL, "Internal server error")
-"""The 500 answer: the handler and the server adapters send it when anything fails."""
+INTERNAL_ERROR = json_response(500, {"error": {"message": "Internal server error"}})
+"""The adapters' answer when a handler raises (an API passes its own form to them)."""
 
 
 # --------------------------------------------------------------------------- tokens
@@ -320,13 +254,13 @@ def _unquote(raw: bytes, what: str, plus_is_space: bool) -> str:
     bad = _BAD_PERCENT.search(raw)
     if bad:
         snippet = raw[bad.start():bad.start() + 3].decode("latin-1")
-        raise invalid_request(f"Malformed percent-encoding {snippet!r} in {what}")
+        raise MalformedRequestError(f"Malformed percent-encoding {snippet!r} in {what}")
     if plus_is_space:
         raw = raw.replace(b"+", b" ")
     try:
         return unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
-        raise invalid_request(f"{what[0].upper()}{what[1:]} is not valid UTF-8") from None
+        raise MalformedRequestError(f"{what[0].upper()}{what[1:]} is not valid UTF-8") from None
 
 
 def _raw(value: bytes | str) -> bytes:
@@ -348,11 +282,11 @@ def parse_query(query_string: bytes | str, *, max_bytes: int = 8192,
 
     ``+`` is a space (form encoding, which httpx and browsers send). Empty pieces
     (``a=1&&b=2``) are skipped; a name without ``=`` has the value ``""``.
-    Raises :class:`ApiError` (400) with a message naming the fault.
+    Raises :class:`~graphfields.errors.MalformedRequestError` with a message naming the fault.
     """
     raw = _raw(query_string)
     if len(raw) > max_bytes:
-        raise invalid_request(
+        raise MalformedRequestError(
             f"The query string is too long ({len(raw)} bytes; the limit is {max_bytes})")
     params: dict[str, str] = {}
     for piece in raw.split(b"&"):
@@ -360,13 +294,13 @@ def parse_query(query_string: bytes | str, *, max_bytes: int = 8192,
             continue
         raw_name, _, raw_value = piece.partition(b"=")
         name = _unquote(raw_name, "a query parameter name", True)
-        value = _unquote(raw_value, f'the query parameter "{_printable(name)}"', True)
+        value = _unquote(raw_value, f'the query parameter "{printable(name)}"', True)
         if name in params:
-            raise invalid_request(
-                f'The query parameter "{_printable(name)}" is given more than once')
+            raise MalformedRequestError(
+                f'The query parameter "{printable(name)}" is given more than once')
         if len(value) > max_value_chars:
-            raise invalid_request(
-                f'The query parameter "{_printable(name)}" is too long ({len(value)} characters; '
+            raise MalformedRequestError(
+                f'The query parameter "{printable(name)}" is too long ({len(value)} characters; '
                 f"the limit is {max_value_chars})")
         params[name] = value
     return params
@@ -374,7 +308,8 @@ def parse_query(query_string: bytes | str, *, max_bytes: int = 8192,
 
 def split_path(path: bytes | str) -> tuple[str, ...]:
     """``/a/b%20c/`` -> ``("a", "b c")``: segments decoded strictly; one trailing slash is
-    allowed; empty inner segments (``//``) are kept as ``""`` so they never match a route."""
+    allowed; empty inner segments (``//``) are kept as ``""`` so they never match a route.
+    Raises :class:`~graphfields.errors.MalformedRequestError` for bad encoding."""
     raw = _raw(path)
     if raw.endswith(b"/"):
         raw = raw[:-1]
@@ -383,140 +318,3 @@ def split_path(path: bytes | str) -> tuple[str, ...]:
     if not raw:
         return ()
     return tuple(_unquote(seg, "the path", False) for seg in raw.split(b"/"))
-
-
-# --------------------------------------------------------------------------- routing
-
-Endpoint = Callable[[Mapping[str, str], Mapping[str, str]], Mapping[str, Any]]
-"""``(path_params, query_params) -> data``; raises :class:`ApiError` or a client error."""
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A GET route: ``pattern`` like ``/instagram/media/{id}`` and the query parameters it takes
-    (besides the access token). ``{name}`` matches one non-empty path segment."""
-
-    pattern: str
-    endpoint: Endpoint
-    params: frozenset[str] = frozenset()
-    _parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.params, str | bytes):
-            # "fields" would be tested by substring: "f", "field" and "" would be accepted.
-            raise TypeError(f"Route params must be a set of names, not a single "
-                            f"{type(self.params).__name__}: use frozenset({{...}})")
-        object.__setattr__(self, "params", frozenset(self.params))
-        object.__setattr__(self, "_parts", tuple(p for p in self.pattern.split("/") if p))
-
-    def match(self, segments: Sequence[str]) -> dict[str, str] | None:
-        if len(segments) != len(self._parts):
-            return None
-        found: dict[str, str] = {}
-        for part, seg in zip(self._parts, segments, strict=True):
-            if part.startswith("{") and part.endswith("}"):
-                if not seg:
-                    return None
-                found[part[1:-1]] = seg
-            elif part != seg:
-                return None
-        return found
-
-
-class Api:
-    """The whole request pipeline, in this order (each step answers before the next runs):
-
-    1. the path is decoded and matched (unknown endpoint: 404; bad encoding: 400);
-    2. the method must be GET (else 405 with ``Allow: GET``);
-    3. the query string is decoded (malformed, repeated or over-long parameters: 400);
-    4. the access token is checked in constant time (403) - nothing else has been looked at;
-    5. unknown query parameters: 400 with a suggestion (a misspelt filter silently ignored
-       would return unfiltered data);
-    6. the endpoint runs; client errors are 400, :class:`ApiError` its own envelope,
-       anything else 500 with the traceback in the log only.
-    """
-
-    def __init__(
-        self,
-        routes: Sequence[Route],
-        *,
-        authenticate: Callable[[str | None], bool],
-        token_param: str = "access_token",
-        max_query_bytes: int = 8192,
-        max_value_chars: int = 4096,
-        max_segment_chars: int = 256,
-        endpoints_hint: str = "",
-    ) -> None:
-        self.routes = tuple(routes)
-        self.authenticate = authenticate
-        self.token_param = token_param
-        self.max_query_bytes = max_query_bytes
-        self.max_value_chars = max_value_chars
-        self.max_segment_chars = max_segment_chars
-        self.endpoints_hint = endpoints_hint or ", ".join(r.pattern for r in self.routes)
-
-    def handle(self, method: str, path: bytes | str,
-               query_string: bytes | str = b"") -> tuple[int, list[tuple[str, str]], bytes]:
-        """The plain-tuple form: ``(status, headers, body)``."""
-        resp = self(Request(method, path if isinstance(path, str) else path.decode("latin-1"),
-                            query_string))
-        return resp.status, list(resp.headers), resp.body
-
-    def __call__(self, request: Request) -> Response:
-        try:
-            return self._dispatch(request)
-        except ApiError as exc:
-            return exc.response()
-        except Exception:
-            log.exception("Internal error answering %s %s", request.method,
-                          _printable(request.path))
-            return INTERNAL_ERROR
-
-    def _dispatch(self, request: Request) -> Response:
-        segments = split_path(request.path)
-        route, path_params = self._match(segments)
-        if request.method != "GET":
-            raise invalid_request(
-                f"Method {_printable(request.method)} is not allowed; the API accepts only GET",
-                http_status=405, headers=(("allow", "GET"),))
-        query = parse_query(request.query_string, max_bytes=self.max_query_bytes,
-                            max_value_chars=self.max_value_chars)
-        if not self.authenticate(query.pop(self.token_param, None)):
-            raise ApiError(403, AUTHENTICATION, "Invalid access token")
-        unknown = [name for name in query if name not in route.params]
-        if unknown:
-            allowed = sorted({*route.params, self.token_param})
-            name = unknown[0]
-            hint = did_you_mean(suggestions(name, allowed))
-            raise invalid_request(
-                f'Unknown query parameter "{_printable(name)}".{hint} '
-                f"This endpoint takes {', '.join(allowed)}")
-        for key, value in path_params.items():
-            if len(value) > self.max_segment_chars:
-                raise invalid_request(f"The {key} in the path is too long ({len(value)} "
-                                      f"characters; the limit is {self.max_segment_chars})")
-        try:
-            data = route.endpoint(path_params, query)
-        except GraphFieldsError as exc:
-            if isinstance(exc, ApiError):
-                raise
-            if isinstance(exc, ValueError):
-                raise client_error(exc) from exc
-            raise
-        return ok(data)
-
-    def _match(self, segments: Sequence[str]) -> tuple[Route, dict[str, str]]:
-        for route in self.routes:
-            found = route.match(segments)
-            if found is not None:
-                return route, found
-        shown = "/" + "/".join(segments)
-        raise invalid_request(
-            f'Unknown endpoint "{_printable(shown)}". The endpoints are {self.endpoints_hint}',
-            http_status=404)
-
-
-def _printable(text: str, limit: int = 100) -> str:
-    """User text echoed in a message: control characters escaped, long text cut."""
-    shown = text if len(text) <= limit else text[:limit] + "..."
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)

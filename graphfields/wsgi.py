@@ -26,10 +26,16 @@ class StartResponse(Protocol):
 
 
 class WSGIApp:
-    """``WSGIApp(handler)`` is a WSGI callable; the handler runs in the server's worker."""
+    """``WSGIApp(handler)`` is a WSGI callable; the handler runs in the server's worker.
 
-    def __init__(self, handler: Callable[[Request], Response]) -> None:
+    ``internal_error`` is the answer when the handler raises (default:
+    :data:`graphfields.http.INTERNAL_ERROR`).
+    """
+
+    def __init__(self, handler: Callable[[Request], Response], *,
+                 internal_error: Response = INTERNAL_ERROR) -> None:
         self.handler = handler
+        self.internal_error = internal_error
 
     def __call__(self, environ: Mapping[str, Any],
                  start_response: StartResponse) -> Iterable[bytes]:
@@ -43,7 +49,7 @@ class WSGIApp:
         except Exception:
             log.exception("Internal error answering %s %s", environ.get("REQUEST_METHOD"),
                           environ.get("PATH_INFO"))
-            response = INTERNAL_ERROR
+            response = self.internal_error
         headers = [*response.headers, ("content-length", str(len(response.body)))]
         start_response(f"{response.status} {response.reason}", headers)
         return [response.body]

@@ -12,19 +12,26 @@ import httpx
 import pytest
 
 from graphfields.asgi import ASGIApp
-from graphfields.http import Api, Request, Response, Route, TokenChecker, node_not_exists
+from graphfields.http import Request, Response
+from graphfields.instagram.app import INTERNAL_ERROR, create_api
+from graphfields.instagram.service import NodeNotFound
 
 TOKEN = "tok"
 
 
-def _endpoint(path: Mapping[str, str], query: Mapping[str, str]) -> Mapping[str, Any]:
-    if path["id"] == "missing":
-        raise node_not_exists(path["id"])
-    return {"id": path["id"], "thread": threading.current_thread().name, **query}
+class _Service:
+    def fetch(self, node_type: str, node_id: str, fields: str | None,
+              filters: Mapping[str, str]) -> dict[str, Any]:
+        if node_id == "missing":
+            raise NodeNotFound(node_id)
+        return {"id": node_id, "thread": threading.current_thread().name,
+                **({"fields": fields} if fields else {})}
+
+    def close(self) -> None:
+        pass
 
 
-API = Api([Route("/instagram/media/{id}", _endpoint, frozenset({"fields"}))],
-          authenticate=TokenChecker([TOKEN]))
+API = create_api(_Service(), tokens=[TOKEN])
 
 
 Sent = list[dict[str, Any]]
@@ -107,9 +114,13 @@ def test_handler_crash_is_a_500_envelope(caplog: pytest.LogCaptureFixture) -> No
 
     status, _, body = _unpack(asyncio.run(_drive(ASGIApp(broken), _scope("/x"))))
     assert status == 500
+    assert body == {"error": {"message": "Internal server error"}}
+    assert "secret detail" in caplog.text
+    app = ASGIApp(broken, internal_error=INTERNAL_ERROR)  # an API's own form of the 500
+    status, _, body = _unpack(asyncio.run(_drive(app, _scope("/x"))))
+    assert status == 500
     assert body == {"error": {"message": "Internal server error", "type": "InternalServerError"},
                     "data": {}, "status": "InternalServerError"}
-    assert "secret detail" in caplog.text
 
 
 def test_lifespan_runs_hooks_and_stops_the_pool() -> None:

@@ -116,7 +116,16 @@ def test_curl_examples_cover_the_spec() -> None:
      # token), and was logged in clear.
      ("/x?fields=id&access%5Ftoken=abc", "/x?fields=id&access%5Ftoken=***"),
      ("/x?%61ccess_token=abc&fields=a=b", "/x?%61ccess_token=***&fields=a=b"),
-     ("/x?ACCESS_TOKEN=abc", "/x?ACCESS_TOKEN=***")],
+     ("/x?ACCESS_TOKEN=abc", "/x?ACCESS_TOKEN=***"),
+     # Regressions: after ";" the token was logged in clear, and a '"' in it ended the mask.
+     ("/x?fields=id;access_token=TOKEN", "/x?fields=id;access_token=***"),
+     ('/x?access_token=ab"cd&fields=id', "/x?access_token=***&fields=id"),
+     ('GET /x?fields=id&access_token=a"b"c HTTP/1.1', "GET /x?fields=id&access_token=*** HTTP/1.1"),
+     ("/x?access_token%3DTOKEN", "/x?***"),
+     ("/x?fields=access_token=TOKEN&a=1", "/x?fields=***&a=1"),
+     ("/x?access+token=1&access_token+=TOKEN", "/x?access+token=1&access_token+=***"),
+     ("/x?a=1#access_token=T", "/x?a=***"),
+     ("/access_token=T", "/access_token=T")],
 )
 def test_redact(line: str, expected: str) -> None:
     assert redact(line) == expected

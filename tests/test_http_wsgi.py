@@ -13,16 +13,21 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from graphfields.http import Api, Request, Response, Route, TokenChecker
+from graphfields.http import Request, Response
+from graphfields.instagram.app import INTERNAL_ERROR, create_api
 from graphfields.wsgi import WSGIApp
 
 
-def _endpoint(path: Mapping[str, str], query: Mapping[str, str]) -> Mapping[str, Any]:
-    return {"id": path["id"], **query}
+class _Service:
+    def fetch(self, node_type: str, node_id: str, fields: str | None,
+              filters: Mapping[str, str]) -> dict[str, Any]:
+        return {"id": node_id, **({"fields": fields} if fields else {})}
+
+    def close(self) -> None:
+        pass
 
 
-API = Api([Route("/instagram/tag/{id}", _endpoint, frozenset({"fields"}))],
-          authenticate=TokenChecker(["tok"]))
+API = create_api(_Service(), tokens=["tok"])
 
 
 def call(environ: dict[str, Any], app: WSGIApp | None = None) -> tuple[str, dict[str, str], Any]:
@@ -73,6 +78,9 @@ def test_handler_crash_is_a_500_envelope() -> None:
         raise RuntimeError("secret")
 
     status, _, body = call({"PATH_INFO": "/x"}, WSGIApp(broken))
+    assert status == "500 Internal Server Error"
+    assert body == {"error": {"message": "Internal server error"}}
+    status, _, body = call({"PATH_INFO": "/x"}, WSGIApp(broken, internal_error=INTERNAL_ERROR))
     assert status == "500 Internal Server Error"
     assert body["error"] == {"message": "Internal server error", "type": "InternalServerError"}
 

@@ -36,8 +36,8 @@ from graphfields import (
 )
 from graphfields.cli import build_parser, main
 from graphfields.execution.interpret import interpret
-from graphfields.http import Api, Request, Response
-from graphfields.instagram.app import create_api
+from graphfields.http import Request, Response
+from graphfields.instagram.app import Api, create_api
 from graphfields.instagram.dataset import DatasetError, load_json, parse_dataset
 from graphfields.instagram.service import SPEC_DATASET, Freshness, NodeLoading, create_service
 from graphfields.instagram.serving import ServeOptions, run_server

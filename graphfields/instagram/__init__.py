@@ -6,5 +6,6 @@
 - :mod:`.loader` (the upstream interface) and :mod:`.synthetic` (a deterministic demo)
 - :mod:`.service`: fetch a node with a field selection, freshness and background loads
 - :mod:`.shortcode`: shortcode <-> media ID, and the time inside a media ID
-- :mod:`.app`: the HTTP routes on top of :mod:`graphfields.http`
+- :mod:`.app`: the HTTP routes, the spec's envelope and error types, on top of the generic
+  helpers of :mod:`graphfields.http`
 """

@@ -12,18 +12,28 @@ from __future__ import annotations
 import json
 import re
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphfields.errors import GraphFieldsError
+from graphfields.http import printable
 from graphfields.instagram.shortcode import id_to_shortcode, is_shortcode, media_id_time
 
 if TYPE_CHECKING:
     from graphfields.instagram.store import Store
 
-__all__ = ["COLLECTIONS", "Batch", "DatasetError", "import_dataset", "load_json", "parse_dataset"]
+__all__ = [
+    "COLLECTIONS",
+    "Batch",
+    "DatasetError",
+    "import_dataset",
+    "load_json",
+    "parse_dataset",
+    "tag_key",
+]
 
 COLLECTIONS = ("users", "locations", "media", "comments", "tags")
 
@@ -99,7 +109,22 @@ _INT64 = 2**63
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}\Z")
 """An Instagram username; the API serves ``/instagram/user/<username>`` only for these."""
 TAG = re.compile(r"\w{1,100}\Z")
-"""A hashtag name (without ``#``); the API serves ``/instagram/tag/<name>`` only for these."""
+"""A hashtag name (without ``#``) as stored: see :func:`tag_key`."""
+
+
+def tag_key(name: str) -> str | None:
+    """The stored form of a tag name, or ``None`` if no tag can have this name.
+
+    The one normalisation, used by the route and by the dataset validator alike: Unicode
+    NFC (a name typed decomposed is the same tag), then lower case (the store looks tags up
+    by this form; SQLite's NOCASE would fold ASCII only), then NFC again, then 1-100
+    letters, digits or underscores. ``"İstanbul"`` lower-cases to ``"i̇stanbul"``, whose
+    combining dot is not a letter: no tag, so the route answers 404 instead of a 202 for a
+    load that could never be stored.
+    """
+    key = unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).lower())
+    return key if TAG.match(key) else None
+
 # UNIX seconds of 0001-01-01 and 9999-12-31T23:59:59: the range `created_time` can print.
 # (A millisecond timestamp is far beyond it, and would make every request of the post fail.)
 _MIN_TIME, _MAX_TIME = -62_135_596_800, 253_402_300_799
@@ -113,10 +138,28 @@ def _kind_of(value: Any) -> str:
         type(value), type(value).__name__
     )
 
+def _unicode(name: str, text: str) -> str:
+    """``text`` if it is valid Unicode; a lone surrogate (JSON allows ``"\\ud800"``) could
+    be neither stored nor served."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start]
+        raise ValueError(f'"{name}" contains a lone surrogate (\\u{ord(bad):04x}) at '
+                         f"character {exc.start}: strings must be valid Unicode") from None
+    return text
+
+
 def _convert(kind: str, name: str, value: Any) -> Any:
     """The normalized value, or raise ``ValueError`` with the reason."""
     if value is None:
         return None
+    if isinstance(value, str):
+        _unicode(name, value)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, str):
+                _unicode(f"{name}[{i}]", v)
     if kind == "id":
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return str(value)
@@ -130,8 +173,12 @@ def _convert(kind: str, name: str, value: Any) -> Any:
             return value
         raise ValueError(f'"{name}" must be a string, not {_kind_of(value)}')
     if kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
-            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            if -_INT64 <= value < _INT64:
+                return value
+            shown = str(value) if value.bit_length() <= 256 else \
+                f"an integer of {value.bit_length()} bits"
+            raise ValueError(f'"{name}" must be a 64-bit integer (-2**63 to 2**63-1), not {shown}')
         raise ValueError(f'"{name}" must be an integer, not {_kind_of(value)}')
     if kind == "bool":
         if isinstance(value, bool):
@@ -158,7 +205,7 @@ def _record(collection: str, index: int, raw: Any, now: int) -> dict[str, Any]:
         if key in _IGNORED:
             continue
         if key not in spec:
-            raise DatasetError(f'unknown field "{key}"', collection, index)
+            raise DatasetError(f'unknown field "{printable(key)}"', collection, index)
         try:
             out[key] = _convert(spec[key], key, value)
         except ValueError as exc:
@@ -182,12 +229,13 @@ def _record(collection: str, index: int, raw: Any, now: int) -> dict[str, Any]:
         raise DatasetError(f'"username" must be 1-30 letters, digits, periods or underscores: '
                            f'"{out["username"]}"', collection, index)
     elif collection == "tags":
-        # Lower case, as the routes look tags up: SQLite's NOCASE folds ASCII only, so "Été"
-        # stored as written could never be found again.
-        out["id"] = out["id"].lstrip("#").lower()
-        if not TAG.match(out["id"]):
+        # The form the route looks tags up by (tag_key): a name it could never serve is an
+        # error here, not a record nobody can request.
+        key = tag_key(out["id"].lstrip("#"))
+        if key is None:
             raise DatasetError(f'"id" must name a tag (1-100 letters, digits or underscores): '
-                               f'"{out["id"]}"', collection, index)
+                               f'"{printable(out["id"].lstrip("#"))}"', collection, index)
+        out["id"] = key
         if out.get("media_ids") is not None:
             out["media_ids"] = [_media_ref(i) for i in out["media_ids"]]
         ids = out.get("media_ids") or []
@@ -225,7 +273,8 @@ def parse_dataset(data: Any, *, now: int, pinned: bool = False) -> Batch:
     for key in data:
         if key not in COLLECTIONS:
             expected = ", ".join(COLLECTIONS)
-            raise DatasetError(f'unknown collection "{key}" (expected one of {expected})')
+            raise DatasetError(
+                f'unknown collection "{printable(key)}" (expected one of {expected})')
     batch = Batch(pinned=pinned)
     for collection in COLLECTIONS:
         records = data.get(collection, [])

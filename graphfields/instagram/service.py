@@ -27,12 +27,12 @@ from graphfields.compiler import Limits, compile
 from graphfields.errors import FieldsValidationError, GraphFieldsError, ValidationIssue
 from graphfields.execution import execute
 from graphfields.instagram.dataset import (
-    TAG,
     USERNAME,
     Batch,
     DatasetError,
     import_dataset,
     parse_dataset,
+    tag_key,
 )
 from graphfields.instagram.loader import Loader, LoadResult
 from graphfields.instagram.schema import SCHEMA, Context, node_type
@@ -201,9 +201,10 @@ class InstagramService:
             if USERNAME.match(node_id):
                 key = node_id.lower()
                 return key, self.store.get_user(key)
-        elif TAG.match(node_id):
-            key = node_id.lower()
-            return key, self.store.get_tag(key)
+        else:
+            tag = tag_key(node_id)  # the dataset validator's own normalisation
+            if tag is not None:
+                return tag, self.store.get_tag(tag)
         raise NodeNotFound(node_id)
 
     def _root(self, kind: str, node_id: str) -> Row:
@@ -301,7 +302,7 @@ class InstagramService:
             for t in batch.tags:
                 if t.get("media_ids") is not None:
                     t["media_ids"] = t["media_ids"][: f.max_tag_media]
-            root = next((t["id"] for t in batch.tags if t["id"].lower() == key), None)
+            root = next((t["id"] for t in batch.tags if t["id"] == key), None)
         if root is None:
             raise DatasetError(f"the loader's result for {kind} {key!r} does not contain it")
         # Only the node asked for is a full load; everything around it is partial.

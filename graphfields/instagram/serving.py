@@ -109,22 +109,31 @@ def curl_examples(base_url: str, token: str | None,
     ]
 
 
-_QUERY_PARAM = re.compile(r"(^|[?&\s])([^=&\s\"?#]+)=([^&\s\"]*)")
+_QUERY = re.compile(r"\?(\S*)")
+_SEPARATORS = re.compile(r"([&;])")
 
 
 def redact(text: str) -> str:
-    """Hide access tokens in a logged request line.
+    """Hide access tokens in a logged request line or target.
 
-    The parameter name is compared decoded, as the handler reads it: ``access%5Ftoken=...``
-    is a valid token too, and must not reach the log in clear (nor any case variant).
+    Every spelling a client may use is masked: the name compared decoded and in any case
+    (``access%5Ftoken=...`` is a valid token to the handler), after ``&`` or ``;``
+    (``?fields=id;access_token=T`` is one ``fields`` value to the handler, but still a
+    token), and the value up to the next separator whatever it holds (a ``"`` too). A
+    piece that mentions ``access_token`` anywhere (``access_token%3DT``, a token pasted
+    into ``fields``) keeps only its name: ``name=***``, or ``***`` without ``=``.
     """
 
     def mask(m: re.Match[str]) -> str:
-        if unquote_plus(m.group(2), errors="replace").lower() == "access_token":
-            return f"{m.group(1)}{m.group(2)}=***"
-        return m.group(0)
+        pieces = _SEPARATORS.split(m.group(1))
+        for i in range(0, len(pieces), 2):
+            piece = pieces[i]
+            if "access_token" in unquote_plus(piece, errors="replace").lower():
+                name, eq, _ = piece.partition("=")
+                pieces[i] = f"{name}=***" if eq else "***"
+        return "?" + "".join(pieces)
 
-    return _QUERY_PARAM.sub(mask, text)
+    return _QUERY.sub(mask, text)
 
 
 class _RedactTokens(logging.Filter):
@@ -149,6 +158,7 @@ class ServeOptions:
     threads: int | None = None
     log_level: str = "info"
     demo_delay: float | None = None
+    header_timeout: float = 30.0
 
 
 def _resolve_tokens(opts: ServeOptions, environ: Mapping[str, str]) -> tuple[list[str], str]:
@@ -207,6 +217,7 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
 
     from graphfields.errors import GraphFieldsError
     from graphfields.instagram.app import create_asgi_app
+    from graphfields.instagram.protocol import configure as configure_protocol
     from graphfields.instagram.service import create_service
 
     tokens, origin = _resolve_tokens(opts, env)
@@ -239,6 +250,8 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
                             format="%(levelname)s:     %(name)s: %(message)s")
         config = uvicorn.Config(app, log_level=opts.log_level, lifespan="on",
                                 server_header=False)
+        # A request's headers must arrive in time, and HTTP/0.9 is answered (protocol.py).
+        configure_protocol(config, opts.header_timeout)
         server = uvicorn.Server(config)
         logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
         print(_banner(opts, db, tokens, origin), file=out, flush=True)

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS tags (
 CREATE TABLE IF NOT EXISTS tag_media (
     tag TEXT NOT NULL COLLATE NOCASE, position INTEGER NOT NULL, media_id TEXT NOT NULL,
     PRIMARY KEY (tag, position)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usernames (
+    username TEXT PRIMARY KEY COLLATE NOCASE, user_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS missing (
     kind TEXT NOT NULL, key TEXT NOT NULL COLLATE NOCASE, checked_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -161,7 +163,16 @@ class SQLiteStore:
         self._conns_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
-        self.connection().executescript(_SCHEMA)
+        conn = self.connection()
+        conn.executescript(_SCHEMA)
+        with self._write_lock:
+            # A file written before usernames existed: each name to the row that answered it
+            # then (pinned first, then the newest).
+            conn.execute(
+                "INSERT OR IGNORE INTO usernames (username, user_id) SELECT username, id"
+                " FROM users WHERE NOT EXISTS (SELECT 1 FROM usernames)"
+                f" ORDER BY complete = {PINNED} DESC, last_update DESC"
+            )
 
     # -- connections ------------------------------------------------------------------
 
@@ -198,7 +209,8 @@ class SQLiteStore:
 
     def get_user(self, username: str) -> Row | None:
         return self._one(
-            "SELECT * FROM users WHERE username = ? ORDER BY last_update DESC LIMIT 1", (username,)
+            "SELECT users.* FROM usernames JOIN users ON users.id = usernames.user_id"
+            " WHERE usernames.username = ?", (username,)
         )
 
     def get_media(self, media_id: str) -> Row | None:
@@ -462,11 +474,31 @@ class SQLiteStore:
             sql += " ON CONFLICT (id) DO NOTHING"
         conn.execute(sql, values)
 
+    def _claim_usernames(self, conn: sqlite3.Connection, ids: list[str]) -> None:
+        """A username names one user across writes: the user written last takes it (Instagram
+        moves a name to whoever holds it now), except from a pinned user, which keeps it
+        against any write but a pinned one. A user's former names stop naming it. Reads the
+        stored rows, so a pinned row a write did not change claims nothing new."""
+        for user_id in ids:
+            name, state = conn.execute(
+                "SELECT username, complete FROM users WHERE id = ?", (user_id,)).fetchone()
+            holder = conn.execute(
+                "SELECT usernames.user_id, users.complete FROM usernames"
+                " LEFT JOIN users ON users.id = usernames.user_id WHERE usernames.username = ?",
+                (name,)).fetchone()
+            if holder is None or (holder[0] != user_id
+                                  and (holder[1] != PINNED or state == PINNED)):
+                conn.execute("INSERT OR REPLACE INTO usernames (username, user_id) VALUES (?, ?)",
+                             (name, user_id))
+            conn.execute("DELETE FROM usernames WHERE user_id = ? AND username <> ?",
+                         (user_id, name))
+
     def _write(self, conn: sqlite3.Connection, batch: Batch) -> None:
         full = PINNED if batch.pinned else COMPLETE
         for rec in batch.users:
             state = PARTIAL if ("user", rec["id"]) in batch.partial else full
             self._upsert(conn, "users", _USER_COLS, rec, state)
+        self._claim_usernames(conn, [rec["id"] for rec in batch.users])
         for rec in batch.locations:
             self._upsert(conn, "locations", _LOCATION_COLS, rec, None)
         for rec in batch.media:

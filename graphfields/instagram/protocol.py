@@ -1,0 +1,148 @@
+"""uvicorn's HTTP protocols with a request-header deadline and no HTTP/0.9 hang.
+
+uvicorn closes a keep-alive connection that stays idle after a response
+(``timeout_keep_alive``), but nothing bounds the time a client takes to *send* a request:
+a connection trickling header bytes (or sending none at all after connecting, or pausing
+mid-header on a kept-alive connection) is held open for as long as the client likes, and
+an HTTP/0.9 request line (``GET /`` and a line break, no version) is never answered
+because the parser waits for headers that never come. ``graphfields serve`` runs uvicorn
+with the classes here instead:
+
+- ``header_timeout`` (default :data:`HEADER_TIMEOUT`, 30 s): from the moment a connection
+  opens, or a response on it completes, the next request's line and headers must have
+  arrived within that time. Otherwise a client that sent part of a request gets
+  ``408 Request Timeout`` and the connection is closed; one that sent nothing is closed.
+- A request line without an ``HTTP/x.y`` version is answered ``400`` at once and the
+  connection closed.
+
+The timeout is read from the uvicorn ``Config`` (``config.header_timeout``, set by
+:func:`configure`), so it survives uvicorn's worker processes. h11 (the default) and
+httptools (used when installed) are both covered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+__all__ = ["HEADER_TIMEOUT", "configure", "protocol_class"]
+
+HEADER_TIMEOUT = 30.0
+"""Seconds a client has to send a request's line and headers."""
+
+_REQUEST_LINE = re.compile(rb"[^ ]+ [^ ]+ HTTP/[0-9]")
+_MAX_LINE = 65536  # beyond this, the request line is uvicorn's to refuse
+
+
+def _reply(status: bytes, text: bytes) -> bytes:
+    return (b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"connection: close\r\ncontent-length: " + str(len(text)).encode() + b"\r\n\r\n"
+            + text)
+
+
+class _Deadline:
+    """Mixin over a uvicorn HTTP protocol: the deadline for each request's headers.
+
+    Both of uvicorn's protocols create a new ``self.cycle`` once a request's headers are
+    complete, and call ``on_response_complete`` once its answer is sent: those two moments
+    stop and restart the clock.
+    """
+
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    cycle: Any
+
+    def __init__(self, config: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)  # type: ignore[call-arg]
+        self.header_timeout: float = float(getattr(config, "header_timeout", HEADER_TIMEOUT))
+        self._deadline: asyncio.TimerHandle | None = None
+        self._waiting_cycle: Any = None
+        self._head = bytearray()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._waiting_cycle = self.cycle
+        self._head.clear()
+        if self.header_timeout > 0:
+            self._deadline = self.loop.call_later(self.header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            if self._head.strip():
+                self.transport.write(_reply(b"408 Request Timeout",
+                                            b"Request headers not received in time"))
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def data_received(self, data: bytes) -> None:
+        if self._deadline is not None and len(self._head) < _MAX_LINE:
+            self._head += data[:_MAX_LINE]
+            head = bytes(self._head).lstrip(b"\r\n")  # blank lines before a request are allowed
+            line, newline, _ = head.partition(b"\n")
+            if newline and not _REQUEST_LINE.match(line):
+                self._disarm()
+                self.transport.write(_reply(b"400 Bad Request",
+                                            b"Invalid HTTP request line (HTTP/0.9 is not served)"))
+                self.transport.close()
+                return
+        super().data_received(data)  # type: ignore[misc]
+        if self._deadline is not None and self.cycle is not self._waiting_cycle:
+            self._disarm()  # the headers are complete
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]
+        if not self.transport.is_closing() and (self.cycle is None
+                                                or self.cycle.response_complete):
+            self._arm()
+
+
+DeadlineH11Protocol: type[asyncio.Protocol] | None = None
+DeadlineHttpToolsProtocol: type[asyncio.Protocol] | None = None
+try:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+except ImportError:  # pragma: no cover - without the server extra nothing here is used
+    pass
+else:
+    class _DeadlineH11(_Deadline, H11Protocol):  # type: ignore[misc]
+        """uvicorn's h11 protocol with the header deadline and the HTTP/0.9 answer."""
+
+    DeadlineH11Protocol = _DeadlineH11
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is optional (uvicorn's faster parser)
+    pass
+else:
+    class _DeadlineHttpTools(_Deadline, HttpToolsProtocol):  # type: ignore[misc]
+        """uvicorn's httptools protocol with the header deadline and the HTTP/0.9 answer."""
+
+    DeadlineHttpToolsProtocol = _DeadlineHttpTools
+
+
+def protocol_class() -> type[asyncio.Protocol]:
+    """The protocol ``graphfields serve`` gives uvicorn: httptools' when it is installed (as
+    uvicorn's ``http="auto"`` would choose), else h11's, each with the deadline."""
+    chosen = DeadlineHttpToolsProtocol or DeadlineH11Protocol
+    if chosen is None:  # pragma: no cover
+        raise RuntimeError("uvicorn is not installed")
+    return chosen
+
+
+def configure(config: Any, header_timeout: float = HEADER_TIMEOUT) -> Any:
+    """Give a (not yet loaded) uvicorn ``Config`` :func:`protocol_class` and the deadline."""
+    config.http = protocol_class()
+    config.header_timeout = header_timeout
+    return config
