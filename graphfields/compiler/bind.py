@@ -157,10 +157,10 @@ class Binder:
         for slot in self.slots:
             if isinstance(slot, CallSlot):
                 given: dict[str, Any] = {}
+                params = dict(slot.params)
                 for name, at in slot.calls:
-                    param = dict(slot.params)[name]
-                    value, problems = convert_call(param, [values[i] for i in at], name,
-                                                   slot.where)
+                    value, problems = convert_call(params[name], [values[i] for i in at],
+                                                   name, slot.where)
                     if problems:
                         return None
                     given[name] = value
@@ -170,12 +170,13 @@ class Binder:
             conn = slot.conn
             converted = []
             for name, at in slot.calls:
-                value, problems = convert_call(CONNECTION_CALLS[name].param,
-                                               [values[i] for i in at], name, slot.where,
-                                               conn.max_first)
+                row = CONNECTION_CALLS[name]
+                value, problems = convert_call(row.param, [values[i] for i in at], name,
+                                               slot.where, conn.max_first)
                 if problems:
                     return None
-                converted.append((name, value, _shown(values, at)))
+                # (how a date was written is only for the message of an empty range)
+                converted.append((name, value, _shown(values, at) if row.dated else ""))
             cargs, _ = connection_args(conn, converted, request if slot.root else None)
             if cargs is None:
                 return None
