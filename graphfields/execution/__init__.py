@@ -78,4 +78,6 @@ def _compile(shape: Shape) -> tuple[codegen.Runner, int]:
 
 def generated_source(plan: Plan) -> str:
     """The Python source :func:`execute` generates for ``plan``'s shape (for debugging)."""
-    return codegen.build(_check(plan, True).shape)[1]
+    if not isinstance(plan, Plan):
+        raise TypeError(f"generated_source() needs a Plan, not {type(plan).__name__}")
+    return codegen.build(plan.shape)[1]

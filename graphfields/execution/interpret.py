@@ -19,11 +19,11 @@ from graphfields import relay, sources
 from graphfields.execution.runtime import (
     AwaitableInSync,
     Fail,
-    _discard,
     batch_order,
     call_value,
     check_batch,
     connection_page,
+    discard,
     drain,
     error,
     fill,
@@ -80,7 +80,7 @@ async def interpret_async(plan: Plan, data: Any, *, context: Any = None) -> dict
         raise error(fail) from fail.original
     finally:
         for _, _, pending, _ in walker.awaits:
-            _discard(pending)
+            discard(pending)
     return out
 
 
@@ -139,7 +139,7 @@ class _Walker:
                     raw = self.raw(fp, x)
                     if is_awaitable(raw):
                         if not self.asynchronous:
-                            _discard(raw)
+                            discard(raw)
                             raise AwaitableInSync
                         out[key] = None
                         self.awaits.append((out, key, raw, fp))

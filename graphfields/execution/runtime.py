@@ -134,7 +134,7 @@ def no_await(value: Any) -> Any:
     """A resolver's result, unless it is an awaitable (the synchronous executor refuses)."""
     if type(value) in _PLAIN or not inspect.isawaitable(value):
         return value
-    _discard(value)
+    discard(value)
     raise AwaitableInSync
 
 
@@ -143,12 +143,12 @@ def call_value(value: Any) -> Any:
     if callable(value) and not isinstance(value, type):
         value = value()
     if inspect.isawaitable(value):
-        _discard(value)
+        discard(value)
         raise AwaitableInSync
     return value
 
 
-def _discard(value: Any) -> None:
+def discard(value: Any) -> None:
     """Close a coroutine the synchronous executor will never run (no 'never awaited')."""
     close = getattr(value, "close", None)
     if inspect.iscoroutine(value) and close is not None:
@@ -173,7 +173,7 @@ def _nodes(value: Any, what: str) -> Any:
             f"{what} must be a sequence, an iterable or a graphfields.Page, "
             f"not {type(value).__name__}")
     if inspect.isawaitable(value):
-        _discard(value)
+        discard(value)
         raise AwaitableInSync
     return value
 
@@ -187,7 +187,7 @@ def as_list(value: Any, what: str = "a list field's value") -> list[Any]:
         raise TypeError(f"{what} must be a list or another iterable of items, "
                         f"not {type(value).__name__}")
     if inspect.isawaitable(value):
-        _discard(value)
+        discard(value)
         raise AwaitableInSync
     try:
         return list(value)
