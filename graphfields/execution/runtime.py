@@ -142,7 +142,7 @@ def call_value(value: Any) -> Any:
     """A callable read value called (a class is a value); an awaitable refused."""
     if callable(value) and not isinstance(value, type):
         value = value()
-    if inspect.isawaitable(value):
+    if type(value) not in _PLAIN and inspect.isawaitable(value):
         discard(value)
         raise AwaitableInSync
     return value
@@ -186,7 +186,7 @@ def as_list(value: Any, what: str = "a list field's value") -> list[Any]:
     if isinstance(value, str | bytes | bytearray | Mapping):
         raise TypeError(f"{what} must be a list or another iterable of items, "
                         f"not {type(value).__name__}")
-    if inspect.isawaitable(value):
+    if type(value) not in _PLAIN and inspect.isawaitable(value):
         discard(value)
         raise AwaitableInSync
     try:
@@ -264,6 +264,16 @@ def scalar_converter(field: ResolvedField) -> Callable[[Any], Any]:
         return lambda v: v
     ser1 = serialize
     return lambda v: None if v is None else (v if type(v) is fast else ser1(v))
+
+
+def item_converter(field: ResolvedField) -> Callable[[Any], Any]:
+    """One item of a list scalar field off the fast path -> its JSON form."""
+    scalar = field.scalar
+    serialize = scalar.serialize if isinstance(scalar, Scalar) else None
+    if serialize is None:
+        return lambda i: i
+    ser = serialize
+    return lambda i: None if i is None else ser(i)
 
 
 def scalar_slow(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -13,7 +13,13 @@ from typing import Any
 
 from graphfields import relay, schema, sources
 from graphfields.execution import runtime
-from graphfields.execution.runtime import Fail, call_value, scalar_converter, scalar_slow
+from graphfields.execution.runtime import (
+    Fail,
+    call_value,
+    item_converter,
+    scalar_converter,
+    scalar_slow,
+)
 from graphfields.plan import READ, ConnectionPlan, FieldPlan, ObjectPlan, ScalarPlan, SelectionPlan
 
 __all__ = ["INLINE_DEPTH", "MISS_LIMIT", "Emitter"]
@@ -196,7 +202,13 @@ class Emitter:
         scalar = rf.scalar
         ser = scalar.serialize if scalar is not None else None
         slow = self.slow(rf)
+        fast = scalar.json_type if scalar is not None else None
         if rf.is_list:
+            if fast is not None:
+                item = self.const(item_converter(rf), "_it")
+                t = self.type_name(fast)
+                return (f"([w if type(w) is {t} else {item}(w) for w in v] "
+                        f"if type(v := {access}) is list else {slow}(v))")
             return f"(None if (v := {access}) is None else {slow}(v))"
         if ser is None:
             return f"(_call(v) if callable(v := {access}) else v)"
@@ -205,7 +217,6 @@ class Emitter:
                 f"(v.isoformat(timespec='seconds') if type(v := {access}) is _datetime"
                 f" and v.tzinfo is None else {slow}(v))"
             )
-        fast = scalar.json_type if scalar is not None else None
         if fast is not None:
             return f"(v if type(v := {access}) is {self.type_name(fast)} else {slow}(v))"
         return f"(None if (v := {access}) is None else {slow}(v))"
