@@ -1,0 +1,155 @@
+"""What the ORM push-downs (``graphfields.sqlalchemy``, ``graphfields.django.orm``) share.
+
+- :func:`needs` walks a plan once and says what to load: per object type the columns the
+  selection reads and, per relationship (and per distinct connection arguments), what to
+  load for its children. It is the only code of the push-downs that reads plan nodes.
+- :class:`Bounds` turns a connection's arguments into the conditions on a row's position
+  in its parent's (filtered, ordered) collection that a per-parent page query needs, and
+  :func:`cut` turns the rows such a query returned for one parent into the exact
+  :class:`graphfields.relay.Page` the plain executor would cut (same offsets, same flags).
+- Loaded rows are plain dicts keyed by field source; a connection's page sits under
+  ``(source, args)`` so that two aliases of one relationship with different calls keep
+  their own pages; :func:`connection_resolver` reads it back (or, over ORM objects rather
+  than loaded dicts, the relationship's collection as it is).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphfields import relay
+from graphfields.plan import ConnectionPlan, EdgesPlan, ObjectPlan, Plan, SelectionPlan, args_of
+from graphfields.schema import Connection, ConnectionArgs, ObjectType
+
+__all__ = ["Bounds", "Need", "connection_resolver", "cut", "needs", "page_key"]
+
+ChildKey = tuple[str, ConnectionArgs | None]
+"""A relationship to load under a parent: its source, and the connection's arguments
+(``None`` for an object or list field)."""
+
+
+@dataclass
+class Need:
+    """What to load for the objects of ``type`` at one place of a request."""
+
+    type: ObjectType
+    columns: set[str] = field(default_factory=set)
+    children: dict[ChildKey, Need] = field(default_factory=dict)
+
+
+def needs(plan: Plan) -> Need:
+    """The load tree of ``plan``: selections of one relationship (with equal arguments)
+    at one place are merged, so each edge of the tree is one statement."""
+    root = Need(plan.type)
+
+    def walk(sel: SelectionPlan, need: Need) -> None:
+        for fp in sel.fields:
+            f = fp.field
+            if f.kind == "scalar":
+                need.columns.add(f.source)
+                continue
+            assert f.object_type is not None
+            args: ConnectionArgs | None = None
+            if isinstance(fp, ConnectionPlan):
+                assert f.connection is not None
+                args = defaulted(f.connection, args_of(plan, fp))
+            child = need.children.get((f.source, args))
+            if child is None:
+                child = need.children[(f.source, args)] = Need(f.object_type)
+            if isinstance(fp, ObjectPlan):
+                walk(fp.selection, child)
+            elif isinstance(fp, ConnectionPlan):
+                for part in fp.parts:
+                    if isinstance(part, EdgesPlan) and part.node is not None:
+                        walk(part.node, child)
+
+    walk(plan.selection, root)
+    return root
+
+
+def defaulted(conn: Connection, args: ConnectionArgs) -> ConnectionArgs:
+    """``args`` with the connection's ``default_first`` when neither first nor last is
+    given: the arguments the executor hands a connection resolver."""
+    if args.first is None and args.last is None and conn.default_first is not None:
+        return dataclasses.replace(args, first=conn.default_first)
+    return args
+
+
+def page_key(source: str, args: ConnectionArgs) -> tuple[str, ConnectionArgs]:
+    """The key of a connection's page in a loaded row."""
+    return (source, args)
+
+
+def connection_resolver(source: str) -> Callable[[Any, ConnectionArgs, Any], Any]:
+    """A connection's ``resolve=``: the loaded page of a loaded row (a dict); for any
+    other parent (an ORM object) the relationship's collection, sliced by graphfields."""
+
+    def resolve(parent: Any, args: ConnectionArgs, context: Any) -> Any:
+        if type(parent) is dict:
+            try:
+                return parent[(source, args)]
+            except KeyError:
+                raise LookupError(
+                    f"no page of {source!r} was loaded for {args}: was this row loaded "
+                    "for this plan?") from None
+        return getattr(parent, source)
+
+    return resolve
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Conditions on a row's 0-based position ``pos`` in its parent's collection of
+    ``n`` rows that keep every row of the page (and a few more, never many):
+
+    ``pos >= low`` and (``high`` is None or ``pos < high``) and (``last`` is None or
+    ``pos >= n - last`` or ``pos >= last_floor``), or ``pos == 0`` when ``marker``: the
+    first row tells the total of a parent whose page is empty (its flags need it).
+    ``n`` is the collection's size (a window ``COUNT(*)`` over the parent's rows).
+    """
+
+    low: int
+    high: int | None
+    last: int | None
+    last_floor: int | None
+    marker: bool
+
+    @classmethod
+    def of(cls, args: ConnectionArgs) -> Bounds:
+        # relay.window: a non-empty page starts at after + 1 + offset; it ends at most at
+        # before and at that start + first; last keeps the last rows before that end.
+        low = (0 if args.after is None else max(args.after + 1, 0)) + args.offset
+        ends = [e for e in (args.before,
+                            None if args.first is None else low + args.first) if e is not None]
+        high = min(ends) if ends else None
+        floor = None
+        if args.last is not None and high is not None:
+            floor = high - args.last
+        may_skip_first_row = low > 0 or args.last is not None or high == 0
+        return cls(low, high, args.last, floor, may_skip_first_row)
+
+    def keeps(self, pos: int, n: int) -> bool:
+        """The condition in Python (the SQL builders write the same; tests compare)."""
+        if self.marker and pos == 0:
+            return True
+        if pos < self.low or (self.high is not None and pos >= self.high):
+            return False
+        if self.last is None:
+            return True
+        return pos >= n - self.last or (self.last_floor is not None and pos >= self.last_floor)
+
+
+def cut(rows: Sequence[tuple[int, Any]], total: int, args: ConnectionArgs) -> relay.Page:
+    """The page of one parent: ``rows`` are ``(pos, item)`` pairs its query returned (any
+    superset of the page, in any order), ``total`` the size of its filtered collection."""
+    start, end = relay.window(total, args.first, args.last, args.after, args.before,
+                              args.offset)
+    nodes = [item for pos, item in sorted(rows, key=_pos) if start <= pos < end]
+    return relay.Page(nodes, start, end < total, start > 0)
+
+
+def _pos(row: tuple[int, Any]) -> int:
+    return row[0]

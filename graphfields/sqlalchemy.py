@@ -1,0 +1,482 @@
+"""Selection push-down into SQLAlchemy 2 (extra ``sqlalchemy``).
+
+:class:`Models` builds graphfields object types from mapped classes and runs a compiled
+plan as a few exact statements: the root row, then one statement per relationship of the
+request for all parents of that level (``IN`` on the join keys), each selecting only the
+columns the request reads plus the join keys. A connection's per-parent pages are one
+statement too (``ROW_NUMBER() OVER (PARTITION BY ...)`` with a window ``COUNT(*)``), cut
+to the same offsets and exact flags as the plain executor. The loaded rows are plain
+dicts (pages as :class:`graphfields.relay.Page`) that :func:`graphfields.execute` turns
+into the output.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeAlias
+
+import sqlalchemy as sa
+from sqlalchemy import orm as sa_orm
+
+from graphfields import _orm
+from graphfields.errors import SchemaError
+from graphfields.execute import execute as _execute
+from graphfields.plan import Plan
+from graphfields.schema import (
+    ID,
+    Boolean,
+    Connection,
+    ConnectionArgs,
+    Datetime,
+    FieldDef,
+    Float,
+    Int,
+    ListOf,
+    ObjectType,
+    Scalar,
+    Schema,
+    String,
+)
+from graphfields.suggest import did_you_mean, suggestions
+
+__all__ = ["Models"]
+
+Row: TypeAlias = dict[Any, Any]
+Steps: TypeAlias = Generator[sa.Select[Any], Sequence[Sequence[Any]], list[Row]]
+AttrName: TypeAlias = "str | Any"  # "Model.attr", or the instrumented attribute Model.attr
+
+
+@dataclass(frozen=True)
+class _Rel:
+    """How to load one relationship for many parents at once."""
+
+    key: str
+    target: str
+    collection: bool  # many children per parent (a list or a connection)
+    local: tuple[str, ...]  # the parent's attributes holding the join values
+    remote: tuple[Any, ...]  # the columns (of the target or the secondary) matching them
+    source: Any  # FROM: the target's table, joined to the secondary for many-to-many
+    order: tuple[Any, ...]  # ORDER BY of the children
+    connection: Connection | None
+    timestamp: Any  # the column the date filters compare, or None
+
+
+@dataclass(frozen=True)
+class _Model:
+    name: str
+    columns: dict[str, Any]  # attribute key -> Column
+    key: tuple[str, ...]  # primary key attributes
+    relations: dict[str, _Rel]
+
+
+def _name_of(attr: AttrName) -> str:
+    if isinstance(attr, str):
+        return attr
+    cls, key = getattr(attr, "class_", None), getattr(attr, "key", None)
+    if cls is None or key is None:
+        raise SchemaError(f'{attr!r} is neither "Model.attribute" nor a mapped attribute')
+    return f"{cls.__name__}.{key}"
+
+
+def _scalar_of(column: Any, where: str) -> Scalar:
+    t = column.type
+    for sa_type, scalar in ((sa.Boolean, Boolean), (sa.Integer, Int), (sa.Float, Float),
+                            (sa.Numeric, Float), (sa.DateTime, Datetime), (sa.Date, Datetime),
+                            (sa.String, String)):
+        if isinstance(t, sa_type):
+            return scalar
+    raise SchemaError(f"{where}: no scalar for the column type {t!r}; give one with "
+                      f'scalars={{"{where}": ...}} or leave it out with exclude=')
+
+
+class Models:
+    """Object types for mapped classes, and the loader that runs plans over them.
+
+    - ``models``: the mapped classes; each becomes an :class:`ObjectType` of the class's
+      name (``models.types["Author"]``, all in ``models.schema``).
+    - Columns become scalars (primary keys ``ID``, then by column type; ``scalars=``
+      overrides, ``exclude=`` leaves attributes out). Many-to-one (and one-to-one)
+      relationships become object fields; one-to-many and many-to-many relationships
+      become connections, or ``ListOf`` for those named in ``lists=``.
+    - ``connections={"Author.posts": Connection("Post", order_by="created_at", ...)}``
+      (or a dict of :class:`Connection`'s options) declares a connection's page sizes,
+      order and timestamp field once: the SQL orders by ``order_by`` (else
+      ``timestamp_field``), then the primary key, newest first unless
+      ``descending=False``; the plain executor over ORM objects reads the same options.
+    - ``defaults={"Author": ["id", "name"]}``: a type's defaults (its primary key).
+
+    Attributes are named ``"Model.attr"`` or given as ``Model.attr``.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[type],
+        *,
+        connections: Mapping[AttrName, Connection | Mapping[str, Any]] | None = None,
+        lists: Iterable[AttrName] = (),
+        scalars: Mapping[AttrName, Scalar] | None = None,
+        exclude: Iterable[AttrName] = (),
+        defaults: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        mappers: dict[str, Any] = {}
+        for cls in models:
+            try:
+                mappers[cls.__name__] = sa.inspect(cls)
+            except sa.exc.NoInspectionAvailable:
+                raise SchemaError(f"{cls!r} is not a mapped class") from None
+        conns = {_name_of(k): v for k, v in (connections or {}).items()}
+        as_lists = {_name_of(k) for k in lists}
+        overrides = {_name_of(k): v for k, v in (scalars or {}).items()}
+        left_out = {_name_of(k) for k in exclude}
+        known = {f"{n}.{p.key}" for n, m in mappers.items() for p in m.attrs}
+        for option, names in (("connections", conns), ("lists", as_lists),
+                              ("scalars", overrides), ("exclude", left_out)):
+            for name in names:
+                if name not in known:
+                    hint = did_you_mean(suggestions(name, known))
+                    raise SchemaError(f'{option}: "{name}" is not a mapped attribute.{hint}')
+        self._models: dict[str, _Model] = {}
+        self.types: dict[str, ObjectType] = {}
+        for name, mapper in mappers.items():
+            fields: dict[str, FieldDef | Any] = {}
+            columns: dict[str, Any] = {}
+            relations: dict[str, _Rel] = {}
+            pk = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+            for prop in mapper.attrs:
+                where = f"{name}.{prop.key}"
+                if where in left_out:
+                    continue
+                if isinstance(prop, sa_orm.ColumnProperty) and len(prop.columns) == 1:
+                    column = prop.columns[0]
+                    if not isinstance(column, sa.Column):
+                        continue  # a column_property of an expression: not loaded here
+                    columns[prop.key] = column
+                    fields[prop.key] = overrides.get(where) or (
+                        ID if prop.key in pk else _scalar_of(column, where))
+                elif isinstance(prop, sa_orm.RelationshipProperty):
+                    rel, fdef = _relation(prop, where, mappers, conns.get(where),
+                                          where in as_lists, columns_of=mapper)
+                    relations[prop.key] = rel
+                    fields[prop.key] = fdef
+            self._models[name] = _Model(name, columns, pk, relations)
+            self.types[name] = ObjectType(name, fields,
+                                          defaults=(defaults or {}).get(name, pk))
+        self.schema = Schema(self.types.values())
+
+    # -- running plans ---------------------------------------------------------------
+
+    def load(self, session: sa_orm.Session, plan: Plan, root: Any) -> Row | None:
+        """The root row of ``plan`` (a primary key value, or a mapped instance) loaded
+        with everything the request reads; ``None`` when no row has that key."""
+        rows = _drive(session, self._steps(plan, self._by_key(plan, root)))
+        return rows[0] if rows else None
+
+    def load_all(self, session: sa_orm.Session, plan: Plan,
+                 statement: sa.Select[Any]) -> list[Row]:
+        """The rows of ``statement`` (``select(Author).where(...)``, its WHERE, ORDER BY
+        and LIMIT kept, its columns replaced by the selected ones), each loaded."""
+        return _drive(session, self._steps(plan, _replacing_columns(statement)))
+
+    def execute(self, session: sa_orm.Session, plan: Plan, root: Any, *,
+                context: Any = None) -> dict[str, Any] | None:
+        """``graphfields.execute`` of ``plan`` over the loaded root row (``None`` when no
+        row has that key)."""
+        row = self.load(session, plan, root)
+        return None if row is None else _execute(plan, row, context=context)
+
+    def execute_all(self, session: sa_orm.Session, plan: Plan, statement: sa.Select[Any], *,
+                    context: Any = None) -> list[dict[str, Any]]:
+        """The output of ``plan`` for each row of ``statement``."""
+        return [_execute(plan, row, context=context)
+                for row in self.load_all(session, plan, statement)]
+
+    async def load_async(self, session: Any, plan: Plan, root: Any) -> Row | None:
+        """:meth:`load` with an ``AsyncSession``."""
+        rows = await _drive_async(session, self._steps(plan, self._by_key(plan, root)))
+        return rows[0] if rows else None
+
+    async def load_all_async(self, session: Any, plan: Plan,
+                             statement: sa.Select[Any]) -> list[Row]:
+        """:meth:`load_all` with an ``AsyncSession``."""
+        return await _drive_async(session, self._steps(plan, _replacing_columns(statement)))
+
+    async def execute_async(self, session: Any, plan: Plan, root: Any, *,
+                            context: Any = None) -> dict[str, Any] | None:
+        """:meth:`execute` with an ``AsyncSession``: the statements are awaited, the
+        output is built from the loaded rows."""
+        row = await self.load_async(session, plan, root)
+        return None if row is None else _execute(plan, row, context=context)
+
+    async def execute_all_async(self, session: Any, plan: Plan, statement: sa.Select[Any], *,
+                                context: Any = None) -> list[dict[str, Any]]:
+        """:meth:`execute_all` with an ``AsyncSession``."""
+        rows = await self.load_all_async(session, plan, statement)
+        return [_execute(plan, row, context=context) for row in rows]
+
+    # -- the statements ----------------------------------------------------------------
+
+    def _model_of(self, plan: Plan) -> _Model:
+        if not isinstance(plan, Plan):
+            raise TypeError(f"a Plan from compile() is needed, not {type(plan).__name__}")
+        model = self._models.get(plan.type.name)
+        if model is None or self.types[model.name] is not plan.type:
+            raise SchemaError(f'the plan is for type "{plan.type.name}", which these Models '
+                              "did not build (compile it against models.schema)")
+        return model
+
+    def _by_key(self, plan: Plan, root: Any) -> Any:
+        model = self._model_of(plan)
+        state = sa.inspect(root, raiseerr=False)
+        if isinstance(state, sa_orm.InstanceState):
+            if state.identity is None:
+                raise ValueError(f"{root!r} has no primary key yet (flush it first)")
+            root = state.identity
+        values = tuple(root) if isinstance(root, tuple) else (root,)
+        if len(values) != len(model.key):
+            raise ValueError(f"{model.name} has a primary key of {len(model.key)} column(s), "
+                             f"got {root!r}")
+        cols = [model.columns[k] for k in model.key]
+
+        def root_statement(selected: list[Any]) -> sa.Select[Any]:
+            return sa.select(*selected).where(*[c == v for c, v in zip(cols, values, strict=True)])
+
+        return root_statement
+
+    def _steps(self, plan: Plan, root_statement: Any) -> Steps:
+        """The loading as a generator: it yields each statement, is sent its rows, and
+        returns the root rows (sync and async sessions drive it alike)."""
+        model = self._model_of(plan)
+        need = _orm.needs(plan)
+        keys = self._keys(model, need)
+        rows = yield root_statement([model.columns[k] for k in keys])
+        roots = [dict(zip(keys, row, strict=False)) for row in rows]
+        level = [(model, need, roots)]
+        while level:
+            below = []
+            for parent_model, parent_need, parents in level:
+                for (source, args), child_need in parent_need.children.items():
+                    rel = parent_model.relations[source]
+                    child_model = self._models[rel.target]
+                    children = yield from self._relation(rel, args, child_model, child_need,
+                                                         parents)
+                    if children:
+                        below.append((child_model, child_need, children))
+            level = below
+        return roots
+
+    def _keys(self, model: _Model, need: _orm.Need) -> list[str]:
+        """The attributes to select for ``need``: what the request reads and the join keys
+        of the relationships it follows."""
+        keys = [k for k in model.columns if k in need.columns]
+        for source, _ in need.children:
+            for k in model.relations[source].local:
+                if k not in keys:
+                    keys.append(k)
+        return keys
+
+    def _relation(self, rel: _Rel, args: ConnectionArgs | None, model: _Model,
+                  need: _orm.Need, parents: list[Row]) -> Generator[Any, Any, list[Row]]:
+        """Load ``rel`` for all ``parents`` in one statement; fills each parent's value
+        and returns the loaded children (the next level's parents)."""
+        width = len(rel.local)
+        parent_keys = [p[rel.local[0]] if width == 1 else tuple(p[k] for k in rel.local)
+                       for p in parents]
+        wanted = list(dict.fromkeys(
+            k for k in parent_keys if k is not None and k != (None,) * width))
+        keys = self._keys(model, need)
+        cols = [model.columns[k].label(f"c{i}") for i, k in enumerate(keys)]
+        part = [c.label(f"k{i}") for i, c in enumerate(rel.remote)]
+        match = (rel.remote[0].in_(wanted) if width == 1
+                 else sa.tuple_(*rel.remote).in_(wanted))
+        slot: Any = rel.key if args is None else _orm.page_key(rel.key, args)
+        n = len(keys)
+        if not wanted:
+            rows: Sequence[Sequence[Any]] = []
+        elif args is None:
+            stmt = sa.select(*cols, *part).select_from(rel.source).where(match)
+            rows = yield (stmt.order_by(*rel.order) if rel.collection else stmt)
+        else:
+            rows = yield _page_statement(rel, args, cols, part, match)
+        grouped: dict[Any, list[Any]] = {}
+        for row in rows:
+            pk = row[n] if width == 1 else tuple(row[n:n + width])
+            grouped.setdefault(pk, []).append(row)
+        children: list[Row] = []
+        if args is not None:
+            pages: dict[Any, Any] = {}
+            for pk, group in grouped.items():
+                page = _orm.cut([(r[n + width], r) for r in group], group[0][n + width + 1],
+                                args)
+                nodes = [dict(zip(keys, r, strict=False)) for r in page.nodes]
+                children.extend(nodes)
+                pages[pk] = replace(page, nodes=nodes)
+            empty = _orm.cut([], 0, args)
+            for p, pk in zip(parents, parent_keys, strict=True):
+                p[slot] = pages.get(pk, empty)
+            return children
+        loaded = {pk: [dict(zip(keys, r, strict=False)) for r in group]
+                  for pk, group in grouped.items()}
+        for group in loaded.values():
+            children.extend(group)
+        if rel.collection:
+            for p, pk in zip(parents, parent_keys, strict=True):
+                p[slot] = loaded.get(pk, [])
+        else:
+            for p, pk in zip(parents, parent_keys, strict=True):
+                found = loaded.get(pk)
+                p[slot] = found[0] if found else None
+        return children
+
+
+def _relation(prop: Any, where: str, mappers: Mapping[str, Any], declared: Any,
+              as_list: bool, *, columns_of: Any) -> tuple[_Rel, FieldDef | Any]:
+    """The loading rule and the field of one relationship."""
+    target_mapper: Any = prop.mapper
+    target = target_mapper.class_.__name__
+    if target not in mappers or mappers[target] is not target_mapper:
+        raise SchemaError(f"{where} refers to {target}, which is not among the models: "
+                          f'add it, or leave the relationship out with exclude=["{where}"]')
+    direction = prop.direction
+    if direction is sa_orm.MANYTOMANY:
+        pairs = list(prop.synchronize_pairs)
+        local_cols = [p for p, _ in pairs]
+        remote = tuple(s for _, s in pairs)
+        source = target_mapper.local_table.join(prop.secondary, prop.secondaryjoin)
+    else:
+        pairs = list(prop.local_remote_pairs)
+        local_cols = [p for p, _ in pairs]
+        remote = tuple(r for _, r in pairs)
+        source = target_mapper.local_table
+    local = tuple(columns_of.get_property_by_column(c).key for c in local_cols)
+    pk_cols = tuple(target_mapper.primary_key)
+    collection = bool(prop.uselist)
+    if not collection:
+        if declared is not None or as_list:
+            raise SchemaError(f"{where} is a single object (many-to-one or one-to-one): it "
+                              "cannot be a connection or a list")
+        rel = _Rel(prop.key, target, False, local, remote, source, pk_cols, None, None)
+        return rel, target
+    if as_list:
+        if declared is not None:
+            raise SchemaError(f"{where} is declared both a list and a connection")
+        order = tuple(prop.order_by) if prop.order_by else pk_cols
+        return _Rel(prop.key, target, True, local, remote, source, order, None, None), \
+            ListOf(target)
+    conn = _connection_of(declared, target, where)
+    by = conn.order_by or conn.timestamp_field
+    order_cols: list[Any] = []
+    timestamp = None
+    if by is not None:
+        order_cols.append(_column(target_mapper, by, where))
+    if conn.timestamp_field is not None:
+        timestamp = _column(target_mapper, conn.timestamp_field, where)
+        if not isinstance(timestamp.type, sa.Integer | sa.DateTime):
+            raise SchemaError(f'{where}: timestamp_field "{conn.timestamp_field}" must be '
+                              "an Integer (UNIX seconds) or DateTime column")
+    order_cols.extend(c for c in pk_cols if c not in order_cols)
+    order = tuple(c.desc() if conn.descending else c.asc() for c in order_cols)
+    conn = replace(conn, resolve=_orm.connection_resolver(prop.key))
+    return _Rel(prop.key, target, True, local, remote, source, order, conn, timestamp), conn
+
+
+def _connection_of(declared: Any, target: str, where: str) -> Connection:
+    if declared is None:
+        return Connection(target)
+    if isinstance(declared, Connection):
+        node = declared.node if isinstance(declared.node, str) else declared.node.name
+        if node != target:
+            raise SchemaError(f'{where}: the connection\'s node is "{node}", the '
+                              f'relationship\'s target is "{target}"')
+        if declared.resolve is not None or declared.batch is not None:
+            raise SchemaError(f"{where}: the connection is loaded from the database; it "
+                              "takes no resolve= or batch=")
+        return declared
+    if not isinstance(declared, Mapping):
+        raise SchemaError(f"{where}: a Connection or a dict of its options is needed, "
+                          f"not {declared!r}")
+    try:
+        return Connection(target, **declared)
+    except TypeError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+
+
+def _column(mapper: Any, key: str, where: str) -> Any:
+    prop = mapper.attrs.get(key)
+    if not isinstance(prop, sa_orm.ColumnProperty):
+        raise SchemaError(f'{where}: "{key}" is not a column of {mapper.class_.__name__}')
+    return prop.columns[0]
+
+
+def _replacing_columns(statement: Any) -> Any:
+    if not isinstance(statement, sa.Select):
+        raise TypeError(f"a select() statement is needed, not {type(statement).__name__}")
+
+    def root_statement(selected: list[Any]) -> Any:
+        return statement.with_only_columns(*selected)
+
+    return root_statement
+
+
+def _moment(column: Any, seconds: int) -> Any:
+    """A bound on a timestamp column: UNIX seconds, or a datetime (UTC)."""
+    if isinstance(column.type, sa.Integer):
+        return seconds
+    moment = _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
+    return moment if column.type.timezone else moment.replace(tzinfo=None)
+
+
+def _page_statement(rel: _Rel, args: ConnectionArgs, cols: list[Any], part: list[Any],
+                    match: Any) -> sa.Select[Any]:
+    """Every parent's page (and at most its first row more) in one statement."""
+    part_by = list(rel.remote)
+    position = (sa.func.row_number().over(partition_by=part_by, order_by=list(rel.order))
+                - 1).label("pos")
+    total = sa.func.count().over(partition_by=part_by).label("n")
+    conds = [match]
+    ts = rel.timestamp
+    if ts is not None and args.since is not None:
+        conds.append(ts >= _moment(ts, args.since))
+    if ts is not None and args.until is not None:
+        conds.append(ts <= _moment(ts, args.until))
+    inner = sa.select(*cols, *part, position, total).select_from(rel.source).where(*conds)
+    sub = inner.subquery()
+    pos, n = sub.c.pos, sub.c.n
+    bounds = _orm.Bounds.of(args)
+    keep: list[Any] = []
+    if bounds.low > 0:
+        keep.append(pos >= bounds.low)
+    if bounds.high is not None:
+        keep.append(pos < bounds.high)
+    if bounds.last is not None:
+        tail = pos >= n - bounds.last
+        keep.append(tail if bounds.last_floor is None
+                    else sa.or_(tail, pos >= bounds.last_floor))
+    stmt = sa.select(*sub.c)
+    if keep:
+        cond = sa.and_(*keep)
+        stmt = stmt.where(sa.or_(pos == 0, cond) if bounds.marker else cond)
+    return stmt
+
+
+def _drive(session: sa_orm.Session, steps: Steps) -> list[Row]:
+    try:
+        stmt = next(steps)
+        while True:
+            stmt = steps.send(session.execute(stmt).all())
+    except StopIteration as done:
+        result: list[Row] = done.value
+        return result
+
+
+async def _drive_async(session: Any, steps: Steps) -> list[Row]:
+    try:
+        stmt = next(steps)
+        while True:
+            result = await session.execute(stmt)
+            stmt = steps.send(result.all())
+    except StopIteration as done:
+        rows: list[Row] = done.value
+        return rows
+
