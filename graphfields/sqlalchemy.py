@@ -80,6 +80,17 @@ def _name_of(attr: AttrName) -> str:
     return f"{cls.__name__}.{key}"
 
 
+def _check_attribute(option: str, name: str, mappers: Mapping[str, Any]) -> None:
+    model, _, attr = name.partition(".")
+    if model not in mappers:
+        hint = did_you_mean(suggestions(model, mappers))
+        raise SchemaError(f'{option}: "{name}": "{model}" is not one of the models.{hint}')
+    attrs = [p.key for p in mappers[model].attrs]
+    if attr not in attrs:
+        hint = did_you_mean([f"{model}.{a}" for a in suggestions(attr, attrs)])
+        raise SchemaError(f'{option}: "{name}" is not a mapped attribute.{hint}')
+
+
 def _scalar_of(column: Any, where: str) -> Scalar:
     t = column.type
     for sa_type, scalar in ((sa.Boolean, Boolean), (sa.Integer, Int), (sa.Float, Float),
@@ -130,13 +141,10 @@ class Models:
         as_lists = {_name_of(k) for k in lists}
         overrides = {_name_of(k): v for k, v in (scalars or {}).items()}
         left_out = {_name_of(k) for k in exclude}
-        known = {f"{n}.{p.key}" for n, m in mappers.items() for p in m.attrs}
         for option, names in (("connections", conns), ("lists", as_lists),
                               ("scalars", overrides), ("exclude", left_out)):
             for name in names:
-                if name not in known:
-                    hint = did_you_mean(suggestions(name, known))
-                    raise SchemaError(f'{option}: "{name}" is not a mapped attribute.{hint}')
+                _check_attribute(option, name, mappers)
         self._models: dict[str, _Model] = {}
         self.types: dict[str, ObjectType] = {}
         for name, mapper in mappers.items():
