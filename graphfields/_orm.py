@@ -5,7 +5,7 @@
   load for its children. It is the only code of the push-downs that reads plan nodes.
 - :class:`Bounds` turns a connection's arguments into the conditions on a row's position
   in its parent's (filtered, ordered) collection that a per-parent page query needs, and
-  :func:`cut` turns the rows such a query returned for one parent into the exact
+  :meth:`Bounds.cut` turns the rows such a query returned for one parent into the exact
   :class:`graphfields.relay.Page` the plain executor would cut (same offsets, same flags).
 - Loaded rows are plain dicts keyed by field source; a connection's page sits under
   ``(source, args)`` so that two aliases of one relationship with different calls keep
@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from graphfields import relay
 from graphfields.plan import ConnectionPlan, EdgesPlan, ObjectPlan, Plan, SelectionPlan, args_of
 from graphfields.schema import Connection, ConnectionArgs, ObjectType
 
-__all__ = ["Bounds", "Need", "connection_resolver", "cut", "needs", "page_key"]
+__all__ = ["Bounds", "Need", "connection_resolver", "needs", "page_key"]
 
 ChildKey = tuple[str, ConnectionArgs | None]
 """A relationship to load under a parent: its source, and the connection's arguments
@@ -102,20 +102,24 @@ def connection_resolver(source: str) -> Callable[[Any, ConnectionArgs, Any], Any
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """Conditions on a row's 0-based position ``pos`` in its parent's collection of
-    ``n`` rows that keep every row of the page (and a few more, never many):
+    """Which rows of a parent's (filtered, ordered) collection a per-parent page query
+    returns, and how the page is cut from them.
 
-    ``pos >= low`` and (``high`` is None or ``pos < high``) and (``last`` is None or
-    ``pos >= n - last`` or ``pos >= last_floor``), or ``pos == 0`` when ``marker``: the
-    first row tells the total of a parent whose page is empty (its flags need it).
-    ``n`` is the collection's size (a window ``COUNT(*)`` over the parent's rows).
+    A row at 0-based position ``pos`` of ``n`` is kept when ``pos >= low`` and (``high``
+    is None or ``pos < high``) and (``last`` is None or ``pos >= n - last`` or ``pos >=
+    last_floor``), or when ``marker`` and ``pos == 0``: every parent with any row returns
+    at least one, so the flags of an empty page are exact too. ``n`` (a window
+    ``COUNT(*)``) is needed only when ``counted`` (``last`` or ``before``); otherwise
+    ``high`` includes one row past the page, which says whether there is a next page.
     """
 
+    args: ConnectionArgs
     low: int
     high: int | None
     last: int | None
     last_floor: int | None
     marker: bool
+    counted: bool
 
     @classmethod
     def of(cls, args: ConnectionArgs) -> Bounds:
@@ -124,12 +128,15 @@ class Bounds:
         low = (0 if args.after is None else max(args.after + 1, 0)) + args.offset
         ends = [e for e in (args.before,
                             None if args.first is None else low + args.first) if e is not None]
-        high = min(ends) if ends else None
+        end = min(ends) if ends else None
+        # Forwards (no last, no before) the window needs the size only up to the page's
+        # end: one row more tells it. Otherwise the size is counted.
+        counted = args.last is not None or args.before is not None
         floor = None
-        if args.last is not None and high is not None:
-            floor = high - args.last
-        may_skip_first_row = low > 0 or args.last is not None or high == 0
-        return cls(low, high, args.last, floor, may_skip_first_row)
+        if args.last is not None and end is not None:
+            floor = end - args.last
+        high = end if end is None or counted else end + 1
+        return cls(args, low, high, args.last, floor, low > 0 or counted, counted)
 
     def keeps(self, pos: int, n: int) -> bool:
         """The condition in Python (the SQL builders write the same; tests compare)."""
@@ -141,14 +148,18 @@ class Bounds:
             return True
         return pos >= n - self.last or (self.last_floor is not None and pos >= self.last_floor)
 
-
-def cut(rows: Sequence[tuple[int, Any]], total: int, args: ConnectionArgs) -> relay.Page:
-    """The page of one parent: ``rows`` are ``(pos, item)`` pairs its query returned (any
-    superset of the page, in any order), ``total`` the size of its filtered collection."""
-    start, end = relay.window(total, args.first, args.last, args.after, args.before,
-                              args.offset)
-    nodes = [item for pos, item in sorted(rows, key=_pos) if start <= pos < end]
-    return relay.Page(nodes, start, end < total, start > 0)
+    def cut(self, rows: list[tuple[int, Any]], n: int | None) -> relay.Page:
+        """The page of one parent from the ``(pos, item)`` pairs its query returned, in
+        any order; ``n`` is its collection's size (``None`` unless ``counted``)."""
+        rows.sort(key=_pos)
+        if n is None:
+            # Forwards, the window depends on the size only up to high: the rows
+            # returned tell it that far (and an empty page's flags from the marker row).
+            n = rows[-1][0] + 1 if rows else 0
+        a = self.args
+        start, end = relay.window(n, a.first, a.last, a.after, a.before, a.offset)
+        nodes = [item for pos, item in rows if start <= pos < end]
+        return relay.Page(nodes, start, end < n, start > 0)
 
 
 def _pos(row: tuple[int, Any]) -> int:

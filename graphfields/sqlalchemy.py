@@ -4,10 +4,10 @@
 plan as a few exact statements: the root row, then one statement per relationship of the
 request for all parents of that level (``IN`` on the join keys), each selecting only the
 columns the request reads plus the join keys. A connection's per-parent pages are one
-statement too (``ROW_NUMBER() OVER (PARTITION BY ...)`` with a window ``COUNT(*)``), cut
-to the same offsets and exact flags as the plain executor. The loaded rows are plain
-dicts (pages as :class:`graphfields.relay.Page`) that :func:`graphfields.execute` turns
-into the output.
+statement too (``ROW_NUMBER() OVER (PARTITION BY ...)``, and a window ``COUNT(*)`` for
+``last``/``before``), cut to the same offsets and exact flags as the plain executor. The
+loaded rows are plain dicts (pages as :class:`graphfields.relay.Page`) that
+:func:`graphfields.execute` turns into the output.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from graphfields import _orm
 from graphfields.errors import SchemaError
 from graphfields.execute import execute as _execute
 from graphfields.plan import Plan
+from graphfields.relay import Page
 from graphfields.schema import (
     ID,
     Boolean,
@@ -300,27 +301,30 @@ class Models:
                  else sa.tuple_(*rel.remote).in_(wanted))
         slot: Any = rel.key if args is None else _orm.page_key(rel.key, args)
         n = len(keys)
+        bounds = None if args is None else _orm.Bounds.of(args)
         if not wanted:
             rows: Sequence[Sequence[Any]] = []
         elif args is None:
             stmt = sa.select(*cols, *part).select_from(rel.source).where(match)
             rows = yield (stmt.order_by(*rel.order) if rel.collection else stmt)
         else:
-            rows = yield _page_statement(rel, args, cols, part, match)
+            assert bounds is not None
+            rows = yield _page_statement(rel, args, bounds, cols, part, match)
         grouped: dict[Any, list[Any]] = {}
         for row in rows:
             pk = row[n] if width == 1 else tuple(row[n:n + width])
             grouped.setdefault(pk, []).append(row)
         children: list[Row] = []
-        if args is not None:
+        if bounds is not None:
             pages: dict[Any, Any] = {}
+            at = n + width
             for pk, group in grouped.items():
-                page = _orm.cut([(r[n + width], r) for r in group], group[0][n + width + 1],
-                                args)
+                page = bounds.cut([(r[at], r) for r in group],
+                                  group[0][at + 1] if bounds.counted else None)
                 nodes = [dict(zip(keys, r, strict=False)) for r in page.nodes]
                 children.extend(nodes)
-                pages[pk] = replace(page, nodes=nodes)
-            empty = _orm.cut([], 0, args)
+                pages[pk] = Page(nodes, page.offset, page.has_next_page, page.has_previous_page)
+            empty = bounds.cut([], 0)
             for p, pk in zip(parents, parent_keys, strict=True):
                 p[slot] = pages.get(pk, empty)
             return children
@@ -435,30 +439,30 @@ def _moment(column: Any, seconds: int) -> Any:
     return moment if column.type.timezone else moment.replace(tzinfo=None)
 
 
-def _page_statement(rel: _Rel, args: ConnectionArgs, cols: list[Any], part: list[Any],
-                    match: Any) -> sa.Select[Any]:
-    """Every parent's page (and at most its first row more) in one statement."""
-    part_by = list(rel.remote)
-    position = (sa.func.row_number().over(partition_by=part_by, order_by=list(rel.order))
-                - 1).label("pos")
-    total = sa.func.count().over(partition_by=part_by).label("n")
+def _page_statement(rel: _Rel, args: ConnectionArgs, bounds: _orm.Bounds, cols: list[Any],
+                    part: list[Any], match: Any) -> sa.Select[Any]:
+    """Every parent's page in one statement (with at most a row before and after it)."""
+    by, order = list(rel.remote), list(rel.order)
+    extra = [(sa.func.row_number().over(partition_by=by, order_by=order) - 1).label("pos")]
+    if bounds.counted:  # the same window (one sort), over the whole partition
+        extra.append(sa.func.count().over(partition_by=by, order_by=order, rows=(None, None))
+                     .label("n"))
     conds = [match]
     ts = rel.timestamp
     if ts is not None and args.since is not None:
         conds.append(ts >= _moment(ts, args.since))
     if ts is not None and args.until is not None:
         conds.append(ts <= _moment(ts, args.until))
-    inner = sa.select(*cols, *part, position, total).select_from(rel.source).where(*conds)
+    inner = sa.select(*cols, *part, *extra).select_from(rel.source).where(*conds)
     sub = inner.subquery()
-    pos, n = sub.c.pos, sub.c.n
-    bounds = _orm.Bounds.of(args)
+    pos = sub.c.pos
     keep: list[Any] = []
     if bounds.low > 0:
         keep.append(pos >= bounds.low)
     if bounds.high is not None:
         keep.append(pos < bounds.high)
     if bounds.last is not None:
-        tail = pos >= n - bounds.last
+        tail = pos >= sub.c.n - bounds.last
         keep.append(tail if bounds.last_floor is None
                     else sa.or_(tail, pos >= bounds.last_floor))
     stmt = sa.select(*sub.c)
