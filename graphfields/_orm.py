@@ -148,19 +148,16 @@ class Bounds:
             return True
         return pos >= n - self.last or (self.last_floor is not None and pos >= self.last_floor)
 
-    def cut(self, rows: list[tuple[int, Any]], n: int | None) -> relay.Page:
-        """The page of one parent from the ``(pos, item)`` pairs its query returned, in
-        any order; ``n`` is its collection's size (``None`` unless ``counted``)."""
-        rows.sort(key=_pos)
+    def cut(self, rows: list[Any], n: int | None, pos: Callable[[Any], int]) -> relay.Page:
+        """The page of one parent from the rows its query returned, in any order (sorted
+        here, in place; ``pos(row)`` is a row's position); ``n`` is its collection's size
+        (``None`` unless ``counted``). The page's nodes are rows of ``rows``."""
+        rows.sort(key=pos)
         if n is None:
             # Forwards, the window depends on the size only up to high: the rows
             # returned tell it that far (and an empty page's flags from the marker row).
-            n = rows[-1][0] + 1 if rows else 0
+            n = pos(rows[-1]) + 1 if rows else 0
         a = self.args
         start, end = relay.window(n, a.first, a.last, a.after, a.before, a.offset)
-        nodes = [item for pos, item in rows if start <= pos < end]
+        nodes = [row for row in rows if start <= pos(row) < end]
         return relay.Page(nodes, start, end < n, start > 0)
-
-
-def _pos(row: tuple[int, Any]) -> int:
-    return row[0]

@@ -13,6 +13,7 @@ loaded rows are plain dicts (pages as :class:`graphfields.relay.Page`) that
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
@@ -45,7 +46,9 @@ from graphfields.suggest import did_you_mean, suggestions
 __all__ = ["Models"]
 
 Row: TypeAlias = dict[Any, Any]
-Steps: TypeAlias = Generator[sa.Select[Any], Sequence[Sequence[Any]], list[Row]]
+Statement: TypeAlias = tuple[Any, dict[str, Any]]  # a statement and its parameters
+Steps: TypeAlias = Generator[Statement, Sequence[Sequence[Any]], list[Row]]
+_CACHED_STATEMENTS = 512
 AttrName: TypeAlias = "str | Any"  # "Model.attr", or the instrumented attribute Model.attr
 
 
@@ -147,6 +150,7 @@ class Models:
             for name in names:
                 _check_attribute(option, name, mappers)
         self._models: dict[str, _Model] = {}
+        self._cache: dict[Any, Any] = {}  # statements by shape (see _statement)
         self.types: dict[str, ObjectType] = {}
         for name, mapper in mappers.items():
             fields: dict[str, FieldDef | Any] = {}
@@ -186,7 +190,7 @@ class Models:
                  statement: sa.Select[Any]) -> list[Row]:
         """The rows of ``statement`` (``select(Author).where(...)``, its WHERE, ORDER BY
         and LIMIT kept, its columns replaced by the selected ones), each loaded."""
-        return _drive(session, self._steps(plan, _replacing_columns(statement)))
+        return _drive(session, self._steps(plan, self._replacing(plan, statement)))
 
     def execute(self, session: sa_orm.Session, plan: Plan, root: Any, *,
                 context: Any = None) -> dict[str, Any] | None:
@@ -209,7 +213,7 @@ class Models:
     async def load_all_async(self, session: Any, plan: Plan,
                              statement: sa.Select[Any]) -> list[Row]:
         """:meth:`load_all` with an ``AsyncSession``."""
-        return await _drive_async(session, self._steps(plan, _replacing_columns(statement)))
+        return await _drive_async(session, self._steps(plan, self._replacing(plan, statement)))
 
     async def execute_async(self, session: Any, plan: Plan, root: Any, *,
                             context: Any = None) -> dict[str, Any] | None:
@@ -246,20 +250,42 @@ class Models:
         if len(values) != len(model.key):
             raise ValueError(f"{model.name} has a primary key of {len(model.key)} column(s), "
                              f"got {root!r}")
-        cols = [model.columns[k] for k in model.key]
+        params = {f"root{i}": v for i, v in enumerate(values)}
 
-        def root_statement(selected: list[Any]) -> sa.Select[Any]:
-            return sa.select(*selected).where(*[c == v for c, v in zip(cols, values, strict=True)])
+        def root_statement(keys: tuple[str, ...]) -> Statement:
+            cached = ("root", model.name, keys)
+            stmt = self._cache.get(cached)
+            if stmt is None:
+                stmt = sa.select(*[model.columns[k] for k in keys]).where(
+                    *[model.columns[k] == sa.bindparam(f"root{i}")
+                      for i, k in enumerate(model.key)])
+                self._remember(cached, stmt)
+            return stmt, params
 
         return root_statement
 
+    def _replacing(self, plan: Plan, statement: Any) -> Any:
+        model = self._model_of(plan)
+        if not isinstance(statement, sa.Select):
+            raise TypeError(f"a select() statement is needed, not {type(statement).__name__}")
+
+        def root_statement(keys: tuple[str, ...]) -> Statement:
+            return statement.with_only_columns(*[model.columns[k] for k in keys]), {}
+
+        return root_statement
+
+    def _remember(self, key: Any, stmt: Any) -> None:
+        if len(self._cache) >= _CACHED_STATEMENTS:  # bounded: selections vary freely
+            self._cache.clear()
+        self._cache[key] = stmt
+
     def _steps(self, plan: Plan, root_statement: Any) -> Steps:
-        """The loading as a generator: it yields each statement, is sent its rows, and
-        returns the root rows (sync and async sessions drive it alike)."""
+        """The loading as a generator: it yields each statement with its parameters, is
+        sent its rows, and returns the root rows (sync and async sessions drive it alike)."""
         model = self._model_of(plan)
         need = _orm.needs(plan)
         keys = self._keys(model, need)
-        rows = yield root_statement([model.columns[k] for k in keys])
+        rows = yield root_statement(keys)
         roots = [dict(zip(keys, row, strict=False)) for row in rows]
         level = [(model, need, roots)]
         while level:
@@ -275,7 +301,7 @@ class Models:
             level = below
         return roots
 
-    def _keys(self, model: _Model, need: _orm.Need) -> list[str]:
+    def _keys(self, model: _Model, need: _orm.Need) -> tuple[str, ...]:
         """The attributes to select for ``need``: what the request reads and the join keys
         of the relationships it follows."""
         keys = [k for k in model.columns if k in need.columns]
@@ -283,48 +309,53 @@ class Models:
             for k in model.relations[source].local:
                 if k not in keys:
                     keys.append(k)
-        return keys
+        return tuple(keys)
 
     def _relation(self, rel: _Rel, args: ConnectionArgs | None, model: _Model,
                   need: _orm.Need, parents: list[Row]) -> Generator[Any, Any, list[Row]]:
         """Load ``rel`` for all ``parents`` in one statement; fills each parent's value
         and returns the loaded children (the next level's parents)."""
         width = len(rel.local)
-        parent_keys = [p[rel.local[0]] if width == 1 else tuple(p[k] for k in rel.local)
-                       for p in parents]
-        wanted = list(dict.fromkeys(
-            k for k in parent_keys if k is not None and k != (None,) * width))
+        if width == 1:
+            local = rel.local[0]
+            parent_keys: list[Any] = [p[local] for p in parents]
+            distinct = set(parent_keys)
+            distinct.discard(None)
+        else:
+            parent_keys = [tuple(p[k] for k in rel.local) for p in parents]
+            distinct = {k for k in parent_keys if any(v is not None for v in k)}
         keys = self._keys(model, need)
-        cols = [model.columns[k].label(f"c{i}") for i, k in enumerate(keys)]
-        part = [c.label(f"k{i}") for i, c in enumerate(rel.remote)]
-        match = (rel.remote[0].in_(wanted) if width == 1
-                 else sa.tuple_(*rel.remote).in_(wanted))
-        slot: Any = rel.key if args is None else _orm.page_key(rel.key, args)
         n = len(keys)
         bounds = None if args is None else _orm.Bounds.of(args)
-        if not wanted:
-            rows: Sequence[Sequence[Any]] = []
-        elif args is None:
-            stmt = sa.select(*cols, *part).select_from(rel.source).where(match)
-            rows = yield (stmt.order_by(*rel.order) if rel.collection else stmt)
-        else:
-            assert bounds is not None
-            rows = yield _page_statement(rel, args, bounds, cols, part, match)
+        rows: Sequence[Sequence[Any]] = []
+        if distinct:
+            stmt, params = self._statement(rel, model, keys, args, bounds)
+            params["keys"] = list(distinct)
+            rows = yield stmt, params
         grouped: dict[Any, list[Any]] = {}
-        for row in rows:
-            pk = row[n] if width == 1 else tuple(row[n:n + width])
-            grouped.setdefault(pk, []).append(row)
+        if width == 1:
+            for row in rows:
+                pk = row[n]
+                if pk in grouped:
+                    grouped[pk].append(row)
+                else:
+                    grouped[pk] = [row]
+        else:
+            for row in rows:
+                grouped.setdefault(tuple(row[n:n + width]), []).append(row)
         children: list[Row] = []
         if bounds is not None:
+            assert args is not None
+            slot: Any = _orm.page_key(rel.key, args)
             pages: dict[Any, Any] = {}
             at = n + width
+            pos = operator.itemgetter(at)
             for pk, group in grouped.items():
-                page = bounds.cut([(r[at], r) for r in group],
-                                  group[0][at + 1] if bounds.counted else None)
+                page = bounds.cut(group, group[0][at + 1] if bounds.counted else None, pos)
                 nodes = [dict(zip(keys, r, strict=False)) for r in page.nodes]
                 children.extend(nodes)
                 pages[pk] = Page(nodes, page.offset, page.has_next_page, page.has_previous_page)
-            empty = bounds.cut([], 0)
+            empty = bounds.cut([], 0, pos)
             for p, pk in zip(parents, parent_keys, strict=True):
                 p[slot] = pages.get(pk, empty)
             return children
@@ -334,12 +365,42 @@ class Models:
             children.extend(group)
         if rel.collection:
             for p, pk in zip(parents, parent_keys, strict=True):
-                p[slot] = loaded.get(pk, [])
+                p[rel.key] = loaded.get(pk, [])
         else:
             for p, pk in zip(parents, parent_keys, strict=True):
                 found = loaded.get(pk)
-                p[slot] = found[0] if found else None
+                p[rel.key] = found[0] if found else None
         return children
+
+    def _statement(self, rel: _Rel, model: _Model, keys: tuple[str, ...],
+                   args: ConnectionArgs | None, bounds: _orm.Bounds | None) -> Statement:
+        """The statement loading ``rel`` (cached by shape; values are parameters)."""
+        params: dict[str, Any] = {}
+        shape: Any = None
+        if args is not None and bounds is not None:
+            ts = rel.timestamp
+            since = None if ts is None or args.since is None else _moment(ts, args.since)
+            until = None if ts is None or args.until is None else _moment(ts, args.until)
+            values = {"low": bounds.low or None, "high": bounds.high, "last": bounds.last,
+                      "floor": bounds.last_floor, "since": since, "until": until}
+            params = {k: v for k, v in values.items() if v is not None}
+            shape = (tuple(params), bounds.marker, bounds.counted)
+        cached = (id(rel), keys, shape)
+        stmt = self._cache.get(cached)
+        if stmt is None:
+            cols = [model.columns[k].label(f"c{i}") for i, k in enumerate(keys)]
+            part = [c.label(f"k{i}") for i, c in enumerate(rel.remote)]
+            wanted: Any = sa.bindparam("keys", expanding=True)
+            match = (rel.remote[0].in_(wanted) if len(rel.remote) == 1
+                     else sa.tuple_(*rel.remote).in_(wanted))
+            if bounds is not None:
+                stmt = _page_statement(rel, set(params), bounds, cols, part, match)
+            else:
+                stmt = sa.select(*cols, *part).select_from(rel.source).where(match)
+                if rel.collection:
+                    stmt = stmt.order_by(*rel.order)
+            self._remember(cached, stmt)
+        return stmt, params
 
 
 def _relation(prop: Any, where: str, mappers: Mapping[str, Any], declared: Any,
@@ -421,16 +482,6 @@ def _column(mapper: Any, key: str, where: str) -> Any:
     return prop.columns[0]
 
 
-def _replacing_columns(statement: Any) -> Any:
-    if not isinstance(statement, sa.Select):
-        raise TypeError(f"a select() statement is needed, not {type(statement).__name__}")
-
-    def root_statement(selected: list[Any]) -> Any:
-        return statement.with_only_columns(*selected)
-
-    return root_statement
-
-
 def _moment(column: Any, seconds: int) -> Any:
     """A bound on a timestamp column: UNIX seconds, or a datetime (UTC)."""
     if isinstance(column.type, sa.Integer):
@@ -439,32 +490,32 @@ def _moment(column: Any, seconds: int) -> Any:
     return moment if column.type.timezone else moment.replace(tzinfo=None)
 
 
-def _page_statement(rel: _Rel, args: ConnectionArgs, bounds: _orm.Bounds, cols: list[Any],
+def _page_statement(rel: _Rel, given: set[str], bounds: _orm.Bounds, cols: list[Any],
                     part: list[Any], match: Any) -> sa.Select[Any]:
-    """Every parent's page in one statement (with at most a row before and after it)."""
+    """Every parent's page in one statement (with at most a row before and after it);
+    ``given`` names the parameters the request has (low, high, last, floor, since,
+    until)."""
     by, order = list(rel.remote), list(rel.order)
     extra = [(sa.func.row_number().over(partition_by=by, order_by=order) - 1).label("pos")]
     if bounds.counted:  # the same window (one sort), over the whole partition
         extra.append(sa.func.count().over(partition_by=by, order_by=order, rows=(None, None))
                      .label("n"))
     conds = [match]
-    ts = rel.timestamp
-    if ts is not None and args.since is not None:
-        conds.append(ts >= _moment(ts, args.since))
-    if ts is not None and args.until is not None:
-        conds.append(ts <= _moment(ts, args.until))
+    if "since" in given:
+        conds.append(rel.timestamp >= sa.bindparam("since"))
+    if "until" in given:
+        conds.append(rel.timestamp <= sa.bindparam("until"))
     inner = sa.select(*cols, *part, *extra).select_from(rel.source).where(*conds)
     sub = inner.subquery()
     pos = sub.c.pos
     keep: list[Any] = []
-    if bounds.low > 0:
-        keep.append(pos >= bounds.low)
-    if bounds.high is not None:
-        keep.append(pos < bounds.high)
-    if bounds.last is not None:
-        tail = pos >= sub.c.n - bounds.last
-        keep.append(tail if bounds.last_floor is None
-                    else sa.or_(tail, pos >= bounds.last_floor))
+    if "low" in given:
+        keep.append(pos >= sa.bindparam("low"))
+    if "high" in given:
+        keep.append(pos < sa.bindparam("high"))
+    if "last" in given:
+        tail = pos >= sub.c.n - sa.bindparam("last")
+        keep.append(sa.or_(tail, pos >= sa.bindparam("floor")) if "floor" in given else tail)
     stmt = sa.select(*sub.c)
     if keep:
         cond = sa.and_(*keep)
@@ -474,9 +525,9 @@ def _page_statement(rel: _Rel, args: ConnectionArgs, bounds: _orm.Bounds, cols: 
 
 def _drive(session: sa_orm.Session, steps: Steps) -> list[Row]:
     try:
-        stmt = next(steps)
+        stmt, params = next(steps)
         while True:
-            stmt = steps.send(session.execute(stmt).all())
+            stmt, params = steps.send(session.execute(stmt, params).all())
     except StopIteration as done:
         result: list[Row] = done.value
         return result
@@ -484,11 +535,10 @@ def _drive(session: sa_orm.Session, steps: Steps) -> list[Row]:
 
 async def _drive_async(session: Any, steps: Steps) -> list[Row]:
     try:
-        stmt = next(steps)
+        stmt, params = next(steps)
         while True:
-            result = await session.execute(stmt)
-            stmt = steps.send(result.all())
+            result = await session.execute(stmt, params)
+            stmt, params = steps.send(result.all())
     except StopIteration as done:
         rows: list[Row] = done.value
         return rows
-

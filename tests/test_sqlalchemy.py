@@ -279,7 +279,7 @@ def test_bounds_keep_the_page_and_a_row_of_every_non_empty_parent(
     assert set(expected.nodes) <= set(kept)
     assert bool(kept) == (total > 0)
     assert len(kept) <= len(expected.nodes) + 2
-    page = bounds.cut([(p, p) for p in reversed(kept)], total if bounds.counted else None)
+    page = bounds.cut(kept[::-1], total if bounds.counted else None, int)
     assert (page.nodes, page.has_next_page, page.has_previous_page) == (
         expected.nodes, expected.has_next_page, expected.has_previous_page)
     assert page.offset == expected.offset or not page.nodes
