@@ -4,7 +4,9 @@ random data and requests, on SQLite and PostgreSQL, with Session and AsyncSessio
 from __future__ import annotations
 
 import asyncio
+import builtins
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -425,3 +427,13 @@ def test_first_n_per_parent_over_many_parents(engine: sa.Engine) -> None:
     sizes = [len(e["node"]["comments"]["edges"]) for e in out["posts"]["edges"]]
     assert sizes == [min(p % 7, 3) for p in range(30, 0, -1)]
 
+
+
+def test_readme_sqlalchemy_example_runs() -> None:
+    from test_execute_readme import _section
+
+    blocks = re.findall(r"```python\n(.*?)```", _section("SQL push-down: SQLAlchemy"), re.S)
+    assert blocks, "no python example under the heading"
+    for block in blocks:
+        code = builtins.compile(block, "README.md", "exec", dont_inherit=True)
+        exec(code, {"__name__": "readme_example"})
