@@ -16,16 +16,31 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from graphfields import relay
+from graphfields.errors import SchemaError
 from graphfields.plan import ConnectionPlan, EdgesPlan, ObjectPlan, Plan, SelectionPlan, args_of
-from graphfields.schema import Connection, ConnectionArgs, ObjectType
+from graphfields.schema import Connection, ConnectionArgs, ObjectType, Scalar
+from graphfields.suggest import did_you_mean, suggestions
 
-__all__ = ["Bounds", "Need", "connection_resolver", "needs", "page_key"]
+__all__ = [
+    "Bounds",
+    "Need",
+    "Options",
+    "connection_of",
+    "connection_resolver",
+    "distribute",
+    "join_values",
+    "levels",
+    "needs",
+    "page_key",
+]
 
+Row: TypeAlias = dict[Any, Any]
 ChildKey = tuple[str, ConnectionArgs | None]
 """A relationship to load under a parent: its source, and the connection's arguments
 (``None`` for an object or list field)."""
@@ -161,3 +176,173 @@ class Bounds:
         start, end = relay.window(n, a.first, a.last, a.after, a.before, a.offset)
         nodes = [row for row in rows if start <= pos(row) < end]
         return relay.Page(nodes, start, end < n, start > 0)
+
+
+# -- declaring: the options both ORMs take ---------------------------------------------------
+
+def name_of(attr: Any) -> str:
+    """``"Model.attr"`` from that string or from a mapped attribute (``Model.attr``)."""
+    if isinstance(attr, str):
+        return attr
+    cls, key = getattr(attr, "class_", None), getattr(attr, "key", None)
+    if cls is None or key is None:
+        raise SchemaError(f'{attr!r} is neither "Model.attribute" nor a mapped attribute')
+    return f"{cls.__name__}.{key}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """The per-attribute options of ``Models(...)``, names checked against the models."""
+
+    connections: dict[str, Any]
+    lists: set[str]
+    scalars: dict[str, Scalar]
+    exclude: set[str]
+
+    @classmethod
+    def of(cls, attributes: Mapping[str, Sequence[str]], connections: Mapping[Any, Any] | None,
+           lists: Iterable[Any], scalars: Mapping[Any, Scalar] | None,
+           exclude: Iterable[Any]) -> Options:
+        """``attributes``: each model's attribute names, by model name."""
+        options = cls({name_of(k): v for k, v in (connections or {}).items()},
+                      {name_of(k) for k in lists},
+                      {name_of(k): v for k, v in (scalars or {}).items()},
+                      {name_of(k) for k in exclude})
+        for option, names in (("connections", options.connections), ("lists", options.lists),
+                              ("scalars", options.scalars), ("exclude", options.exclude)):
+            for name in names:
+                model, _, attr = name.partition(".")
+                if model not in attributes:
+                    hint = did_you_mean(suggestions(model, attributes))
+                    raise SchemaError(
+                        f'{option}: "{name}": "{model}" is not one of the models.{hint}')
+                if attr not in attributes[model]:
+                    hint = did_you_mean(
+                        [f"{model}.{a}" for a in suggestions(attr, attributes[model])])
+                    raise SchemaError(f'{option}: "{name}" is not a mapped attribute.{hint}')
+        return options
+
+    def collection(self, where: str, target: str) -> Connection | None:
+        """The connection of a to-many relationship, or ``None`` for a list."""
+        declared = self.connections.get(where)
+        if where in self.lists:
+            if declared is not None:
+                raise SchemaError(f"{where} is declared both a list and a connection")
+            return None
+        return connection_of(declared, target, where)
+
+    def single(self, where: str) -> None:
+        """Check that a to-one relationship is declared neither a connection nor a list."""
+        if where in self.connections or where in self.lists:
+            raise SchemaError(f"{where} is a single object (many-to-one or one-to-one): it "
+                              "cannot be a connection or a list")
+
+
+def connection_of(declared: Any, target: str, where: str) -> Connection:
+    """The :class:`Connection` declared for a relationship (a Connection or a dict of its
+    options; none: the defaults), checked against the relationship's target."""
+    if declared is None:
+        return Connection(target)
+    if isinstance(declared, Connection):
+        node = declared.node if isinstance(declared.node, str) else declared.node.name
+        if node != target:
+            raise SchemaError(f'{where}: the connection\'s node is "{node}", the '
+                              f'relationship\'s target is "{target}"')
+        if declared.resolve is not None or declared.batch is not None:
+            raise SchemaError(f"{where}: the connection is loaded from the database; it "
+                              "takes no resolve= or batch=")
+        return declared
+    if not isinstance(declared, Mapping):
+        raise SchemaError(f"{where}: a Connection or a dict of its options is needed, "
+                          f"not {declared!r}")
+    try:
+        return Connection(target, **declared)
+    except TypeError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+
+
+# -- loading: levels, join values, rows to parents ------------------------------------------
+
+Load: TypeAlias = Callable[
+    [Any, str, "ConnectionArgs | None", Need, list[Row]],
+    Generator[Any, Any, tuple[Any, list[Row]]],
+]
+
+
+def levels(model: Any, need: Need, roots: list[Row], load: Load) -> Generator[Any, Any, None]:
+    """Load the tree of ``need`` under ``roots`` level by level: ``load(model, source,
+    args, child_need, parents)`` loads one relationship for all its parents (yielding its
+    one statement) and returns the child model and the loaded children."""
+    level = [(model, need, roots)]
+    while level:
+        below = []
+        for parent_model, parent_need, parents in level:
+            for (source, args), child_need in parent_need.children.items():
+                child_model, children = yield from load(parent_model, source, args,
+                                                        child_need, parents)
+                if children:
+                    below.append((child_model, child_need, children))
+        level = below
+
+
+def join_values(parents: list[Row], local: Sequence[str]) -> tuple[list[Any], list[Any]]:
+    """Each parent's join value (a tuple for several columns) and the distinct non-null
+    ones (what the ``IN`` of the next statement lists)."""
+    if len(local) == 1:
+        key = local[0]
+        values: list[Any] = [p[key] for p in parents]
+        distinct = set(values)
+        distinct.discard(None)
+    else:
+        values = [tuple(p[k] for k in local) for p in parents]
+        distinct = {v for v in values if any(x is not None for x in v)}
+    return values, list(distinct)
+
+
+def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
+               parents: list[Row], values: list[Any], source: str,
+               args: ConnectionArgs | None, collection: bool) -> list[Row]:
+    """Hand the rows of one relationship's statement to their parents and return the
+    loaded children. A row is the selected ``keys``, then ``width`` join values, then
+    (for a connection) its 0-based position and, when counted, its collection's size."""
+    n = len(keys)
+    grouped: dict[Any, list[Any]] = {}
+    if width == 1:
+        for row in rows:
+            pk = row[n]
+            if pk in grouped:
+                grouped[pk].append(row)
+            else:
+                grouped[pk] = [row]
+    else:
+        for row in rows:
+            grouped.setdefault(tuple(row[n:n + width]), []).append(row)
+    children: list[Row] = []
+    if args is not None:
+        bounds = Bounds.of(args)
+        slot = page_key(source, args)
+        pages: dict[Any, relay.Page] = {}
+        at = n + width
+        pos = operator.itemgetter(at)
+        for pk, group in grouped.items():
+            page = bounds.cut(group, group[0][at + 1] if bounds.counted else None, pos)
+            nodes = [dict(zip(keys, r, strict=False)) for r in page.nodes]
+            children.extend(nodes)
+            pages[pk] = relay.Page(nodes, page.offset, page.has_next_page,
+                                   page.has_previous_page)
+        empty = bounds.cut([], 0, pos)
+        for p, pk in zip(parents, values, strict=True):
+            p[slot] = pages.get(pk, empty)
+        return children
+    loaded = {pk: [dict(zip(keys, r, strict=False)) for r in group]
+              for pk, group in grouped.items()}
+    for group in loaded.values():
+        children.extend(group)
+    if collection:
+        for p, pk in zip(parents, values, strict=True):
+            p[source] = loaded.get(pk, [])
+    else:
+        for p, pk in zip(parents, values, strict=True):
+            found = loaded.get(pk)
+            p[source] = found[0] if found else None
+    return children

@@ -13,7 +13,6 @@ loaded rows are plain dicts (pages as :class:`graphfields.relay.Page`) that
 from __future__ import annotations
 
 import datetime as _dt
-import operator
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
@@ -25,7 +24,6 @@ from graphfields import _orm
 from graphfields.errors import SchemaError
 from graphfields.execute import execute as _execute
 from graphfields.plan import Plan
-from graphfields.relay import Page
 from graphfields.schema import (
     ID,
     Boolean,
@@ -41,7 +39,6 @@ from graphfields.schema import (
     Schema,
     String,
 )
-from graphfields.suggest import did_you_mean, suggestions
 
 __all__ = ["Models"]
 
@@ -73,26 +70,6 @@ class _Model:
     columns: dict[str, Any]  # attribute key -> Column
     key: tuple[str, ...]  # primary key attributes
     relations: dict[str, _Rel]
-
-
-def _name_of(attr: AttrName) -> str:
-    if isinstance(attr, str):
-        return attr
-    cls, key = getattr(attr, "class_", None), getattr(attr, "key", None)
-    if cls is None or key is None:
-        raise SchemaError(f'{attr!r} is neither "Model.attribute" nor a mapped attribute')
-    return f"{cls.__name__}.{key}"
-
-
-def _check_attribute(option: str, name: str, mappers: Mapping[str, Any]) -> None:
-    model, _, attr = name.partition(".")
-    if model not in mappers:
-        hint = did_you_mean(suggestions(model, mappers))
-        raise SchemaError(f'{option}: "{name}": "{model}" is not one of the models.{hint}')
-    attrs = [p.key for p in mappers[model].attrs]
-    if attr not in attrs:
-        hint = did_you_mean([f"{model}.{a}" for a in suggestions(attr, attrs)])
-        raise SchemaError(f'{option}: "{name}" is not a mapped attribute.{hint}')
 
 
 def _scalar_of(column: Any, where: str) -> Scalar:
@@ -141,14 +118,8 @@ class Models:
                 mappers[cls.__name__] = sa.inspect(cls)
             except sa.exc.NoInspectionAvailable:
                 raise SchemaError(f"{cls!r} is not a mapped class") from None
-        conns = {_name_of(k): v for k, v in (connections or {}).items()}
-        as_lists = {_name_of(k) for k in lists}
-        overrides = {_name_of(k): v for k, v in (scalars or {}).items()}
-        left_out = {_name_of(k) for k in exclude}
-        for option, names in (("connections", conns), ("lists", as_lists),
-                              ("scalars", overrides), ("exclude", left_out)):
-            for name in names:
-                _check_attribute(option, name, mappers)
+        options = _orm.Options.of({n: [p.key for p in m.attrs] for n, m in mappers.items()},
+                                  connections, lists, scalars, exclude)
         self._models: dict[str, _Model] = {}
         self._cache: dict[Any, Any] = {}  # statements by shape (see _statement)
         self.types: dict[str, ObjectType] = {}
@@ -159,18 +130,17 @@ class Models:
             pk = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
             for prop in mapper.attrs:
                 where = f"{name}.{prop.key}"
-                if where in left_out:
+                if where in options.exclude:
                     continue
                 if isinstance(prop, sa_orm.ColumnProperty) and len(prop.columns) == 1:
                     column = prop.columns[0]
                     if not isinstance(column, sa.Column):
                         continue  # a column_property of an expression: not loaded here
                     columns[prop.key] = column
-                    fields[prop.key] = overrides.get(where) or (
+                    fields[prop.key] = options.scalars.get(where) or (
                         ID if prop.key in pk else _scalar_of(column, where))
                 elif isinstance(prop, sa_orm.RelationshipProperty):
-                    rel, fdef = _relation(prop, where, mappers, conns.get(where),
-                                          where in as_lists, columns_of=mapper)
+                    rel, fdef = _relation(prop, where, mappers, options, columns_of=mapper)
                     relations[prop.key] = rel
                     fields[prop.key] = fdef
             self._models[name] = _Model(name, columns, pk, relations)
@@ -287,18 +257,7 @@ class Models:
         keys = self._keys(model, need)
         rows = yield root_statement(keys)
         roots = [dict(zip(keys, row, strict=False)) for row in rows]
-        level = [(model, need, roots)]
-        while level:
-            below = []
-            for parent_model, parent_need, parents in level:
-                for (source, args), child_need in parent_need.children.items():
-                    rel = parent_model.relations[source]
-                    child_model = self._models[rel.target]
-                    children = yield from self._relation(rel, args, child_model, child_need,
-                                                         parents)
-                    if children:
-                        below.append((child_model, child_need, children))
-            level = below
+        yield from _orm.levels(model, need, roots, self._relation)
         return roots
 
     def _keys(self, model: _Model, need: _orm.Need) -> tuple[str, ...]:
@@ -311,72 +270,27 @@ class Models:
                     keys.append(k)
         return tuple(keys)
 
-    def _relation(self, rel: _Rel, args: ConnectionArgs | None, model: _Model,
-                  need: _orm.Need, parents: list[Row]) -> Generator[Any, Any, list[Row]]:
-        """Load ``rel`` for all ``parents`` in one statement; fills each parent's value
-        and returns the loaded children (the next level's parents)."""
-        width = len(rel.local)
-        if width == 1:
-            local = rel.local[0]
-            parent_keys: list[Any] = [p[local] for p in parents]
-            distinct = set(parent_keys)
-            distinct.discard(None)
-        else:
-            parent_keys = [tuple(p[k] for k in rel.local) for p in parents]
-            distinct = {k for k in parent_keys if any(v is not None for v in k)}
+    def _relation(self, parent: _Model, source: str, args: ConnectionArgs | None,
+                  need: _orm.Need, parents: list[Row]) -> Generator[Any, Any, tuple[Any, Any]]:
+        """Load one relationship for all ``parents`` in one statement."""
+        rel = parent.relations[source]
+        model = self._models[rel.target]
+        values, distinct = _orm.join_values(parents, rel.local)
         keys = self._keys(model, need)
-        n = len(keys)
-        bounds = None if args is None else _orm.Bounds.of(args)
         rows: Sequence[Sequence[Any]] = []
         if distinct:
-            stmt, params = self._statement(rel, model, keys, args, bounds)
-            params["keys"] = list(distinct)
+            stmt, params = self._statement(rel, model, keys, args)
+            params["keys"] = distinct
             rows = yield stmt, params
-        grouped: dict[Any, list[Any]] = {}
-        if width == 1:
-            for row in rows:
-                pk = row[n]
-                if pk in grouped:
-                    grouped[pk].append(row)
-                else:
-                    grouped[pk] = [row]
-        else:
-            for row in rows:
-                grouped.setdefault(tuple(row[n:n + width]), []).append(row)
-        children: list[Row] = []
-        if bounds is not None:
-            assert args is not None
-            slot: Any = _orm.page_key(rel.key, args)
-            pages: dict[Any, Any] = {}
-            at = n + width
-            pos = operator.itemgetter(at)
-            for pk, group in grouped.items():
-                page = bounds.cut(group, group[0][at + 1] if bounds.counted else None, pos)
-                nodes = [dict(zip(keys, r, strict=False)) for r in page.nodes]
-                children.extend(nodes)
-                pages[pk] = Page(nodes, page.offset, page.has_next_page, page.has_previous_page)
-            empty = bounds.cut([], 0, pos)
-            for p, pk in zip(parents, parent_keys, strict=True):
-                p[slot] = pages.get(pk, empty)
-            return children
-        loaded = {pk: [dict(zip(keys, r, strict=False)) for r in group]
-                  for pk, group in grouped.items()}
-        for group in loaded.values():
-            children.extend(group)
-        if rel.collection:
-            for p, pk in zip(parents, parent_keys, strict=True):
-                p[rel.key] = loaded.get(pk, [])
-        else:
-            for p, pk in zip(parents, parent_keys, strict=True):
-                found = loaded.get(pk)
-                p[rel.key] = found[0] if found else None
-        return children
+        return model, _orm.distribute(rows, keys, len(rel.local), parents, values, source,
+                                      args, rel.collection)
 
     def _statement(self, rel: _Rel, model: _Model, keys: tuple[str, ...],
-                   args: ConnectionArgs | None, bounds: _orm.Bounds | None) -> Statement:
+                   args: ConnectionArgs | None) -> Statement:
         """The statement loading ``rel`` (cached by shape; values are parameters)."""
         params: dict[str, Any] = {}
         shape: Any = None
+        bounds = None if args is None else _orm.Bounds.of(args)
         if args is not None and bounds is not None:
             ts = rel.timestamp
             since = None if ts is None or args.since is None else _moment(ts, args.since)
@@ -403,8 +317,8 @@ class Models:
         return stmt, params
 
 
-def _relation(prop: Any, where: str, mappers: Mapping[str, Any], declared: Any,
-              as_list: bool, *, columns_of: Any) -> tuple[_Rel, FieldDef | Any]:
+def _relation(prop: Any, where: str, mappers: Mapping[str, Any], options: _orm.Options, *,
+              columns_of: Any) -> tuple[_Rel, FieldDef | Any]:
     """The loading rule and the field of one relationship."""
     target_mapper: Any = prop.mapper
     target = target_mapper.class_.__name__
@@ -426,18 +340,15 @@ def _relation(prop: Any, where: str, mappers: Mapping[str, Any], declared: Any,
     pk_cols = tuple(target_mapper.primary_key)
     collection = bool(prop.uselist)
     if not collection:
-        if declared is not None or as_list:
-            raise SchemaError(f"{where} is a single object (many-to-one or one-to-one): it "
-                              "cannot be a connection or a list")
+        options.single(where)
         rel = _Rel(prop.key, target, False, local, remote, source, pk_cols, None, None)
         return rel, target
-    if as_list:
-        if declared is not None:
-            raise SchemaError(f"{where} is declared both a list and a connection")
+    declared = options.collection(where, target)
+    if declared is None:
         order = tuple(prop.order_by) if prop.order_by else pk_cols
         return _Rel(prop.key, target, True, local, remote, source, order, None, None), \
             ListOf(target)
-    conn = _connection_of(declared, target, where)
+    conn = declared
     by = conn.order_by or conn.timestamp_field
     order_cols: list[Any] = []
     timestamp = None
@@ -452,27 +363,6 @@ def _relation(prop: Any, where: str, mappers: Mapping[str, Any], declared: Any,
     order = tuple(c.desc() if conn.descending else c.asc() for c in order_cols)
     conn = replace(conn, resolve=_orm.connection_resolver(prop.key))
     return _Rel(prop.key, target, True, local, remote, source, order, conn, timestamp), conn
-
-
-def _connection_of(declared: Any, target: str, where: str) -> Connection:
-    if declared is None:
-        return Connection(target)
-    if isinstance(declared, Connection):
-        node = declared.node if isinstance(declared.node, str) else declared.node.name
-        if node != target:
-            raise SchemaError(f'{where}: the connection\'s node is "{node}", the '
-                              f'relationship\'s target is "{target}"')
-        if declared.resolve is not None or declared.batch is not None:
-            raise SchemaError(f"{where}: the connection is loaded from the database; it "
-                              "takes no resolve= or batch=")
-        return declared
-    if not isinstance(declared, Mapping):
-        raise SchemaError(f"{where}: a Connection or a dict of its options is needed, "
-                          f"not {declared!r}")
-    try:
-        return Connection(target, **declared)
-    except TypeError as exc:
-        raise SchemaError(f"{where}: {exc}") from None
 
 
 def _column(mapper: Any, key: str, where: str) -> Any:
