@@ -301,10 +301,12 @@ def join_values(parents: list[Row], local: Sequence[str]) -> tuple[list[Any], li
 
 def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
                parents: list[Row], values: list[Any], source: str,
-               args: ConnectionArgs | None, collection: bool) -> list[Row]:
+               args: ConnectionArgs | None, collection: bool, *,
+               first_position: int = 0) -> list[Row]:
     """Hand the rows of one relationship's statement to their parents and return the
     loaded children. A row is the selected ``keys``, then ``width`` join values, then
-    (for a connection) its 0-based position and, when counted, its collection's size."""
+    (for a connection) its position (counted from ``first_position``: ``ROW_NUMBER()``
+    starts at 1) and, when counted, its collection's size."""
     n = len(keys)
     grouped: dict[Any, list[Any]] = {}
     if width == 1:
@@ -323,7 +325,9 @@ def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
         slot = page_key(source, args)
         pages: dict[Any, relay.Page] = {}
         at = n + width
-        pos = operator.itemgetter(at)
+        pos: Callable[[Any], int] = operator.itemgetter(at)
+        if first_position:
+            pos = lambda row: row[at] - first_position  # noqa: E731
         for pk, group in grouped.items():
             page = bounds.cut(group, group[0][at + 1] if bounds.counted else None, pos)
             nodes = [dict(zip(keys, r, strict=False)) for r in page.nodes]

@@ -1,20 +1,12 @@
-"""The blog models the graphfields.sqlalchemy tests run on, and the same rows as plain objects.
-
-Authors write posts (a connection by ``created``, Int UNIX seconds), posts have comments
-(a connection by ``at``, a DateTime) and tags (many-to-many: a list on posts, a connection
-on tags). :func:`as_objects` builds the plain-object graph the plain executor reads, with
-every collection in the order the connection declares, so that both answers must match.
-"""
+"""The blog of tests/blog_data.py as SQLAlchemy models, for the graphfields.sqlalchemy tests."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from blog_data import Data
 from sqlalchemy import orm
 
 from graphfields import Connection
@@ -86,18 +78,6 @@ MODELS = Models(
 SCHEMA = MODELS.schema
 
 
-@dataclass
-class Data:
-    """Rows as tuples: (id, name); (id, title, created, author_id); (id, text, at, post_id,
-    author_id); (id, label); (post_id, tag_id)."""
-
-    authors: Sequence[tuple[int, str]]
-    posts: Sequence[tuple[int, str, int, int]]
-    comments: Sequence[tuple[int, str, dt.datetime, int, int | None]]
-    tags: Sequence[tuple[int, str]]
-    links: Sequence[tuple[int, int]]
-
-
 def store(session: orm.Session, data: Data) -> None:
     """Replace every row with ``data``'s."""
     for table in reversed(Base.metadata.sorted_tables):
@@ -113,33 +93,6 @@ def store(session: orm.Session, data: Data) -> None:
     if data.links:
         session.execute(post_tag.insert(), [{"post_id": p, "tag_id": t} for p, t in data.links])
     session.commit()
-
-
-def as_objects(data: Data) -> dict[int, Any]:
-    """Authors by id, as plain objects linked like the rows (collections sorted as the
-    connections declare: newest first, then highest id)."""
-    authors = {i: SimpleNamespace(id=i, name=n, posts=[]) for i, n in data.authors}
-    posts = {i: SimpleNamespace(id=i, title=t, created=c, author_id=a, author=authors[a],
-                                comments=[], tags=[])
-             for i, t, c, a in data.posts}
-    tags = {i: SimpleNamespace(id=i, label=lb, posts=[]) for i, lb in data.tags}
-    for p in posts.values():
-        p.author.posts.append(p)
-    for i, t, at, pid, aid in data.comments:
-        c = SimpleNamespace(id=i, text=t, at=at, post_id=pid, author_id=aid,
-                            author=None if aid is None else authors[aid], post=posts[pid])
-        posts[pid].comments.append(c)
-    for pid, tid in data.links:
-        posts[pid].tags.append(tags[tid])
-        tags[tid].posts.append(posts[pid])
-    for author in authors.values():
-        author.posts.sort(key=lambda p: (p.created, p.id), reverse=True)
-    for p in posts.values():
-        p.comments.sort(key=lambda c: (c.at, c.id), reverse=True)
-        p.tags.sort(key=lambda t: t.id)
-    for tag in tags.values():
-        tag.posts.sort(key=lambda p: p.id, reverse=True)
-    return authors
 
 
 def sqlite_engine() -> sa.Engine:

@@ -1,0 +1,2 @@
+"""graphfields for Django (extra ``django``): ``graphfields.django.orm`` pushes a selection
+down into the Django ORM."""
