@@ -36,6 +36,7 @@ __all__ = [
     "distribute",
     "join_values",
     "levels",
+    "list_resolver",
     "needs",
     "page_key",
 ]
@@ -98,9 +99,11 @@ def page_key(source: str, args: ConnectionArgs) -> tuple[str, ConnectionArgs]:
     return (source, args)
 
 
-def connection_resolver(source: str) -> Callable[[Any, ConnectionArgs, Any], Any]:
+def connection_resolver(source: str, collection: Callable[[Any], Any] | None = None
+                        ) -> Callable[[Any, ConnectionArgs, Any], Any]:
     """A connection's ``resolve=``: the loaded page of a loaded row (a dict); for any
-    other parent (an ORM object) the relationship's collection, sliced by graphfields."""
+    other parent (an ORM object) the relationship's collection (``collection(parent)``,
+    by default :func:`related`), sliced by graphfields."""
 
     def resolve(parent: Any, args: ConnectionArgs, context: Any) -> Any:
         if type(parent) is dict:
@@ -110,9 +113,25 @@ def connection_resolver(source: str) -> Callable[[Any, ConnectionArgs, Any], Any
                 raise LookupError(
                     f"no page of {source!r} was loaded for {args}: was this row loaded "
                     "for this plan?") from None
-        return getattr(parent, source)
+        return related(parent, source) if collection is None else collection(parent)
 
     return resolve
+
+
+def list_resolver(source: str) -> Callable[[Any, Any], Any]:
+    """A list relationship's ``resolve=``: a loaded row's list, or an ORM object's."""
+
+    def resolve(parent: Any, context: Any) -> Any:
+        return parent.get(source) if type(parent) is dict else related(parent, source)
+
+    return resolve
+
+
+def related(parent: Any, source: str) -> Any:
+    """An ORM object's collection: a list, or a related manager's ``all()`` (Django)."""
+    value = getattr(parent, source)
+    every = getattr(value, "all", None)
+    return list(every()) if callable(every) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,16 +321,18 @@ def join_values(parents: list[Row], local: Sequence[str]) -> tuple[list[Any], li
 def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
                parents: list[Row], values: list[Any], source: str,
                args: ConnectionArgs | None, collection: bool, *,
-               first_position: int = 0) -> list[Row]:
+               join_at: int | None = None, first_position: int = 0) -> list[Row]:
     """Hand the rows of one relationship's statement to their parents and return the
-    loaded children. A row is the selected ``keys``, then ``width`` join values, then
-    (for a connection) its position (counted from ``first_position``: ``ROW_NUMBER()``
-    starts at 1) and, when counted, its collection's size."""
+    loaded children. A row is the selected ``keys``, then ``width`` join values (unless
+    the one join value is the selected key at ``join_at``), then (for a connection) its
+    position (counted from ``first_position``: ``ROW_NUMBER()`` starts at 1) and, when
+    counted, its collection's size."""
     n = len(keys)
     grouped: dict[Any, list[Any]] = {}
     if width == 1:
+        j = n if join_at is None else join_at
         for row in rows:
-            pk = row[n]
+            pk = row[j]
             if pk in grouped:
                 grouped[pk].append(row)
             else:
@@ -324,7 +345,7 @@ def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
         bounds = Bounds.of(args)
         slot = page_key(source, args)
         pages: dict[Any, relay.Page] = {}
-        at = n + width
+        at = n + width if join_at is None else n
         pos: Callable[[Any], int] = operator.itemgetter(at)
         if first_position:
             pos = lambda row: row[at] - first_position  # noqa: E731

@@ -222,13 +222,17 @@ class Models:
         rows: Sequence[Sequence[Any]] = []
         if distinct:
             rows = yield self._query(rel, model, keys, args, distinct)
+        lookups = [rel.prefix + model.columns[k] for k in keys]
+        join_at = lookups.index(rel.match) if rel.match in lookups else None
         return model, _orm.distribute(rows, keys, 1, parents, values, source, args,
-                                      rel.collection, first_position=1)
+                                      rel.collection, join_at=join_at, first_position=1)
 
     def _query(self, rel: _Rel, model: _Model, keys: tuple[str, ...],
                args: ConnectionArgs | None, distinct: list[Any]) -> Any:
         query = self._manager(rel.base, rel.manager).filter(**{f"{rel.match}__in": distinct})
-        lookups = [rel.prefix + model.columns[k] for k in keys] + [rel.match]
+        lookups = [rel.prefix + model.columns[k] for k in keys]
+        if rel.match not in lookups:  # values_list() drops a repeated column
+            lookups.append(rel.match)
         if args is None:
             if rel.collection:
                 query = query.order_by(*rel.order)
@@ -319,7 +323,7 @@ def _relation(f: Any, key: str, where: str, classes: Mapping[str, Any],
         order = tuple(dm.F(prefix + o.lstrip("-")).desc() if o.startswith("-")
                       else dm.F(prefix + o).asc() for o in ordering)
         return _Rel(key, target, True, local, base, manager, match, prefix, order, None,
-                    None), ListOf(target)
+                    None), FieldDef(ListOf(target), resolve=_orm.list_resolver(key))
     names = [n for n in (conn.order_by or conn.timestamp_field,) if n is not None]
     timestamp = None
     if conn.timestamp_field is not None:
@@ -331,7 +335,11 @@ def _relation(f: Any, key: str, where: str, classes: Mapping[str, Any],
     columns += [pk] if pk not in columns else []
     order = tuple(dm.F(prefix + c).desc() if conn.descending else dm.F(prefix + c).asc()
                   for c in columns)
-    conn = replace(conn, resolve=_orm.connection_resolver(key))
+    def ordered(parent: Any) -> Any:  # a related manager: in the connection's order
+        value = getattr(parent, key)
+        return list(value.order_by(*order)) if hasattr(value, "order_by") else value
+
+    conn = replace(conn, resolve=_orm.connection_resolver(key, ordered))
     return _Rel(key, target, True, local, base, manager, match, prefix, order, conn,
                 timestamp), conn
 

@@ -1,0 +1,36 @@
+"""graphfields.django.orm: the Django test project (tests/djangoproj) under Django's own test
+runner, in a fresh interpreter (its settings stay out of this process), on SQLite and on
+the session's PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+
+def run_django_tests(**env: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "django", "test", "djangoproj.blog", "--noinput", "-v", "2"],
+        cwd=TESTS, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "djangoproj.settings",
+             "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)]), **env},
+    )
+    report = proc.stdout + proc.stderr
+    assert proc.returncode == 0, report
+    assert "Ran " in report and "OK" in report, report
+
+
+@pytest.mark.slow
+def test_django_orm_on_sqlite() -> None:
+    run_django_tests()
+
+
+@pytest.mark.slow
+def test_django_orm_on_postgresql(postgres_server: str) -> None:
+    run_django_tests(GRAPHFIELDS_DJANGO_PG=postgres_server)
