@@ -5,6 +5,7 @@ the session's PostgreSQL server."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,21 @@ def test_django_orm_on_sqlite() -> None:
 @pytest.mark.slow
 def test_django_orm_on_postgresql(postgres_server: str) -> None:
     run_django_tests(GRAPHFIELDS_DJANGO_PG=postgres_server)
+
+
+def test_readme_django_example_runs(tmp_path: Path) -> None:
+    """The README's Django example: its app's models.py and its script (which configures
+    Django itself), written out as files and run in their own process."""
+    from test_execute_readme import _section
+
+    blocks = re.findall(r"```python\n# (\S+).*?\n(.*?)```", _section("SQL push-down: Django"),
+                        re.S)
+    assert [name for name, _ in blocks] == ["blog/models.py", "example.py"]
+    (tmp_path / "blog").mkdir()
+    (tmp_path / "blog" / "__init__.py").write_text("")
+    for name, code in blocks:
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    proc = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
