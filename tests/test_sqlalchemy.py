@@ -97,6 +97,19 @@ def test_only_the_selected_columns_and_join_keys_are_read(session: orm.Session) 
     assert "author.name" not in counter.statements[0]
 
 
+def test_the_page_strategy_per_dialect(session: orm.Session) -> None:
+    """Forward pages: LATERAL on PostgreSQL, a ROW_NUMBER() window elsewhere; pages that
+    need the collection's size (last, before): the window with COUNT(*) everywhere."""
+    counter = Counter(session.get_bind())  # type: ignore[arg-type]
+    for fields in ('posts.first(2).after("YXJyYXljb25uZWN0aW9uOjA="){edges{node{id}}}',
+                   "posts.last(2){edges{node{id}}}"):
+        MODELS.execute(session, compile(SCHEMA, "Author", fields), 1)
+    forward, backward = (s.upper() for s in counter.statements[1::2])
+    postgres = session.get_bind().dialect.name == "postgresql"
+    assert ("LATERAL" in forward) == postgres and "ROW_NUMBER()" in forward
+    assert "ROW_NUMBER()" in backward and "COUNT(*)" in backward
+
+
 @pytest.mark.parametrize("fields", [
     "nme", "posts.first(1000)", 'posts.after("bad")', "posts{edges{node{nope}}}",
 ])
