@@ -26,7 +26,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+# strawberry-sqlalchemy-mapper (a reference of bench_sqlalchemy) needs graphql-core 3.3,
+# the project pins 3.2: it gets a virtualenv of its own, when it installs.
+STRAWBERRY := $(VENV)/strawberry
 bench: $(STAMP)
+	@test -x $(STRAWBERRY)/bin/python || { $(PY) -m venv $(STRAWBERRY) && \
+		$(STRAWBERRY)/bin/python -m pip install -q 'strawberry-sqlalchemy-mapper>=0.9' \
+		'sqlalchemy>=2.0,<2.1' 'psycopg[binary]>=3.1' 'lark>=1.1.9,<2' || \
+		{ rm -rf $(STRAWBERRY); echo "strawberry-sqlalchemy-mapper did not install: skipped"; }; }
 	$(BIN)/python -m benchmarks
 
 # Hypothesis with the `deep` profile (tests/conftest.py), then atheris (libFuzzer) when it

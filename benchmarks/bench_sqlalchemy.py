@@ -11,7 +11,9 @@ has 150 posts, with 0 to 30 comments each) and the request
   SQLAlchemy Core (the practical limit): one statement per level, ``ROW_NUMBER()`` for
   the per-post comment pages, the output built directly from the rows; its statements
   built per request as such code usually is, and (``built once``) prepared at import;
-- ``naive ORM``: ``graphfields.execute`` over the ORM objects, lazy loading (N+1).
+- ``naive ORM``: ``graphfields.execute`` over the ORM objects, lazy loading (N+1);
+- ``strawberry-sqlalchemy-mapper`` (benchmarks/strawberry_blog.py, in its own virtualenv,
+  when it installs): the same request in GraphQL, with its answer's correctness.
 
 Each request gets a new Session (nothing cached between requests). Statements are counted
 with SQLAlchemy's ``before_cursor_execute``; every answer is checked equal to the plain
@@ -20,6 +22,7 @@ executor over the same rows as Python objects. Run: ``python -m benchmarks sqlal
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -199,9 +202,37 @@ def measure(label: str, engine: sa.Engine) -> None:
     medians.update(interleaved_medians({"naive ORM objects": naive}, rounds=max(rounds // 8, 3)))
     ref = medians["hand-written batched"]
     print(f"-- {label}: {REQUEST}")
-    print(f"{'contender':26} {'statements':>10} {'ms/request':>11} {'vs hand-written':>16}")
+    print(f"{'contender':30} {'statements':>10} {'ms/request':>11} {'vs hand-written':>16}")
     for name, t in medians.items():
-        print(f"{name:26} {counts[name]:>10} {t * 1e3:>11.2f} {t / ref:>15.2f}x")
+        print(f"{name:30} {counts[name]:>10} {t * 1e3:>11.2f} {t / ref:>15.2f}x")
+    strawberry(engine, ref, rounds)
+
+
+STRAWBERRY = Path(__file__).resolve().parent.parent / ".venv" / "strawberry" / "bin" / "python"
+
+
+def strawberry(engine: sa.Engine, ref: float, rounds: int) -> None:
+    """The strawberry-sqlalchemy-mapper row, from its own virtualenv (make bench makes it
+    when the package installs), with its per-parent correctness."""
+    if not STRAWBERRY.exists():
+        print("strawberry-sqlalchemy-mapper: not installed (make bench installs it into "
+              ".venv/strawberry when it can)")
+        return
+    proc = subprocess.run(
+        [str(STRAWBERRY), "-m", "benchmarks.strawberry_blog",
+         engine.url.render_as_string(hide_password=False), str(max(rounds // 4, 3))],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    if proc.returncode != 0:
+        print(f"strawberry-sqlalchemy-mapper: failed: {proc.stderr.strip()[-300:]}")
+        return
+    got = json.loads(proc.stdout)
+    t = got["seconds"]
+    print(f"{'strawberry-sqlalchemy-mapper':30} {got['statements']:>10} {t * 1e3:>11.2f} "
+          f"{t / ref:>15.2f}x")
+    print(f"  its answer: {got['comments']} comments in all instead of "
+          f"{got['expected_comments']} (first(20) across the batch, not per post); "
+          f"the comment page is right for {got['right_pages']} of {got['expected_posts']} posts")
 
 
 def run_sqlite() -> None:
