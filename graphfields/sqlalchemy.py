@@ -22,7 +22,7 @@ from sqlalchemy import orm as sa_orm
 
 from graphfields import _orm
 from graphfields.errors import SchemaError
-from graphfields.execute import execute as _execute
+from graphfields.execution import execute as _execute
 from graphfields.plan import Plan
 from graphfields.schema import (
     ID,

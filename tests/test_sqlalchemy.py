@@ -186,16 +186,16 @@ def test_async_session(engine: sa.Engine) -> None:
 # -- declaring types ----------------------------------------------------------------------
 
 def test_types_from_mapped_classes() -> None:
-    post = SCHEMA.type("Post")
-    assert {n: (f.kind, f.is_list) for n, f in post.fields.items()} == {
+    post = SCHEMA.fields_of("Post")
+    assert {n: (f.kind, f.is_list) for n, f in post.items()} == {
         "id": ("scalar", False), "title": ("scalar", False), "created": ("scalar", False),
         "author_id": ("scalar", False), "author": ("object", False),
         "comments": ("connection", False), "tags": ("object", True),
     }
-    assert post.fields["id"].scalar is graphfields.ID
-    assert post.fields["created"].scalar is Int
-    assert SCHEMA.type("Comment").fields["at"].scalar is graphfields.Datetime
-    comments = post.fields["comments"].connection
+    assert post["id"].scalar is graphfields.ID
+    assert post["created"].scalar is Int
+    assert SCHEMA.fields_of("Comment")["at"].scalar is graphfields.Datetime
+    comments = post["comments"].connection
     assert comments is not None and comments.max_first == 50
     assert SCHEMA.type("Author").defaults == ("id", "name")
     assert SCHEMA.type("Tag").defaults == ("id",)
@@ -204,9 +204,9 @@ def test_types_from_mapped_classes() -> None:
 def test_overrides_and_exclusions() -> None:
     m = Models([Author, Post, Comment, Tag], scalars={"Post.id": Int}, exclude=["Author.name"],
                lists=[Author.posts])
-    assert m.types["Post"].fields["id"].scalar is Int
-    assert "name" not in m.types["Author"].fields
-    assert m.types["Author"].fields["posts"].is_list
+    assert m.schema.fields_of("Post")["id"].scalar is Int
+    assert "name" not in m.schema.fields_of("Author")
+    assert m.schema.fields_of("Author")["posts"].is_list
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

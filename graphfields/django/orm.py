@@ -26,7 +26,7 @@ from django.db.models.functions import RowNumber
 
 from graphfields import _orm
 from graphfields.errors import SchemaError
-from graphfields.execute import execute as _execute
+from graphfields.execution import execute as _execute
 from graphfields.plan import Plan
 from graphfields.schema import (
     ID,

@@ -32,8 +32,15 @@ MODELS = Models(
 SCHEMA = MODELS.schema
 
 
+def aware(data: Data) -> Data:
+    """``data`` with its datetimes in UTC, as Django gives them back (USE_TZ)."""
+    comments = [(i, t, at.replace(tzinfo=dt.timezone.utc), p, a)
+                for i, t, at, p, a in data.comments]
+    return Data(data.authors, data.posts, comments, data.tags, data.links)
+
+
 def store(data: Data) -> None:
-    """Replace every row with ``data``'s (datetimes stored as UTC)."""
+    """Replace every row with ``data``'s (aware datetimes)."""
     for model in (Comment, Post, Tag, Author):
         model.objects.all().delete()
     Author.objects.bulk_create(Author(id=i, name=n) for i, n in data.authors)
@@ -41,19 +48,20 @@ def store(data: Data) -> None:
     Post.objects.bulk_create(Post(id=i, title=t, created=c, author_id=a)
                              for i, t, c, a in data.posts)
     Comment.objects.bulk_create(
-        Comment(id=i, text=t, at=at.replace(tzinfo=dt.timezone.utc), post_id=p, author_id=a)
+        Comment(id=i, text=t, at=at, post_id=p, author_id=a)
         for i, t, at, p, a in data.comments)
     Post.tags.through.objects.bulk_create(
         Post.tags.through(post_id=p, tag_id=t) for p, t in data.links)
 
 
 def reference(fields: str, data: Data, root: int = 1) -> Any:
+    """The plain executor's answer over ``data`` as Python objects."""
     return graphfields.execute(compile(SCHEMA, "Author", fields), as_objects(data)[root])
 
 
 class Queries(TestCase):
     def setUp(self) -> None:
-        store(fixed_data())
+        store(aware(fixed_data()))
 
     def run_counted(self, fields: str, root: Any = 1) -> tuple[Any, list[str]]:
         with CaptureQueriesContext(connection) as ctx:
@@ -65,7 +73,7 @@ class Queries(TestCase):
             with self.subTest(fields=fields):
                 out, queries = self.run_counted(fields)
                 self.assertEqual(len(queries), count, queries)
-                self.assertEqual(out, reference(fields, fixed_data()))
+                self.assertEqual(out, reference(fields, aware(fixed_data())))
 
     def test_only_the_selected_columns_are_read(self) -> None:
         _, queries = self.run_counted("id,name")
@@ -114,7 +122,7 @@ class Queries(TestCase):
         comments: list[tuple[int, str, dt.datetime, int, int | None]] = [
             (100 * p + j, "x", T0 + dt.timedelta(seconds=j), p, 1)
             for p in range(1, 31) for j in range(p % 7)]
-        data = Data([(1, "a")], posts, comments, [], [])
+        data = aware(Data([(1, "a")], posts, comments, [], []))
         store(data)
         fields = ("posts.first(30){edges{node{id,comments.first(3){page_info{has_next_page,"
                   "has_previous_page},edges{cursor,node{id}}}}}}")
@@ -127,16 +135,16 @@ class Queries(TestCase):
 
 class Declarations(TestCase):
     def test_types_from_models(self) -> None:
-        post = SCHEMA.type("Post")
-        self.assertEqual({n: (f.kind, f.is_list) for n, f in post.fields.items()}, {
+        post = SCHEMA.fields_of("Post")
+        self.assertEqual({n: (f.kind, f.is_list) for n, f in post.items()}, {
             "id": ("scalar", False), "title": ("scalar", False), "created": ("scalar", False),
             "author_id": ("scalar", False), "author": ("object", False),
             "comments": ("connection", False), "tags": ("object", True),
         })
-        self.assertIs(post.fields["id"].scalar, graphfields.ID)
-        self.assertIs(post.fields["created"].scalar, Int)
-        self.assertIs(SCHEMA.type("Comment").fields["at"].scalar, graphfields.Datetime)
-        self.assertEqual(set(SCHEMA.type("Tag").fields), {"id", "label", "posts"})
+        self.assertIs(post["id"].scalar, graphfields.ID)
+        self.assertIs(post["created"].scalar, Int)
+        self.assertIs(SCHEMA.fields_of("Comment")["at"].scalar, graphfields.Datetime)
+        self.assertEqual(set(SCHEMA.fields_of("Tag")), {"id", "label", "posts"})
 
     def test_errors(self) -> None:
         cases: list[tuple[dict[str, Any], str]] = [
@@ -169,6 +177,7 @@ class Differential(HypothesisTestCase):
         except FieldsValidationError as exc:
             self.assertIn("Invalid date range", str(exc))
             return
+        data = aware(data)
         store(data)
         objects = as_objects(data)
         for author, _ in data.authors:
