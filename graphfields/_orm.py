@@ -31,6 +31,7 @@ __all__ = [
     "Bounds",
     "Need",
     "Options",
+    "built_by",
     "connection_of",
     "connection_resolver",
     "distribute",
@@ -278,6 +279,17 @@ def connection_of(declared: Any, target: str, where: str) -> Connection:
         return Connection(target, **declared)
     except TypeError as exc:
         raise SchemaError(f"{where}: {exc}") from None
+
+
+def built_by(plan: Plan, types: Mapping[str, ObjectType]) -> str:
+    """The name of ``plan``'s root type, checked to be one of ``types`` (a ``Models``'s)."""
+    if not isinstance(plan, Plan):
+        raise TypeError(f"a Plan from compile() is needed, not {type(plan).__name__}")
+    name = plan.type.name
+    if types.get(name) is not plan.type:
+        raise SchemaError(f'the plan is for type "{name}", which these Models did not build '
+                          "(compile it against models.schema)")
+    return name
 
 
 # -- loading: levels, join values, rows to parents ------------------------------------------

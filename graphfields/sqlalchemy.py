@@ -204,13 +204,7 @@ class Models:
     # -- the statements ----------------------------------------------------------------
 
     def _model_of(self, plan: Plan) -> _Model:
-        if not isinstance(plan, Plan):
-            raise TypeError(f"a Plan from compile() is needed, not {type(plan).__name__}")
-        model = self._models.get(plan.type.name)
-        if model is None or self.types[model.name] is not plan.type:
-            raise SchemaError(f'the plan is for type "{plan.type.name}", which these Models '
-                              "did not build (compile it against models.schema)")
-        return model
+        return self._models[_orm.built_by(plan, self.types)]
 
     def _by_key(self, plan: Plan, root: Any) -> Any:
         model = self._model_of(plan)
