@@ -118,13 +118,16 @@ def datasets(draw: st.DrawFn) -> Data:
 
 
 def _calls(draw: st.DrawFn, dated: str | None, base: int) -> str:
-    """Mostly the shapes clients send (first/after forwards, last/before backwards), now
-    and then any mix; date filters on a third of the connections that have them."""
+    """Mostly the shapes clients send (first or limit, after, offset forwards; last,
+    before backwards), now and then any mix; date filters on a third of the connections
+    that have them."""
     n, cursor = st.integers(0, 4), st.integers(0, 6).map(encode_cursor)
     shape = draw(st.sampled_from(["forward", "forward", "backward", "backward", "none", "mix"]))
     calls = []
     if shape == "forward" or (shape == "mix" and draw(st.booleans())):
-        calls.append(f".first({draw(n)})")
+        calls.append(f".{draw(st.sampled_from(['first', 'first', 'limit']))}({draw(n)})")
+    if shape in ("forward", "mix") and draw(st.integers(0, 2)) == 0:
+        calls.append(f".offset({draw(st.integers(0, 3))})")
     if shape == "backward" or (shape == "mix" and draw(st.booleans())):
         calls.append(f".last({draw(n)})")
     if (shape == "forward" or shape == "mix") and draw(st.booleans()):
