@@ -13,6 +13,7 @@ loaded rows are plain dicts (pages as :class:`graphfields.relay.Page`) that
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
@@ -332,6 +333,7 @@ def _relation(prop: Any, where: str, mappers: Mapping[str, Any], options: _orm.O
     if target not in mappers or mappers[target] is not target_mapper:
         raise SchemaError(f"{where} refers to {target}, which is not among the models: "
                           f'add it, or leave the relationship out with exclude=["{where}"]')
+    _check_plain_join(prop, where)
     direction = prop.direction
     if direction is sa_orm.MANYTOMANY:
         pairs = list(prop.synchronize_pairs)
@@ -370,6 +372,25 @@ def _relation(prop: Any, where: str, mappers: Mapping[str, Any], options: _orm.O
     order = tuple(c.desc() if conn.descending else c.asc() for c in order_cols)
     conn = replace(conn, resolve=_orm.connection_resolver(prop.key))
     return _Rel(prop.key, target, True, local, remote, source, order, conn, timestamp), conn
+
+
+def _check_plain_join(prop: Any, where: str) -> None:
+    """Only joins on column equalities are loaded: the statements match parents by their
+    join columns alone, so any other condition of a relationship (a filter in its
+    ``primaryjoin``) would be dropped, silently; such a relationship is refused."""
+    for join in (prop.primaryjoin, prop.secondaryjoin):
+        if join is None:
+            continue
+        terms = list(join.clauses) if isinstance(join, sa.BooleanClauseList) else [join]
+        for term in terms:
+            plain = (isinstance(term, sa.BinaryExpression) and term.operator is operator.eq
+                     and isinstance(term.left, sa.Column)
+                     and isinstance(term.right, sa.Column))
+            if not plain:
+                raise SchemaError(
+                    f"{where}: its join condition has more than column equalities "
+                    f"({term}); graphfields loads plain foreign-key joins only: leave it out "
+                    f'with exclude=["{where}"]')
 
 
 def _column(mapper: Any, key: str, where: str) -> Any:

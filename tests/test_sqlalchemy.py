@@ -234,6 +234,29 @@ def test_a_relationship_to_a_class_left_out_is_an_error() -> None:
         Models([int])
 
 
+def test_a_relationship_with_a_filtered_join_is_refused() -> None:
+    class Local(orm.DeclarativeBase):
+        pass
+
+    class Writer(Local):
+        __tablename__ = "writer"
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        drafts: orm.Mapped[list[Draft]] = orm.relationship(
+            primaryjoin="and_(Writer.id == Draft.writer_id, Draft.public == False)",
+            viewonly=True)
+
+    class Draft(Local):
+        __tablename__ = "draft"
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        public: orm.Mapped[bool]
+        writer_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("writer.id"))
+
+    with pytest.raises(SchemaError, match=r"Writer\.drafts: its join condition has more"):
+        Models([Writer, Draft])
+    assert "drafts" not in Models([Writer, Draft], exclude=["Writer.drafts"]).types[
+        "Writer"].declared
+
+
 def test_a_plan_of_another_schema_is_refused(session: orm.Session) -> None:
     other = Models([Author, Post, Comment, Tag])
     with pytest.raises(SchemaError, match="which these Models did not build"):
