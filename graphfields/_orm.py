@@ -40,6 +40,7 @@ __all__ = [
     "list_resolver",
     "needs",
     "page_key",
+    "unique_name",
 ]
 
 Row: TypeAlias = dict[Any, Any]
@@ -199,6 +200,15 @@ class Bounds:
 
 
 # -- declaring: the options both ORMs take ---------------------------------------------------
+
+def unique_name(seen: Mapping[str, Any], cls: type) -> None:
+    """A model's type is named after its class: two models of one name are an error."""
+    known = seen.get(cls.__name__)
+    known = getattr(known, "class_", known)  # a SQLAlchemy mapper: its class
+    if known is not None and known is not cls:
+        raise SchemaError(f'two models are named "{cls.__name__}" ({cls.__module__} and '
+                          f"{known.__module__}): their types would have one name")
+
 
 def name_of(attr: Any) -> str:
     """``"Model.attr"`` from that string or from a mapped attribute (``Model.attr``)."""

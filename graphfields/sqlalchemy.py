@@ -116,9 +116,11 @@ class Models:
         mappers: dict[str, Any] = {}
         for cls in models:
             try:
-                mappers[cls.__name__] = sa.inspect(cls)
+                mapper: Any = sa.inspect(cls)
             except sa.exc.NoInspectionAvailable:
                 raise SchemaError(f"{cls!r} is not a mapped class") from None
+            _orm.unique_name(mappers, cls)
+            mappers[cls.__name__] = mapper
         options = _orm.Options.of({n: [p.key for p in m.attrs] for n, m in mappers.items()},
                                   connections, lists, scalars, exclude)
         self._models: dict[str, _Model] = {}

@@ -232,6 +232,14 @@ def test_a_relationship_to_a_class_left_out_is_an_error() -> None:
         Models([Author, Post])
     with pytest.raises(SchemaError, match="is not a mapped class"):
         Models([int])
+    class Other(orm.DeclarativeBase):
+        pass
+
+    other_author = type("Author", (Other,), {
+        "__tablename__": "author", "__annotations__": {"id": "orm.Mapped[int]"},
+        "id": orm.mapped_column(primary_key=True)})
+    with pytest.raises(SchemaError, match='two models are named "Author"'):
+        Models([Author, Post, Comment, Tag, other_author])
 
 
 def test_a_relationship_with_a_filtered_join_is_refused() -> None:

@@ -110,6 +110,7 @@ class Models:
         for cls in models:
             if not (isinstance(cls, type) and issubclass(cls, dm.Model)):
                 raise SchemaError(f"{cls!r} is not a Django model")
+            _orm.unique_name(classes, cls)
             classes[cls.__name__] = cls
         options = _orm.Options.of(
             {n: [a for f in _fields(c) for a in {_attr_name(f), getattr(f, "attname", "")} if a]
