@@ -154,22 +154,13 @@ class Models:
     def load(self, plan: Plan, root: Any) -> Row | None:
         """The root row of ``plan`` (a primary key value, or a model instance) loaded with
         everything the request reads; ``None`` when no row has that key."""
-        model = self._model_of(plan)
-        if isinstance(root, dm.Model):
-            if root.pk is None:
-                raise ValueError(f"{root!r} has no primary key yet (save it first)")
-            root = root.pk
-        query = self._manager(model.model, "_default_manager").filter(pk=root)
-        rows = _drive(self._steps(plan, query))
+        rows = _drive(self._steps(plan, self._by_key(plan, root)))
         return rows[0] if rows else None
 
     def load_all(self, plan: Plan, queryset: Any) -> list[Row]:
         """The rows of ``queryset`` (its filters, ordering and slice kept, its columns
         those the request reads), each loaded."""
-        model = self._model_of(plan)
-        if not isinstance(queryset, dm.QuerySet) or queryset.model is not model.model:
-            raise TypeError(f"a QuerySet of {model.name} is needed, not {queryset!r:.80}")
-        return _drive(self._steps(plan, queryset))
+        return _drive(self._steps(plan, self._checked(plan, queryset)))
 
     def execute(self, plan: Plan, root: Any, *, context: Any = None) -> dict[str, Any] | None:
         """``graphfields.execute`` of ``plan`` over the loaded root row (``None`` when no
@@ -182,10 +173,46 @@ class Models:
         """The output of ``plan`` for each row of ``queryset``."""
         return [_execute(plan, row, context=context) for row in self.load_all(plan, queryset)]
 
+    async def load_async(self, plan: Plan, root: Any) -> Row | None:
+        """:meth:`load` from async code (Django's async queryset iteration)."""
+        rows = await _drive_async(self._steps(plan, self._by_key(plan, root)))
+        return rows[0] if rows else None
+
+    async def load_all_async(self, plan: Plan, queryset: Any) -> list[Row]:
+        """:meth:`load_all` from async code."""
+        return await _drive_async(self._steps(plan, self._checked(plan, queryset)))
+
+    async def execute_async(self, plan: Plan, root: Any, *,
+                            context: Any = None) -> dict[str, Any] | None:
+        """:meth:`execute` from async code: the queries are awaited, the output is built
+        from the loaded rows."""
+        row = await self.load_async(plan, root)
+        return None if row is None else _execute(plan, row, context=context)
+
+    async def execute_all_async(self, plan: Plan, queryset: Any, *,
+                                context: Any = None) -> list[dict[str, Any]]:
+        """:meth:`execute_all` from async code."""
+        rows = await self.load_all_async(plan, queryset)
+        return [_execute(plan, row, context=context) for row in rows]
+
     # -- the queries -----------------------------------------------------------------
 
     def _model_of(self, plan: Plan) -> _Model:
         return self._models[_orm.built_by(plan, self.types)]
+
+    def _by_key(self, plan: Plan, root: Any) -> Any:
+        model = self._model_of(plan)
+        if isinstance(root, dm.Model):
+            if root.pk is None:
+                raise ValueError(f"{root!r} has no primary key yet (save it first)")
+            root = root.pk
+        return self._manager(model.model, "_default_manager").filter(pk=root)
+
+    def _checked(self, plan: Plan, queryset: Any) -> Any:
+        model = self._model_of(plan)
+        if not isinstance(queryset, dm.QuerySet) or queryset.model is not model.model:
+            raise TypeError(f"a QuerySet of {model.name} is needed, not {queryset!r:.80}")
+        return queryset
 
     def _manager(self, cls: Any, which: str) -> Any:
         manager = getattr(cls, which)
@@ -358,6 +385,16 @@ def _moment(f: Any, seconds: int) -> Any:
 
     moment = _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
     return moment if settings.USE_TZ else moment.replace(tzinfo=None)
+
+
+async def _drive_async(steps: Steps) -> list[Row]:
+    try:
+        query = next(steps)
+        while True:
+            query = steps.send([row async for row in query])
+    except StopIteration as done:
+        rows: list[Row] = done.value
+        return rows
 
 
 def _drive(steps: Steps) -> list[Row]:

@@ -109,6 +109,16 @@ class Queries(TestCase):
         with self.assertRaises(TypeError):
             MODELS.execute_all(plan, Post.objects.all())
 
+    async def test_async(self) -> None:
+        fields = "name,posts.first(2){edges{cursor,node{title,author{name}}}}"
+        plan = compile(SCHEMA, "Author", fields)
+        one = await MODELS.execute_async(plan, 1)
+        self.assertEqual(one, reference(fields, aware(fixed_data())))
+        many = await MODELS.execute_all_async(plan, Author.objects.order_by("id"))
+        self.assertEqual([a["name"] for a in many], ["ann", "bob", "cy"])
+        self.assertEqual(many[0], one)
+        self.assertIsNone(await MODELS.execute_async(plan, 99))
+
     def test_the_plain_executor_over_model_instances(self) -> None:
         """The types read model instances too (related managers, one query each)."""
         fields = ("name,posts.first(2){edges{node{title,tags{label},"
