@@ -184,10 +184,11 @@ class Bounds:
             return True
         return pos >= n - self.last or (self.last_floor is not None and pos >= self.last_floor)
 
-    def cut(self, rows: list[Any], n: int | None, pos: Callable[[Any], int]) -> relay.Page:
+    def cut(self, rows: list[Any], n: int | None, pos: Callable[[Any], int],
+            make: Callable[[Any], Any] | None = None) -> relay.Page:
         """The page of one parent from the rows its query returned, in any order (sorted
         here, in place; ``pos(row)`` is a row's position); ``n`` is its collection's size
-        (``None`` unless ``counted``). The page's nodes are rows of ``rows``."""
+        (``None`` unless ``counted``). The page's nodes are ``make(row)`` (the rows)."""
         rows.sort(key=pos)
         if n is None:
             # Forwards, the window depends on the size only up to high: the rows
@@ -195,7 +196,10 @@ class Bounds:
             n = pos(rows[-1]) + 1 if rows else 0
         a = self.args
         start, end = relay.window(n, a.first, a.last, a.after, a.before, a.offset)
-        nodes = [row for row in rows if start <= pos(row) < end]
+        if make is None:
+            nodes = [row for row in rows if start <= pos(row) < end]
+        else:
+            nodes = [make(row) for row in rows if start <= pos(row) < end]
         return relay.Page(nodes, start, end < n, start > 0)
 
 
@@ -371,12 +375,13 @@ def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
         pos: Callable[[Any], int] = operator.itemgetter(at)
         if first_position:
             pos = lambda row: row[at] - first_position  # noqa: E731
+        def make(row: Sequence[Any]) -> Row:
+            return dict(zip(keys, row, strict=False))
+
         for pk, group in grouped.items():
-            page = bounds.cut(group, group[0][at + 1] if bounds.counted else None, pos)
-            nodes = [dict(zip(keys, r, strict=False)) for r in page.nodes]
-            children.extend(nodes)
-            pages[pk] = relay.Page(nodes, page.offset, page.has_next_page,
-                                   page.has_previous_page)
+            page = bounds.cut(group, group[0][at + 1] if bounds.counted else None, pos, make)
+            children.extend(page.nodes)
+            pages[pk] = page
         empty = bounds.cut([], 0, pos)
         for p, pk in zip(parents, values, strict=True):
             p[slot] = pages.get(pk, empty)
