@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ __all__ = [
     "list_resolver",
     "needs",
     "page_key",
+    "row_maker",
     "unique_name",
 ]
 
@@ -330,6 +332,16 @@ def levels(model: Any, need: Need, roots: list[Row], load: Load) -> Generator[An
         level = below
 
 
+@functools.lru_cache(maxsize=512)
+def row_maker(keys: tuple[str, ...]) -> Callable[[Sequence[Any]], Row]:
+    """``row -> {keys[0]: row[0], ...}`` for the first ``len(keys)`` values of a row: a
+    dict display, about twice as fast as ``dict(zip(keys, row))``. The keys are
+    attribute names of mapped classes, written into the source only through ``repr``."""
+    items = ", ".join(f"{key!r}: row[{i}]" for i, key in enumerate(keys))
+    made: Callable[[Sequence[Any]], Row] = eval(f"lambda row: {{{items}}}", {})
+    return made
+
+
 def join_values(parents: list[Row], local: Sequence[str]) -> tuple[list[Any], list[Any]]:
     """Each parent's join value (a tuple for several columns) and the distinct non-null
     ones (what the ``IN`` of the next statement lists)."""
@@ -344,7 +356,7 @@ def join_values(parents: list[Row], local: Sequence[str]) -> tuple[list[Any], li
     return values, list(distinct)
 
 
-def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
+def distribute(rows: Sequence[Sequence[Any]], keys: tuple[str, ...], width: int,
                parents: list[Row], values: list[Any], source: str,
                args: ConnectionArgs | None, collection: bool, *,
                join_at: int | None = None, first_position: int = 0) -> list[Row]:
@@ -375,9 +387,7 @@ def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
         pos: Callable[[Any], int] = operator.itemgetter(at)
         if first_position:
             pos = lambda row: row[at] - first_position  # noqa: E731
-        def make(row: Sequence[Any]) -> Row:
-            return dict(zip(keys, row, strict=False))
-
+        make = row_maker(keys)
         for pk, group in grouped.items():
             page = bounds.cut(group, group[0][at + 1] if bounds.counted else None, pos, make)
             children.extend(page.nodes)
@@ -386,8 +396,8 @@ def distribute(rows: Sequence[Sequence[Any]], keys: Sequence[str], width: int,
         for p, pk in zip(parents, values, strict=True):
             p[slot] = pages.get(pk, empty)
         return children
-    loaded = {pk: [dict(zip(keys, r, strict=False)) for r in group]
-              for pk, group in grouped.items()}
+    make = row_maker(keys)
+    loaded = {pk: [make(r) for r in group] for pk, group in grouped.items()}
     for group in loaded.values():
         children.extend(group)
     if collection:

@@ -256,7 +256,8 @@ class Models:
         need = _orm.needs(plan)
         keys = self._keys(model, need)
         rows = yield root_statement(keys)
-        roots = [dict(zip(keys, row, strict=False)) for row in rows]
+        make = _orm.row_maker(keys)
+        roots = [make(row) for row in rows]
         yield from _orm.levels(model, need, roots,
                                lambda *load: self._relation(dialect, *load))
         return roots

@@ -223,7 +223,8 @@ class Models:
         need = _orm.needs(plan)
         keys = self._keys(model, need)
         rows = yield query.values_list(*[model.columns[k] for k in keys])
-        roots = [dict(zip(keys, row, strict=True)) for row in rows]
+        make = _orm.row_maker(keys)
+        roots = [make(row) for row in rows]
         yield from _orm.levels(model, need, roots, self._relation)
         return roots
 
