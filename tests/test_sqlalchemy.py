@@ -40,7 +40,7 @@ from graphfields import (
     SchemaError,
     compile,
 )
-from graphfields._orm import Bounds
+from graphfields._orm import Bounds, row_maker
 from graphfields.relay import slice_page
 from graphfields.sqlalchemy import Models
 
@@ -292,6 +292,12 @@ def test_bounds_keep_the_page_and_a_row_of_every_non_empty_parent(
     assert (page.nodes, page.has_next_page, page.has_previous_page) == (
         expected.nodes, expected.has_next_page, expected.has_previous_page)
     assert page.offset == expected.offset or not page.nodes
+
+
+def test_row_maker_takes_the_first_values_under_their_keys() -> None:
+    make = row_maker(("id", "it's", 'a"b'))
+    assert make((1, 2, 3, "join key", 0)) == {"id": 1, "it's": 2, 'a"b': 3}
+    assert row_maker(())((1,)) == {}
 
 
 # -- the differential test: random data, random requests -----------------------------------
