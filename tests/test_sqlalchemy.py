@@ -294,6 +294,49 @@ def test_bounds_keep_the_page_and_a_row_of_every_non_empty_parent(
     assert page.offset == expected.offset or not page.nodes
 
 
+def test_composite_keys(engine: sa.Engine) -> None:
+    """Relationships on two-column keys: tuple IN for the lists, pages and objects."""
+
+    class Local(orm.DeclarativeBase):
+        pass
+
+    class Shelf(Local):
+        __tablename__ = "shelf"
+        room: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        row: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        label: orm.Mapped[str]
+        books: orm.Mapped[list[Book]] = orm.relationship(back_populates="shelf",
+                                                         order_by="Book.id.desc()")
+
+    class Book(Local):
+        __tablename__ = "book"
+        __table_args__ = (sa.ForeignKeyConstraint(["room", "row"], ["shelf.room", "shelf.row"]),)
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        title: orm.Mapped[str]
+        room: orm.Mapped[int]
+        row: orm.Mapped[int]
+        shelf: orm.Mapped[Shelf] = orm.relationship(back_populates="books")
+
+    Local.metadata.create_all(engine)
+    models = Models([Shelf, Book])
+    with orm.Session(engine) as s:
+        s.add_all([Shelf(room=1, row=1, label="a"), Shelf(room=1, row=2, label="b")])
+        s.add_all([Book(id=i, title=f"t{i}", room=1, row=1 + i % 2) for i in range(1, 6)])
+        s.commit()
+        counter = Counter(engine)
+        fields = "label,books.first(2){page_info{has_next_page},edges{node{title,shelf{label}}}}"
+        out = models.execute_all(s, compile(models.schema, "Shelf", fields),
+                                 sa.select(Shelf).order_by(Shelf.row))
+        statements = len(counter.statements)
+        expected = [graphfields.execute(compile(models.schema, "Shelf", fields), shelf)
+                    for shelf in s.scalars(sa.select(Shelf).order_by(Shelf.row))]
+    assert statements == 3
+    assert out == expected
+    assert [[e["node"]["title"] for e in o["books"]["edges"]] for o in out] == [
+        ["t4", "t2"], ["t5", "t3"]]
+    Local.metadata.drop_all(engine)
+
+
 def test_row_maker_takes_the_first_values_under_their_keys() -> None:
     make = row_maker(("id", "it's", 'a"b'))
     assert make((1, 2, 3, "join key", 0)) == {"id": 1, "it's": 2, 'a"b': 3}
