@@ -33,6 +33,7 @@ __all__ = [
     "Need",
     "Options",
     "built_by",
+    "chunks",
     "connection_of",
     "connection_resolver",
     "distribute",
@@ -340,6 +341,17 @@ def row_maker(keys: tuple[str, ...]) -> Callable[[Sequence[Any]], Row]:
     items = ", ".join(f"{key!r}: row[{i}]" for i, key in enumerate(keys))
     made: Callable[[Sequence[Any]], Row] = eval(f"lambda row: {{{items}}}", {})
     return made
+
+
+IN_LIMIT = 30_000
+"""Bound values in one statement's ``IN`` at most (SQLite allows 32,766 in all)."""
+
+
+def chunks(keys: list[Any], width: int) -> list[list[Any]]:
+    """``keys`` in runs that fit one statement each: one run for any level of a normal
+    request; a level of more parents (up to the compiler's node limit) takes more."""
+    size = max(IN_LIMIT // max(width, 1), 1)
+    return [keys[i:i + size] for i in range(0, len(keys), size)]
 
 
 def join_values(parents: list[Row], local: Sequence[str]) -> tuple[list[Any], list[Any]]:

@@ -279,11 +279,12 @@ class Models:
         model = self._models[rel.target]
         values, distinct = _orm.join_values(parents, rel.local)
         keys = self._keys(model, need)
-        rows: Sequence[Sequence[Any]] = []
+        rows: list[Sequence[Any]] = []
         if distinct:
             stmt, params = self._statement(rel, model, keys, args, dialect)
-            params["keys"] = distinct
-            rows = yield stmt, params
+            rows = []
+            for chunk in _orm.chunks(distinct, len(rel.local)):
+                rows.extend((yield stmt, {**params, "keys": chunk}))
         return model, _orm.distribute(rows, keys, len(rel.local), parents, values, source,
                                       args, rel.collection)
 

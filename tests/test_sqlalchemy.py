@@ -38,6 +38,7 @@ from graphfields import (
     Int,
     Limits,
     SchemaError,
+    _orm,
     compile,
 )
 from graphfields._orm import Bounds, row_maker
@@ -126,6 +127,15 @@ def test_a_missing_root_is_none_and_an_empty_level_runs_no_statement(
     out, statements = run(session, "posts{edges{node{comments{edges{node{id}}}}}}", root=3)
     assert statements == 2  # author 3 has no posts: no comment statement
     assert out == {"posts": {"edges": []}}
+
+
+def test_a_level_of_more_keys_than_one_in_list_takes_more_statements(
+        session: orm.Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_orm, "IN_LIMIT", 3)  # 4 posts: their comments in two statements
+    fields = "posts{edges{node{comments.first(2){edges{node{id}}},tags{label}}}}"
+    out, statements = run(session, fields)
+    assert statements == 1 + 1 + 2 + 2
+    assert out == reference(fields, fixed_data())
 
 
 def test_roots_by_instance_and_by_query(session: orm.Session) -> None:

@@ -242,9 +242,9 @@ class Models:
         model = self._models[rel.target]
         values, distinct = _orm.join_values(parents, (rel.local,))
         keys = self._keys(model, need)
-        rows: Sequence[Sequence[Any]] = []
-        if distinct:
-            rows = yield self._query(rel, model, keys, args, distinct)
+        rows: list[Sequence[Any]] = []
+        for chunk in _orm.chunks(distinct, 1):
+            rows.extend((yield self._query(rel, model, keys, args, chunk)))
         lookups = [rel.prefix + model.columns[k] for k in keys]
         join_at = lookups.index(rel.match) if rel.match in lookups else None
         return model, _orm.distribute(rows, keys, 1, parents, values, source, args,

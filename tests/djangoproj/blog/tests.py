@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from unittest import mock
 
 from blog_data import STATEMENTS, T0, Data, as_objects, datasets, fixed_data, requests
 from django.db import connection
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 import graphfields
-from graphfields import FieldsValidationError, Int, Limits, SchemaError, compile
+from graphfields import FieldsValidationError, Int, Limits, SchemaError, _orm, compile
 from graphfields.django.orm import Models
 
 from .models import Author, Comment, Post, Tag
@@ -90,6 +91,13 @@ class Queries(TestCase):
                 with self.assertRaises(FieldsValidationError):
                     MODELS.execute(compile(SCHEMA, "Author", fields), 1)
                 self.assertEqual(ctx.captured_queries, [])
+
+    def test_a_level_of_more_keys_than_one_in_list_takes_more_queries(self) -> None:
+        fields = "posts{edges{node{comments.first(2){edges{node{id}}},tags{label}}}}"
+        with mock.patch.object(_orm, "IN_LIMIT", 3):  # 4 posts: two queries a level
+            out, queries = self.run_counted(fields)
+        self.assertEqual(len(queries), 1 + 1 + 2 + 2)
+        self.assertEqual(out, reference(fields, aware(fixed_data())))
 
     def test_missing_root_and_empty_levels(self) -> None:
         self.assertEqual(self.run_counted("posts{edges{node{id}}}", root=99)[0], None)
