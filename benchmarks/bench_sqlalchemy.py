@@ -265,7 +265,7 @@ def main() -> None:
     # process measures each without the other's heap.
     for backend in ("sqlite", "postgresql"):
         subprocess.run([sys.executable, "-m", "benchmarks.bench_sqlalchemy", backend],
-                       check=True)
+                       check=True, cwd=Path(__file__).resolve().parent.parent)
 
 
 if __name__ == "__main__":

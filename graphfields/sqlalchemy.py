@@ -5,9 +5,10 @@ plan as a few exact statements: the root row, then one statement per relationshi
 request for all parents of that level (``IN`` on the join keys), each selecting only the
 columns the request reads plus the join keys. A connection's per-parent pages are one
 statement too (``ROW_NUMBER() OVER (PARTITION BY ...)``, and a window ``COUNT(*)`` for
-``last``/``before``), cut to the same offsets and exact flags as the plain executor. The
-loaded rows are plain dicts (pages as :class:`graphfields.relay.Page`) that
-:func:`graphfields.execute` turns into the output.
+``last``/``before``; on PostgreSQL forward pages are a ``LATERAL`` subquery per parent),
+cut to the same offsets and exact flags as the plain executor. The loaded rows are plain
+dicts (pages as :class:`graphfields.relay.Page`) that :func:`graphfields.execute` turns
+into the output.
 """
 
 from __future__ import annotations
