@@ -2,11 +2,16 @@
 
 ``user_dataset()`` builds one user with 100 media, each with an owner, a location and
 20 comments with owners, as plain dicts (what a JSON or SQL row store hands over).
+``user_tables()`` is the same data normalised: rows that name their owner, location and
+media by id, and the tables a batch loader reads them from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphfields.schema import (
@@ -21,7 +26,7 @@ from graphfields.schema import (
     String,
 )
 
-__all__ = ["LONG_REQUEST", "SCHEMA", "spec_request", "user_dataset"]
+__all__ = ["LONG_REQUEST", "SCHEMA", "Row", "Tables", "spec_request", "user_dataset", "user_tables"]
 
 FRESHNESS = ("timestamp", "last_update", "is_being_updated")
 
@@ -158,3 +163,54 @@ def user_dataset(n_media: int = 100, n_comments: int = 20) -> dict[str, Any]:
         "is_being_updated": False,
         "media": media,
     }
+
+
+Row = dict[str, Any]
+
+
+@dataclass
+class Tables:
+    """:func:`user_dataset` normalised: ``root`` is the user whose media rows carry
+    ``owner_id`` and ``location_id`` but no owner, location or comments; those are loaded
+    by key (``*_of``, one call for many keys, as a batch loader's one query). ``calls``
+    counts the loads by table."""
+
+    root: Row
+    owners: dict[str, Row]
+    locations: dict[str, Row]
+    comments: dict[str, list[Row]]
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def owners_of(self, ids: Sequence[str]) -> list[Row]:
+        self.calls["owners"] += 1
+        owners = self.owners
+        return [owners[i] for i in ids]
+
+    def locations_of(self, ids: Sequence[str]) -> list[Row]:
+        self.calls["locations"] += 1
+        locations = self.locations
+        return [locations[i] for i in ids]
+
+    def comments_of(self, media_ids: Sequence[str]) -> list[list[Row]]:
+        """Every comment of each media, newest first (the caller pages them)."""
+        self.calls["comments"] += 1
+        comments = self.comments
+        return [comments[i] for i in media_ids]
+
+
+def user_tables(user: Row) -> Tables:
+    """The rows and tables of ``user`` (a :func:`user_dataset`)."""
+    owners: dict[str, Row] = {}
+    locations: dict[str, Row] = {}
+    comments: dict[str, list[Row]] = {}
+    media = []
+    for m in user["media"]:
+        owners[m["owner_id"]] = m["owner"]
+        locations[m["location_id"]] = m["location"]
+        rows = []
+        for c in m["comments"]:
+            owners[c["owner_id"]] = c["owner"]
+            rows.append({k: v for k, v in c.items() if k != "owner"})
+        comments[m["id"]] = rows
+        media.append({k: v for k, v in m.items() if k not in ("owner", "location", "comments")})
+    return Tables({**user, "media": media}, owners, locations, comments)
