@@ -15,7 +15,10 @@ interleaved in one run (:mod:`benchmarks._timing`):
    runs, with the same sync resolvers;
 4. Strawberry with per-request DataLoaders whose load functions ``await asyncio.sleep(0)``,
    running the equivalent GraphQL document (``benchmarks.references_strawberry``; needs the
-   ``bench`` extra, which ``make bench`` installs; without it the row is left out).
+   ``bench`` extra, which ``make bench`` installs; without it the row is left out). The
+   extra resolves to the newest Strawberry that runs on graphql-core 3.2 (which the test
+   extra's graphql-relay needs); the script runs unchanged with newer ones, on graphql-core
+   3.3, in a separate virtualenv.
 
 Every contender's output equals the hand-written reference (checked before timing). One
 event loop runs every async request (``loop.run_until_complete``). The medians are per
