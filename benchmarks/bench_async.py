@@ -117,7 +117,7 @@ def _loads(tables: Tables, fn: Callable[[], Any]) -> str:
     return ", ".join(f"{name} {n}" for name, n in sorted(tables.calls.items()))
 
 
-def measure(rounds: int = 40) -> dict[str, float]:
+def measure(rounds: int = 30) -> dict[str, float]:
     user = user_dataset(100, 20)
     tables = user_tables(user)
     expected = references.hand_written(user)
@@ -162,7 +162,7 @@ def measure(rounds: int = 40) -> dict[str, float]:
 
 
 def main() -> None:
-    measure(scaled(40))
+    measure(scaled(30))
 
 
 if __name__ == "__main__":
