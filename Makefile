@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest bench fuzz parser-cache demo clean
+.PHONY: test lint typecheck pytest bench bench-env fuzz parser-cache demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,14 +26,18 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-# strawberry-sqlalchemy-mapper (a reference of bench_sqlalchemy) needs graphql-core 3.3,
-# the project pins 3.2: it gets a virtualenv of its own, when it installs.
+# Strawberry (a reference of bench_async) and strawberry-sqlalchemy-mapper (of
+# bench_sqlalchemy) need graphql-core 3.3, the project pins 3.2: they get a virtualenv of
+# their own, when they install (`make bench-env` makes it alone).
 STRAWBERRY := $(VENV)/strawberry
-bench: $(STAMP)
+bench-env: $(STAMP)
 	@test -x $(STRAWBERRY)/bin/python || { $(PY) -m venv $(STRAWBERRY) && \
-		$(STRAWBERRY)/bin/python -m pip install -q 'strawberry-sqlalchemy-mapper>=0.9' \
+		$(STRAWBERRY)/bin/python -m pip install -q 'strawberry-graphql' \
+		'strawberry-sqlalchemy-mapper>=0.9' \
 		'sqlalchemy>=2.0,<2.1' 'psycopg[binary]>=3.1' 'lark>=1.1.9,<2' || \
 		{ rm -rf $(STRAWBERRY); echo "strawberry-sqlalchemy-mapper did not install: skipped"; }; }
+
+bench: bench-env
 	$(BIN)/python -m benchmarks
 
 # Hypothesis with the `deep` profile (tests/conftest.py), then atheris (libFuzzer) when it

@@ -9,7 +9,9 @@ resolvers. Connections are ``{edges{node}}`` sliced by ``first`` (what the long 
 uses). Parse and validation results are cached (Strawberry's ``ParserCache`` and
 ``ValidationCache`` extensions), so a request costs execution only.
 
-Needs the ``bench`` extra (``make bench`` installs it); only ``bench_async`` imports this.
+Strawberry needs graphql-core 3.3 (the project pins 3.2): ``make bench-env`` installs it in
+``.venv/strawberry``, where ``bench_async`` runs when the project's virtualenv lacks it.
+Only ``bench_async`` imports this module.
 """
 
 from __future__ import annotations
