@@ -98,11 +98,17 @@ def _run_sync(schema: Schema, text: str) -> Any:
 
 
 def _run_async(schema: Schema, text: str) -> Any:
+    """The answer of execute_async, the same for each run: interpreted, then (for a
+    shape whose resolvers are all batches) walked by generated code."""
     plan = compile(schema, "Root", text)
-    try:
-        return asyncio.run(execute_async(plan, {"id": "r"}))
-    except ExecutionError as exc:
-        return (exc.path, repr(exc.original))
+    outs = []
+    for _ in range(4):
+        try:
+            outs.append(asyncio.run(execute_async(plan, {"id": "r"})))
+        except ExecutionError as exc:
+            outs.append((exc.path, repr(exc.original)))
+    assert all(out == outs[0] for out in outs)
+    return outs[0]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -114,6 +120,20 @@ def test_async_resolvers_give_what_sync_ones_give(fields: list[str], fail: str |
     assert _run_async(make_schema(True, fail), text) == expected
     # Sync resolvers work in execute_async too.
     assert _run_async(make_schema(False, fail), text) == expected
+
+
+@pytest.mark.parametrize("fail", [None, "author", "tags", "comments", "root_posts"])
+def test_generated_code_walks_an_all_batch_shape_for_execute_async(fail: str | None) -> None:
+    text = "id,posts{id,author{id,name},tags{id},comments.first(3){edges{node{id}}}}"
+    expected = _run_sync(make_schema(False, fail), text)
+    schema = make_schema(True, fail)
+    assert _run_async(schema, text) == expected
+    plan = compile(schema, "Root", text)
+    assert plan.shape.runner is not None and plan.shape.runner[0].walk is not None
+    # a shape with a plain resolver is walked by the interpreter, even when hot
+    other = compile(schema, "Root", "posts{title}")
+    _run_async(schema, "posts{title}")
+    assert other.shape.runner[0].walk is None
 
 
 def test_batches_of_one_level_run_concurrently() -> None:
@@ -135,9 +155,13 @@ def test_batches_of_one_level_run_concurrently() -> None:
     Post = ObjectType("Post", {"id": ID, **{n: field_(String, batch=batch(n))
                                             for n in ("author", "tags", "comments")}})
     plan = compile(Schema([Post]), "Post", "author,tags,comments")
-    out = asyncio.run(execute_async(plan, {"id": "1"}))
-    assert out == {"author": "author1", "tags": "tags1", "comments": "comments1"}
-    assert sorted(started) == ["author", "comments", "tags"]
+    for _ in range(4):  # interpreted, then generated code
+        started.clear()
+        everyone.clear()
+        out = asyncio.run(execute_async(plan, {"id": "1"}))
+        assert out == {"author": "author1", "tags": "tags1", "comments": "comments1"}
+        assert sorted(started) == ["author", "comments", "tags"]
+    assert plan.shape.runner is not None and plan.shape.runner[0].walk is not None
 
 
 def test_cancelling_the_caller_cancels_pending_resolvers() -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from graphfields import sources
 from graphfields.execution import codegen
 from graphfields.execution.interpret import check, interpret, interpret_async
+from graphfields.execution.runtime import Fail, drain_async, error
 from graphfields.plan import Plan, Shape
 
 __all__ = ["HOT_AFTER", "execute", "execute_async", "generated_source", "interpret"]
@@ -36,11 +37,6 @@ _SOURCE_BYTES = 12
 """About what a character of generated source costs in memory once compiled and loaded."""
 
 
-def _check(plan: Any, data: Any) -> Plan:
-    checked: Plan = check(plan, data)
-    return checked
-
-
 def execute(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
     """Run ``plan`` over ``data`` (the root object: a Mapping, an object, ...).
 
@@ -48,36 +44,54 @@ def execute(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
     keys in request order. Raises :class:`ExecutionError` when user code or the data
     fails (a resolver that returns an awaitable included: use :func:`execute_async`).
     """
-    shape = _check(plan, data).shape
-    runner = shape.runner
-    if runner is None or runner[1] != sources.version():
-        shape.runs += 1
-        if shape.runs < HOT_AFTER:
-            return interpret(plan, data, context=context)
-        runner = _compile(shape)
-    return runner[0](data, context, plan.args)  # type: ignore[no-any-return]
+    shape = check(plan, data).shape
+    compiled = _hot(shape)
+    if compiled is None:
+        return interpret(plan, data, context=context)
+    return compiled.run(data, context, plan.args)
 
 
 async def execute_async(plan: Plan, data: Any, *, context: Any = None) -> dict[str, Any]:
-    """:func:`execute` for resolvers that may be ``async def`` or return awaitables."""
-    return await interpret_async(_check(plan, data), data, context=context)
+    """:func:`execute` for resolvers that may be ``async def`` or return awaitables.
+
+    A hot shape whose resolvers are all batch resolvers is walked by its generated code
+    (then its batches are awaited, a level at a time); any other is walked by the
+    interpreter, which defers every awaitable it meets."""
+    compiled = _hot(check(plan, data).shape)
+    if compiled is None or compiled.walk is None:
+        return await interpret_async(plan, data, context=context)
+    out, c = compiled.walk(data, context, plan.args)
+    try:
+        await drain_async(c, out, compiled.specs)
+    except Fail as fail:
+        raise error(fail) from fail.original
+    return out
 
 
-def _compile(shape: Shape) -> tuple[codegen.Runner, int]:
+def _hot(shape: Shape) -> codegen.Compiled | None:
+    """The shape's generated code, generated on its :data:`HOT_AFTER`-th run (``None``
+    before: interpret it)."""
+    runner = shape.runner
+    if runner is not None and runner[1] == sources.version():
+        compiled: codegen.Compiled = runner[0]
+        return compiled
+    shape.runs += 1
+    if shape.runs < HOT_AFTER:
+        return None
     with shape.lock:
         version = sources.version()
         runner = shape.runner
         if runner is None or runner[1] != version:
-            fn, source = codegen.build(shape)
+            built = codegen.build(shape)
             if runner is None:
-                shape.grow(_SOURCE_BYTES * len(source))
-            runner = shape.runner = (fn, version)
-    result: tuple[codegen.Runner, int] = runner
-    return result
+                shape.grow(_SOURCE_BYTES * len(built.source))
+            runner = shape.runner = (built, version)
+    hot: codegen.Compiled = runner[0]
+    return hot
 
 
 def generated_source(plan: Plan) -> str:
     """The Python source :func:`execute` generates for ``plan``'s shape (for debugging)."""
     if not isinstance(plan, Plan):
         raise TypeError(f"generated_source() needs a Plan, not {type(plan).__name__}")
-    return codegen.build(plan.shape)[1]
+    return codegen.build(plan.shape).source

@@ -11,7 +11,6 @@ the same way and every batch and awaitable of one level is awaited concurrently.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -21,19 +20,17 @@ from graphfields.execution.runtime import (
     Fail,
     batch_order,
     call_value,
-    check_batch,
     connection_page,
     discard,
     drain,
+    drain_async,
     error,
-    fill,
     index_of,
     is_awaitable,
     label,
     no_root,
     path_to,
     read_list,
-    run_batch,
     scalar_converter,
 )
 from graphfields.plan import (
@@ -225,36 +222,7 @@ class _Walker:
     async def drain_async(self, root: dict[str, Any]) -> None:
         """Await every pending batch and awaitable of a level together, then fill in
         their values (which may queue the next level), until nothing is pending."""
-        c = self.c
-        while True:
-            awaits, self.awaits = self.awaits, []
-            batches = []
-            for spec in self.specs:
-                slot = spec[0]
-                if c[slot]:
-                    batches.append((spec, c[slot]))
-                    c[slot] = []
-            if not awaits and not batches:
-                return
-            calls: list[Any] = [pending for _, _, pending, _ in awaits]
-            for (_, _, fn, how, arg, _, _, _), pending in batches:
-                parents = [x for _, x in pending]
-                calls.append(_call_batch(fn, how, c[1][arg] if arg >= 0 else None, parents,
-                                         c[0]))
-            results = await asyncio.gather(*calls, return_exceptions=True)
-            for (out, key, _, fp), result in zip(awaits, results, strict=False):
-                self._settle(root, out, key, fp, result)
-            for (spec, pending), result in zip(batches, results[len(awaits):], strict=True):
-                _, key, _, _, _, convert, is_list, what = spec
-                parents = [x for _, x in pending]
-                try:
-                    if isinstance(result, BaseException):
-                        raise result
-                    values = check_batch(result, parents, what)
-                except Exception as exc:
-                    raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) \
-                        from None
-                fill(c, root, pending, values, key, convert, is_list)
+        await drain_async(self.c, root, self.specs, self.awaits, self._settle)
 
     def _settle(self, root: dict[str, Any], out: dict[str, Any], key: str, fp: FieldPlan,
                 result: Any) -> None:
@@ -269,15 +237,6 @@ class _Walker:
             raise
         except Exception as exc:
             raise Fail(exc, [key, *reversed(path_to(root, out) or [])]) from None
-
-
-async def _call_batch(fn: Callable[..., Any] | None, how: str, arg: Any, parents: list[Any],
-                      context: Any) -> Any:
-    assert fn is not None
-    result = run_batch(fn, how, arg, parents, context)
-    if is_awaitable(result):
-        result = await result
-    return result
 
 
 def _owner(sel: SelectionPlan, target: FieldPlan) -> str:

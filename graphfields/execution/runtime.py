@@ -6,6 +6,7 @@ only on the error path.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -15,6 +16,8 @@ from graphfields.errors import ExecutionError
 from graphfields.plan import (
     BATCH_ARGS,
     BATCHED,
+    RESOLVE,
+    RESOLVE_ARGS,
     ConnectionPlan,
     EdgesPlan,
     FieldPlan,
@@ -30,6 +33,7 @@ __all__ = [
     "batch_order",
     "connection_page",
     "drain",
+    "drain_async",
     "index_of",
     "path_to",
     "render_path",
@@ -360,6 +364,71 @@ def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
             except Exception as exc:
                 raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
             fill(c, root, pending, values, key, convert, is_list)
+
+
+async def drain_async(
+    c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...],
+    awaits: list[tuple[dict[str, Any], str, Any, Any]] | None = None,
+    settle: Callable[[Any, dict[str, Any], str, Any, Any], None] | None = None,
+) -> None:
+    """:func:`drain` awaiting: every pending batch of a level (and every awaitable in
+    ``awaits``: ``(output dict, key, awaitable, field plan)``, filled in by ``settle``)
+    runs concurrently; their values are filled in level order, which may queue the next
+    level. Cancelling the caller cancels whatever is pending."""
+    while True:
+        waiting = list(awaits) if awaits else []
+        if awaits:
+            awaits.clear()
+        batches = []
+        for spec in specs:
+            slot = spec[0]
+            if c[slot]:
+                batches.append((spec, c[slot]))
+                c[slot] = []
+        if not waiting and not batches:
+            return
+        calls: list[Any] = [pending for _, _, pending, _ in waiting]
+        for (_, _, fn, how, arg, _, _, _), pending in batches:
+            calls.append(_call_batch(fn, how, c[1][arg] if arg >= 0 else None,
+                                     [x for _, x in pending], c[0]))
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        if waiting:
+            assert settle is not None
+            for (out, key, _, fp), result in zip(waiting, results, strict=False):
+                settle(root, out, key, fp, result)
+        for (spec, pending), result in zip(batches, results[len(waiting):], strict=True):
+            _, key, _, _, _, convert, is_list, what = spec
+            try:
+                if isinstance(result, BaseException):
+                    raise result
+                values = check_batch(result, [x for _, x in pending], what)
+            except Exception as exc:
+                raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
+            fill(c, root, pending, values, key, convert, is_list)
+
+
+async def _call_batch(fn: Callable[..., Any], how: str, arg: Any, parents: list[Any],
+                      context: Any) -> Any:
+    result = run_batch(fn, how, arg, parents, context)
+    if is_awaitable(result):
+        result = await result
+    return result
+
+
+def awaits_only_in_batches(sel: SelectionPlan) -> bool:
+    """Whether every resolver of a plan is a batch (so the walk itself never meets an
+    awaitable, and generated code can walk it for :func:`execute_async`)."""
+    stack = [sel]
+    while stack:
+        s = stack.pop()
+        for fp in s.fields:
+            if fp.how in (RESOLVE, RESOLVE_ARGS):
+                return False
+            if isinstance(fp, ObjectPlan):
+                stack.append(fp.selection)
+            elif isinstance(fp, ConnectionPlan):
+                stack.extend(p.node for p in fp.parts if isinstance(p, EdgesPlan) and p.node)
+    return True
 
 
 def fill(c: list[Any], root: Any, pending: list[tuple[Any, Any]], values: list[Any],

@@ -11,14 +11,14 @@ parent of a batch field at one place is queued during the walk, then
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphfields import sources
 from graphfields.execution.codegen.connections import Connections
-from graphfields.execution.runtime import batch_order
+from graphfields.execution.runtime import awaits_only_in_batches, batch_order
 from graphfields.plan import Shape
 
-__all__ = ["Runner", "build"]
+__all__ = ["Compiled", "Runner", "build"]
 
 Runner = Callable[[Any, Any, tuple[Any, ...]], dict[str, Any]]
 
@@ -53,11 +53,34 @@ class _Generator(Connections):
             "    return o",
         ]
         self.out.append("\n".join(lines))
+        # The walk alone, for execute_async: it awaits the batches itself.
+        self.out.append("\n".join([
+            "def walk(x, ctx, args):",
+            f"    c = [ctx, args{pending}]",
+            "    try:",
+            f"        o = {root}(x, c)",
+            "    except _Fail as f:",
+            "        raise _error(f) from f.original",
+            "    if o is None:",
+            "        raise _no_root()",
+            "    return o, c",
+        ]))
         return "\n\n\n".join(self.out) + "\n"
 
 
-def build(shape: Shape) -> tuple[Runner, str]:
-    """Generate, compile and load the code of ``shape``: its runner and its source."""
+class Compiled(NamedTuple):
+    """A shape's generated code: ``run(data, context, args)`` executes it; ``walk``
+    (when every resolver is a batch) builds the output with the batches left queued in
+    ``c``, for the caller to drain (:func:`~graphfields.execution.runtime.drain_async`)."""
+
+    run: Runner
+    walk: Callable[[Any, Any, tuple[Any, ...]], tuple[dict[str, Any], list[Any]]] | None
+    specs: tuple[tuple[Any, ...], ...]
+    source: str
+
+
+def build(shape: Shape) -> Compiled:
+    """Generate, compile and load the code of ``shape``."""
     gen = _Generator(shape)
     source = gen.run(shape)
     code = compile(source, f"<graphfields plan {shape.type.name}>", "exec")
@@ -67,5 +90,6 @@ def build(shape: Shape) -> tuple[Runner, str]:
         (slot, key, fn, how, arg, gen.ns[conv], is_list, label)
         for slot, key, fn, how, arg, conv, is_list, label in gen.ns["_specs"]
     )
-    runner: Runner = gen.ns["run"]
-    return runner, source
+    walkable = awaits_only_in_batches(shape.selection)
+    return Compiled(gen.ns["run"], gen.ns["walk"] if walkable else None, gen.ns["_specs"],
+                    source)
