@@ -9,6 +9,7 @@ from graphfields.errors import (
     FieldsValidationError,
     GraphFieldsError,
     LimitExceededError,
+    RequestError,
     SchemaError,
     ValidationIssue,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "Page",
     "ParseLimits",
     "Plan",
+    "RequestError",
     "Scalar",
     "Schema",
     "SchemaError",

@@ -1,17 +1,24 @@
 """The exceptions graphfields raises.
 
     GraphFieldsError                 base of everything below
-    ├── FieldsSyntaxError            (also ValueError) the text is not a valid selection
-    ├── FieldsValidationError        (also ValueError) valid syntax, but wrong for the schema;
-    │                                carries every ValidationIssue of the request
-    ├── LimitExceededError           (also ValueError) a configured limit was exceeded
-    ├── MalformedRequestError        (also ValueError) an HTTP path or query string that
-    │                                cannot be decoded (graphfields.http)
-    ├── SchemaError                  the schema declaration itself is inconsistent
-    └── ExecutionError               a resolver failed; carries the path and the original error
+    ├── RequestError                 (also ValueError) the client's request is wrong: answer 4xx
+    │   ├── FieldsSyntaxError        the text is not a valid selection
+    │   ├── FieldsValidationError    valid syntax, but wrong for the schema (unknown fields,
+    │   │                            bad calls, bad argument values such as a cursor that does
+    │   │                            not decode or a bad date); every ValidationIssue of it
+    │   ├── LimitExceededError       a configured limit (length, depth, fields, cost) was exceeded
+    │   └── MalformedRequestError    an HTTP path or query string that cannot be decoded
+    │                                (graphfields.http)
+    ├── SchemaError                  the schema declaration itself is inconsistent (a server bug)
+    └── ExecutionError               a resolver or the data failed (a server error: answer 5xx);
+                                     carries the path and the original error
 
-Errors are data plus rendering: structured attributes, ``str()`` for humans with a
-``line:column`` header and a caret, and ``formatted`` for JSON.
+Errors are data plus rendering: structured attributes, ``str()`` for humans (and logs) with a
+``line:column`` header and a caret, and ``formatted`` for JSON sent to clients. The
+``formatted`` of every :class:`RequestError` has the same shape: ``message``, ``type`` and
+``errors``, a list of issues each with ``message``, ``locations`` (``line``, ``column``),
+``position`` and ``suggestions``. An :class:`ExecutionError`'s ``formatted`` names the path
+only, never the underlying exception's message (it may hold internals: SQL, file names).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ __all__ = [
     "GraphFieldsError",
     "LimitExceededError",
     "MalformedRequestError",
+    "RequestError",
     "SchemaError",
     "ValidationIssue",
 ]
@@ -49,7 +57,21 @@ class GraphFieldsError(Exception):
         return {"message": self.message, "type": type(self).__name__}
 
 
-class _Positioned(GraphFieldsError):
+class RequestError(GraphFieldsError, ValueError):
+    """Base of the errors a client causes: its request is wrong, answer it with a 4xx.
+
+    ``formatted`` is meant for the client: ``{"message", "type", "errors": [issue, ...]}``,
+    each issue ``{"message", "locations": [{"line", "column"}], "position", "suggestions"}``.
+    """
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        out = super().formatted
+        out["errors"] = []
+        return out
+
+
+class _Positioned(RequestError):
     """An error that points at one place of the request text."""
 
     def __init__(self, message: str, text: str, position: int) -> None:
@@ -66,10 +88,12 @@ class _Positioned(GraphFieldsError):
         out = super().formatted
         out["locations"] = [{"line": self.line, "column": self.column}]
         out["position"] = self.position
+        out["errors"] = [{"message": self.message, "locations": out["locations"],
+                          "position": self.position, "suggestions": []}]
         return out
 
 
-class FieldsSyntaxError(_Positioned, ValueError):
+class FieldsSyntaxError(_Positioned):
     """The request text is not a valid field selection.
 
     ``expected`` names, in words, what would have been valid at ``position``
@@ -82,16 +106,28 @@ class FieldsSyntaxError(_Positioned, ValueError):
         super().__init__(message, text, position)
         self.expected: tuple[str, ...] = tuple(expected)
 
+    @property
+    def formatted(self) -> dict[str, Any]:
+        out = super().formatted
+        out["expected"] = list(self.expected)
+        return out
 
-class LimitExceededError(_Positioned, ValueError):
+
+class LimitExceededError(_Positioned):
     """A configured limit (length, depth, number of fields, cost) was exceeded."""
 
     def __init__(self, message: str, text: str, position: int, limit: str) -> None:
         super().__init__(message, text, position)
         self.limit = limit
 
+    @property
+    def formatted(self) -> dict[str, Any]:
+        out = super().formatted
+        out["limit"] = self.limit
+        return out
 
-class MalformedRequestError(GraphFieldsError, ValueError):
+
+class MalformedRequestError(RequestError):
     """An HTTP request's path or query string cannot be decoded: invalid ``%XX`` or UTF-8,
     a parameter given twice, a query string or value over its limit
     (:func:`graphfields.http.parse_query`, :func:`graphfields.http.split_path`)."""
@@ -113,10 +149,11 @@ class ValidationIssue:
             "message": self.message,
             "locations": [{"line": self.line, "column": self.column}],
             "position": self.position,
+            "suggestions": list(self.suggestions),
         }
 
 
-class FieldsValidationError(GraphFieldsError, ValueError):
+class FieldsValidationError(RequestError):
     """The selection does not fit the schema. ``issues`` lists every mistake found."""
 
     def __init__(self, issues: Sequence[ValidationIssue], text: str = "") -> None:
@@ -147,10 +184,12 @@ class SchemaError(GraphFieldsError):
 
 
 class ExecutionError(GraphFieldsError):
-    """A resolver raised while executing a plan.
+    """A resolver raised while executing a plan: a server error, not the client's.
 
     ``path`` is the output path of the failing field, e.g. ``media.edges[3].node.owner``;
-    the original exception is ``original`` (and ``__cause__``).
+    the original exception is ``original`` (and ``__cause__``). ``str()`` and ``message``
+    include the original's type and message (for logs); ``formatted`` (for clients) has the
+    path only.
     """
 
     def __init__(self, path: str, original: BaseException) -> None:
@@ -160,6 +199,5 @@ class ExecutionError(GraphFieldsError):
 
     @property
     def formatted(self) -> dict[str, Any]:
-        out = super().formatted
-        out["path"] = self.path
-        return out
+        return {"message": f"Error resolving {self.path}", "type": type(self).__name__,
+                "path": self.path}

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from graphfields.errors import FieldsValidationError, GraphFieldsError, MalformedRequestError
+from graphfields.errors import GraphFieldsError, MalformedRequestError, RequestError
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -178,18 +178,16 @@ def error_body(exc: GraphFieldsError) -> dict[str, Any]:
     """The client form of a library error: ``{"message": ..., "errors": [...]}``.
 
     ``message`` is the error's own message (for validation, the first issue); ``errors``
-    lists every issue with its ``message``, ``locations`` (line, column) and ``position``
-    when the error has positions. Every text is :func:`encodable`. Only for errors a
+    lists every issue of a :class:`~graphfields.errors.RequestError` with its ``message``,
+    ``locations`` (line, column), ``position`` and ``suggestions`` (none for a malformed
+    request, which has no place in the fields text). Every text is :func:`encodable`. Only for errors a
     client caused; an :class:`~graphfields.errors.ExecutionError` is a server error and its
     message (the resolver's exception) must not reach a client.
     """
     body: dict[str, Any] = {"message": encodable(exc.message)}
-    if isinstance(exc, FieldsValidationError):
-        issues = [issue.formatted for issue in exc.issues]
-    else:
-        formatted = exc.formatted
-        issues = ([{k: formatted[k] for k in ("message", "locations", "position")
-                    if k in formatted}] if "position" in formatted else [])
+    # Every RequestError lists its issues (with suggestions) in one shape.
+    issues = ([dict(i) for i in exc.formatted["errors"]] if isinstance(exc, RequestError)
+              else [])
     if issues:
         for issue in issues:
             issue["message"] = encodable(issue["message"])

@@ -166,7 +166,7 @@ def test_split_path(path: str, expected: tuple[str, ...]) -> None:
         (FieldsSyntaxError("Expected a field name", "id,,x", 3, ("a field name",)),
          {"message": "Expected a field name",
           "errors": [{"message": "Expected a field name", "locations": [{"line": 1, "column": 4}],
-                      "position": 3}]}),
+                      "position": 3, "suggestions": []}]}),
         (FieldsValidationError(
             [ValidationIssue('Cannot query field "id_" on type "Media". Did you mean "id"?',
                              0, 1, 1, ("id",)),
@@ -174,20 +174,20 @@ def test_split_path(path: str, expected: tuple[str, ...]) -> None:
          {"message": 'Cannot query field "id_" on type "Media". Did you mean "id"?',
           "errors": [
               {"message": 'Cannot query field "id_" on type "Media". Did you mean "id"?',
-               "locations": [{"line": 1, "column": 1}], "position": 0},
+               "locations": [{"line": 1, "column": 1}], "position": 0, "suggestions": ["id"]},
               {"message": 'Cannot query field "x" on type "Media".',
-               "locations": [{"line": 1, "column": 5}], "position": 4}]}),
+               "locations": [{"line": 1, "column": 5}], "position": 4, "suggestions": []}]}),
         (LimitExceededError("The selection is too deep (limit 10)", "a{b}", 2, "depth"),
          {"message": "The selection is too deep (limit 10)",
           "errors": [{"message": "The selection is too deep (limit 10)",
-                      "locations": [{"line": 1, "column": 3}], "position": 2}]}),
+                      "locations": [{"line": 1, "column": 3}], "position": 2, "suggestions": []}]}),
         (MalformedRequestError("The path is not valid UTF-8"),
          {"message": "The path is not valid UTF-8"}),
         # Regression: a message quoting a "\ud800" escape made every JSON encoder fail.
         (FieldsValidationError([ValidationIssue('Invalid cursor "\ud800"', 5, 1, 6)], "x"),
          {"message": 'Invalid cursor "\\ud800"',
           "errors": [{"message": 'Invalid cursor "\\ud800"',
-                      "locations": [{"line": 1, "column": 6}], "position": 5}]}),
+                      "locations": [{"line": 1, "column": 6}], "position": 5, "suggestions": []}]}),
     ],
 )
 def test_error_body(exc: Any, body: dict[str, Any]) -> None:

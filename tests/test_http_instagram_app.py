@@ -110,15 +110,15 @@ ERRORS = [
     ("syntax", 400, error_body(
         "InvalidRequestError", "Expected a field name",
         errors=[{"message": "Expected a field name", "locations": [{"line": 1, "column": 4}],
-                 "position": 3}])),
+                 "position": 3, "suggestions": []}])),
     ("invalid", 400, error_body(
         "InvalidRequestError", 'Cannot query field "id_" on type "Media". Did you mean "id"?',
         errors=[{"message": 'Cannot query field "id_" on type "Media". Did you mean "id"?',
-                 "locations": [{"line": 1, "column": 1}], "position": 0}])),
+                 "locations": [{"line": 1, "column": 1}], "position": 0, "suggestions": []}])),
     ("limit", 400, error_body(
         "InvalidRequestError", "The selection is too deep (limit 10)",
         errors=[{"message": "The selection is too deep (limit 10)",
-                 "locations": [{"line": 1, "column": 3}], "position": 2}])),
+                 "locations": [{"line": 1, "column": 3}], "position": 2, "suggestions": []}])),
     *[(node, 500, error_body("InternalServerError", "Internal server error"))
       for node in ("bug", "boom", "exec", "schema", "plainvalue", "unencodable")],
 ]
