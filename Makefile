@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,dev,server,postgres,sqlalchemy,django]'
+	$(BIN)/python -m pip install -q -e '.[test,dev,server,postgres,sqlalchemy,fastapi,starlette,flask,django,pydantic]'
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -1,4 +1,5 @@
-"""``graphfields check --schema MODULE:ATTR --type NAME``: validation from the command line.
+"""``graphfields check --schema MODULE:ATTR TYPE FIELDS`` (or ``--schema-file FILE``, a
+schema published with ``Schema.to_json()``): validation from the command line.
 
 Kept out of cli.py so the command module stays a thin table of subcommands.
 Exit codes follow the CLI's: 0 valid, 1 invalid fields (every issue, with carets, on
@@ -8,6 +9,7 @@ stderr), 2 a usage problem (bad ``--schema`` or ``--type``), always without a tr
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 from typing import TextIO
@@ -15,7 +17,7 @@ from typing import TextIO
 from graphfields.errors import GraphFieldsError, SchemaError
 from graphfields.schema import Schema
 
-__all__ = ["UsageError", "check_fields", "load_schema"]
+__all__ = ["UsageError", "check_fields", "load_schema", "load_schema_file"]
 
 
 class UsageError(Exception):
@@ -56,10 +58,29 @@ def load_schema(spec: str) -> Schema:
     return value
 
 
+def load_schema_file(path: str) -> Schema:
+    """The validating :class:`Schema` of a JSON file written from ``Schema.to_json()``."""
+    from graphfields.schema_json import from_json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise UsageError(f'cannot read schema file "{path}": {exc.strerror or exc}') from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f'schema file "{path}" is not JSON: {exc}') from None
+    try:
+        return from_json(data)
+    except SchemaError as exc:
+        raise UsageError(f'schema file "{path}": {exc}') from None
+
+
 def check_fields(
-    text: str, schema_spec: str | None, type_name: str | None, *, err: TextIO | None = None
+    text: str, schema_spec: str | tuple[str, str] | None, type_name: str | None, *,
+    err: TextIO | None = None,
 ) -> int:
-    """Validate ``text`` against ``--type`` of ``--schema``; print problems to ``err``."""
+    """Validate ``text`` against the type ``type_name`` of a schema, ``MODULE:ATTR`` or
+    ``("file", path)``; print problems to ``err``."""
     from graphfields.compiler import compile
 
     err = sys.stderr if err is None else err
@@ -67,7 +88,10 @@ def check_fields(
         if schema_spec is None or type_name is None:
             missing = "--type" if schema_spec is not None else "--schema"
             raise UsageError(f"--schema and --type go together; {missing} is missing")
-        schema = load_schema(schema_spec)
+        if isinstance(schema_spec, tuple):
+            schema = load_schema_file(schema_spec[1])
+        else:
+            schema = load_schema(schema_spec)
         try:
             schema.type(type_name)
         except SchemaError as exc:

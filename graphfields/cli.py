@@ -1,4 +1,4 @@
-"""The ``graphfields`` command: ``check``, ``fmt``, ``ast`` and ``serve``.
+"""The ``graphfields`` command: ``check``, ``fmt``, ``ast``, ``schema`` and ``serve``.
 
 Exit codes: 0 success, 1 invalid input (message on stderr), 2 usage error.
 Each subcommand registers its arguments in ``_add_<name>`` and runs in ``_cmd_<name>``.
@@ -27,20 +27,34 @@ def _read_fields(value: str) -> str:
 
 
 def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("check", help="check a fields string (syntax, and schema with --schema)")
-    p.add_argument("fields", help="the fields string, or - to read it from stdin")
-    p.add_argument("--schema", metavar="MODULE:ATTR",
-                   help="also validate against this graphfields Schema (needs --type)")
+    p = sub.add_parser(
+        "check", help="check a fields string (syntax, and schema with --schema/--schema-file)",
+        usage="graphfields check [--schema MODULE:ATTR | --schema-file FILE] [TYPE] FIELDS")
+    p.add_argument("words", nargs="+", metavar="[TYPE] FIELDS",
+                   help="the root type (with a schema; or --type) and the fields string, "
+                   "or - to read it from stdin")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--schema", metavar="MODULE:ATTR",
+                       help="also validate against this graphfields Schema")
+    where.add_argument("--schema-file", metavar="FILE",
+                       help="also validate against a published schema (Schema.to_json())")
     p.add_argument("--type", metavar="NAME", help="the schema's root type, e.g. Media")
-    p.set_defaults(func=_cmd_check)
+    p.set_defaults(func=_cmd_check, parser=p)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    text = _read_fields(args.fields)
-    if args.schema is not None or args.type is not None:
+    words: list[str] = args.words
+    if len(words) > 2 or (len(words) == 2 and args.type is not None):
+        args.parser.error("expected [TYPE] FIELDS (or --type NAME FIELDS)")
+    if len(words) == 2 and args.schema is None and args.schema_file is None:
+        args.parser.error("a TYPE needs --schema or --schema-file")
+    type_name = words[0] if len(words) == 2 else args.type
+    text = _read_fields(words[-1])
+    schema_spec = args.schema if args.schema_file is None else ("file", args.schema_file)
+    if schema_spec is not None or type_name is not None:
         from graphfields._schema_check import check_fields
 
-        code = check_fields(text, args.schema, args.type)
+        code = check_fields(text, schema_spec, type_name)
         if code == 1:
             _hint_if_url_encoded(text)
         return code
@@ -151,6 +165,24 @@ def _token(text: str) -> str:
     return text
 
 
+def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("schema", help="print a Schema as JSON (for check --schema-file)")
+    p.add_argument("schema", metavar="MODULE:ATTR", help="the graphfields Schema to export")
+    p.set_defaults(func=_cmd_schema)
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from graphfields._schema_check import UsageError, load_schema
+
+    try:
+        schema = load_schema(args.schema)
+    except UsageError as exc:
+        print(f"graphfields schema: error: {exc}", file=sys.stderr)
+        return 2
+    _write(json.dumps(schema.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve", help="serve the reference Instagram API (needs graphfields[server])",
@@ -196,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_fmt(sub)
     _add_ast(sub)
+    _add_schema(sub)
     _add_serve(sub)
     return parser
 

@@ -301,6 +301,13 @@ class Schema:
     def __getitem__(self, name: str) -> ObjectType:
         return self.type(name)
 
+    def to_json(self) -> dict[str, Any]:
+        """The schema as JSON for clients (types, fields, descriptions, connections, calls):
+        see :mod:`graphfields.schema_json`; ``graphfields check --schema-file`` reads it."""
+        from graphfields.schema_json import to_json
+
+        return to_json(self)
+
     def __contains__(self, name: object) -> bool:
         return name in self.types
 

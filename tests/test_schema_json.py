@@ -1,0 +1,136 @@
+"""Schema.to_json() and the schema it reads back: a published schema validates requests
+exactly as the server's own, without the server's code (`graphfields check --schema-file`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from example_schema import schema
+from test_validate_cli import run
+
+from graphfields import (
+    ID,
+    Connection,
+    GraphFieldsError,
+    Int,
+    ObjectType,
+    Schema,
+    SchemaError,
+    String,
+    compile,
+    field_,
+)
+from graphfields.instagram.schema import SCHEMA as INSTAGRAM
+from graphfields.schema_json import FORMAT, from_json
+
+REQUESTS = [
+    ("Media", "id,owner{username},comments.first(2){edges{node{id,text}}}"),
+    ("Media", "id_,owner{idd},comments.frist(1)"),
+    ("Media", "comments.first(101)"),
+    ("Media", 'comments.after("nope")'),
+    ("Media", "comments.from_date(2019-06-20).to_date(2019-06-01)"),
+    ("Media", "comments{text}"),
+    ("User", "id,media.last(3){page_info,edges{cursor}}"),
+    ("User", "media{edges{node{owner}}},media{edges{node{id}}}"),
+    ("Tag", "media.first(1).as(id),id"),
+]
+
+
+def _outcome(s: Schema, type_name: str, text: str) -> Any:
+    try:
+        compile(s, type_name, text)
+    except GraphFieldsError as exc:
+        return type(exc).__name__, exc.formatted
+    return "ok"
+
+
+def _published(s: Schema) -> Schema:
+    return from_json(json.loads(json.dumps(s.to_json())))
+
+
+@pytest.mark.parametrize("source", [schema, INSTAGRAM], ids=["example", "instagram"])
+def test_round_trip_is_exact(source: Schema) -> None:
+    published = _published(source)
+    assert published.to_json() == source.to_json()
+    assert list(published.types) == list(source.types)
+
+
+@pytest.mark.parametrize(("type_name", "text"), REQUESTS)
+def test_published_schema_validates_like_the_original(type_name: str, text: str) -> None:
+    assert _outcome(_published(schema), type_name, text) == _outcome(schema, type_name, text)
+
+
+def test_descriptions_and_connection_details_are_published() -> None:
+    Author = ObjectType("Author", {"id": ID, "name": field_(String, description="Shown name")},
+                        description="Who wrote it")
+    Post = ObjectType("Post", {
+        "id": ID, "author": Author, "created": Int,
+        "replies": Connection("Post", max_first=50, timestamp_field="created",
+                              description="Answers, newest first"),
+    })
+    doc = Schema([Post, Author]).to_json()
+    assert doc["format"] == FORMAT
+    post, author = doc["types"]
+    assert author["description"] == "Who wrote it"
+    assert author["fields"][1] == {"name": "name", "kind": "scalar", "type": "String",
+                                   "of": "String", "list": False, "description": "Shown name"}
+    replies = post["fields"][3]
+    assert replies["type"] == "Connection(Post)" and replies["node"] == "Post"
+    assert replies["description"] == "Answers, newest first"
+    assert replies["connection"]["max_first"] == 50
+    assert replies["calls"][:4] == ["first(n: 0..50)", "last(n: 0..50)", "after(cursor)",
+                                    "before(cursor)"]
+    assert "from_date(yyyy-mm-dd)" in replies["calls"]
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ([], "not a graphfields schema document"),
+    ({"format": "other"}, "not a graphfields schema document"),
+    ({"format": FORMAT}, 'missing "types"'),
+    ({"format": FORMAT, "types": [{"name": "A", "fields": [{"name": "b", "kind": "object",
+                                                             "of": "Nope"}]}]},
+     'Field "A.b" refers to unknown type "Nope"'),
+    ({"format": FORMAT, "types": [{"name": "A", "fields": [{"name": "b", "kind": "weird"}]}]},
+     'unknown kind "weird"'),
+])
+def test_bad_documents_are_schema_errors(doc: Any, message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+        from_json(doc)
+
+
+def test_cli_exports_and_checks_against_a_schema_file(tmp_path: Path) -> None:
+    code, out, err = run("schema", "example_schema:schema")
+    assert (code, err) == (0, "")
+    path = tmp_path / "schema.json"
+    path.write_text(out, encoding="utf-8")
+    assert json.loads(out) == schema.to_json()
+    assert run("check", "--schema-file", str(path), "Media", "id,owner{username}") == (0, "", "")
+    code, out, err = run("check", "--schema-file", str(path), "Media", "id_")
+    assert (code, out) == (1, "")
+    assert err.startswith('1:1: Cannot query field "id_" on type "Media". Did you mean "id"?')
+    # the same with --type, and the same message as with the module itself
+    assert run("check", "--schema-file", str(path), "--type", "Media", "id_") == (
+        run("check", "--schema", "example_schema:schema", "Media", "id_"))
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read schema file"),
+    ("{", "is not JSON"),
+    ('{"format": "x"}', "not a graphfields schema document"),
+])
+def test_cli_bad_schema_file_exits_2(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "schema.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, out, err = run("check", "--schema-file", str(path), "Media", "id")
+    assert (code, out) == (2, "")
+    assert err.startswith("graphfields check: error: ") and message in err
+
+
+def test_cli_type_needs_a_schema() -> None:
+    with pytest.raises(SystemExit) as info:
+        run("check", "Media", "id")
+    assert info.value.code == 2
