@@ -26,6 +26,8 @@ def test_import_graphfields_imports_no_framework() -> None:
 
 
 @pytest.mark.parametrize(("module", "blocked", "extra"), [
+    ("graphfields.django", "django", "django"),
+    ("graphfields.django.drf", "rest_framework", "django"),
     ("graphfields.fastapi", "fastapi", "fastapi"),
     ("graphfields.starlette", "starlette", "starlette"),
     ("graphfields.flask", "flask", "flask"),

@@ -1,0 +1,1 @@
+"""A Django app for the graphfields.django tests (settings in tests/test_django.py)."""
