@@ -19,7 +19,7 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_import_graphfields_imports_no_framework() -> None:
     done = _python(
-        "import sys, graphfields, graphfields.web, graphfields.schema_json\n"
+        "import sys, graphfields, graphfields.web, graphfields.schema_json, graphfields.models\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({FRAMEWORKS!r})))")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
