@@ -198,7 +198,7 @@ def test_the_readme_quickstart_is_what_make_demo_prints() -> None:
     from graphfields.http import dumps
 
     root = Path(__file__).resolve().parent.parent
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    readme = (root / "graphfields" / "instagram" / "README.md").read_text(encoding="utf-8")
     quick = readme[readme.index("## Quickstart"):].split("\n## ", 1)[0]
     lines = quick.splitlines()
     command = next(line[2:] for line in lines if line.startswith("$ curl "))

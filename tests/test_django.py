@@ -8,53 +8,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import django
 import pytest
-from django.conf import settings
+from django_setup import N_COMMENTS, create_blog, setup
 
-if not settings.configured:
-    settings.configure(
-        SECRET_KEY="tests", DEBUG=False, ALLOWED_HOSTS=["testserver"], USE_TZ=True,
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework",
-                        "djapp"],
-        ROOT_URLCONF="djapp.views",
-        MIDDLEWARE=["graphfields.django.ErrorMiddleware"],
-        REST_FRAMEWORK={
-            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-            "DEFAULT_AUTHENTICATION_CLASSES": [], "DEFAULT_PERMISSION_CLASSES": [],
-            "UNAUTHENTICATED_USER": None,
-        },
-    )
-    django.setup()
+setup()
 
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from djapp.models import Author, Comment, Post, Tag
-from djapp.views import SCHEMA, SECRET
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from djapp.models import Author, Comment, Post, Tag  # noqa: E402
+from djapp.views import SCHEMA, SECRET  # noqa: E402
 
-from graphfields import GraphFieldsError, compile, execute
-from graphfields.django import QuerySetSequence
-from graphfields.web import FieldsParam, error_response
-
-N_COMMENTS = 250
+from graphfields import GraphFieldsError, compile, execute  # noqa: E402
+from graphfields.django import QuerySetSequence  # noqa: E402
+from graphfields.web import FieldsParam, error_response  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
-def database() -> Any:
-    with connection.schema_editor() as editor:
-        for model in (Author, Tag, Post, Comment):
-            editor.create_model(model)
-    ada = Author.objects.create(name="Ada")
-    bob = Author.objects.create(name="Bob")
-    post = Post.objects.create(title="Hello", author=ada)
-    post.tags.add(Tag.objects.create(label="zeta"), Tag.objects.create(label="alpha"))
-    Comment.objects.bulk_create(
-        Comment(post=post, author=bob if i % 2 else ada, text=f"c{i}", created=1_560_000_000 + i)
-        for i in range(N_COMMENTS))
-    Post.objects.create(title="Empty", author=bob)
-    return None
+def database() -> None:
+    create_blog()
 
 
 def _author(a: Author) -> dict[str, Any]:

@@ -7,6 +7,7 @@ editable ``graphfields`` cannot leak in).
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import zipfile
@@ -62,3 +63,20 @@ def test_wheel_installs_and_parses(tmp_path: Path) -> None:
     assert _run(python, "-I", "-c", SCRIPT, cwd=tmp_path).strip() == (
         "id,media.first(3){edges{node{id}}}"
     )
+
+    # The README's `check --schema` example, from the installed wheel, outside the checkout.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    console = readme[readme.index("$ graphfields check --schema graphfields.instagram"):]
+    command, *shown = console.split("\n```", 1)[0].splitlines()
+    argv = shlex.split(command[2:])
+    assert argv[:2] == ["graphfields", "check"]
+    done = subprocess.run([python, "-I", "-m", "graphfields", *argv[1:]], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == shown
+    # ... and the published-schema round trip: export, then check against the file alone
+    schema_json = _run(python, "-I", "-m", "graphfields", "schema",
+                       "graphfields.instagram.schema:SCHEMA", cwd=tmp_path)
+    (tmp_path / "schema.json").write_text(schema_json, encoding="utf-8")
+    _run(python, "-I", "-m", "graphfields", "check", "--schema-file", "schema.json", "Media",
+         "id,owner{username}", cwd=tmp_path)
