@@ -145,3 +145,28 @@ def test_the_model_getter_is_what_makes_managers_values() -> None:
     finally:
         sources.register(Model, model_getter)
     assert execute(plan, post) == {"tags": [{"label": "alpha"}, {"label": "zeta"}]}
+
+
+@pytest.mark.parametrize(("wrap", "queries"), [(False, 1), (True, 2)])
+def test_querysets_returned_by_resolvers(wrap: bool, queries: int) -> None:
+    """A connection resolver's QuerySet: read whole in one query as it is, or a COUNT and
+    one slice when wrapped in QuerySetSequence; the same page either way."""
+    from graphfields import Connection, ObjectType, Schema
+
+    def recent(author: Any, args: Any, context: Any) -> Any:
+        qs = Comment.objects.filter(author=author)
+        return QuerySetSequence(qs) if wrap else qs
+
+    node = ObjectType("Comment", {"id": SCHEMA.types["Comment"].fields["id"].definition,
+                                  "text": SCHEMA.types["Comment"].fields["text"].definition})
+    author_type = ObjectType("Author", {"name": SCHEMA.types["Author"].fields["name"].definition,
+                                        "comments": Connection(node, resolve=recent)},
+                             defaults=("name",))
+    plan = compile(Schema([author_type, node]), "Author",
+                   "comments.first(2).after(\"YXJyYXljb25uZWN0aW9uOjk=\"){edges{node{text}}}")
+    ada = Author.objects.get(name="Ada")
+    with CaptureQueriesContext(connection) as captured:
+        out = execute(plan, ada)
+    assert [e["node"]["text"] for e in out["comments"]["edges"]] == [
+        f"c{N_COMMENTS - 2 - 2 * i}" for i in range(10, 12)]
+    assert len(captured) == queries

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import keyword
 import uuid
 from collections.abc import Sequence
 from typing import Any, Literal, NotRequired, Optional, TypedDict
 
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphfields import (
     ID,
     Connection,
     Datetime,
+    FieldDef,
     Int,
     ListOf,
     ObjectType,
@@ -256,3 +260,46 @@ def test_lists_of_models_and_scalars() -> None:
     assert t._raw["tags"] == field_(ListOf(String))
     assert t._raw["published"] == field_(Datetime)
     assert t._raw["id"] == field_(ID)
+
+
+# -- random field tables: the three kinds of model infer the same types -------------------
+
+_ANNOTATIONS: list[tuple[Any, str]] = [
+    (int, "Int"), (str, "String"), (float, "Float"), (bool, "Boolean"),
+    (dt.datetime, "Datetime"), (dt.date, "Datetime"), (uuid.UUID, "ID"),
+    (int | None, "Int"), (Optional[str], "String"), (list[str], "[String]"),  # noqa: UP045
+    (tuple[int, ...], "[Int]"), (Sequence[float], "[Float]"), (set[str], "[String]"),
+    (Literal["a", "b"], "String"), (Literal[1, 2], "Int"), (list[bool] | None, "[Boolean]"),
+    (DAuthor, "DAuthor"), (list[DAuthor], "[DAuthor]"), (DAuthor | None, "DAuthor"),
+]
+
+
+_NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda n: not keyword.iskeyword(n) and not hasattr(pydantic.BaseModel, n)
+    and not n.startswith("model_"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.just("id"), _NAMES), st.sampled_from(_ANNOTATIONS)),
+                min_size=1, max_size=8, unique_by=lambda f: f[0]))
+def test_random_models_infer_the_same_types(table: list[tuple[str, tuple[Any, str]]]) -> None:
+    fields = [(name, annotation) for name, (annotation, _) in table]
+    plain_ids = (int, str, uuid.UUID, int | None, Optional[str])  # noqa: UP045
+    expected = [("ID" if name == "id" and annotation in plain_ids else label)
+                for name, (annotation, label) in table]
+    made = [
+        dataclasses.make_dataclass("Random", fields),
+        TypedDict("Random", dict(fields)),  # type: ignore[operator]
+        pydantic.create_model("Random", **{n: (a, ...) for n, a in fields}),  # type: ignore[call-overload]
+    ]
+    for cls in made:
+        t = object_type(cls)
+        raw = [spec.type if isinstance(spec, FieldDef) else spec for spec in t._raw.values()]
+        labels = [f"[{_label(r.of)}]" if isinstance(r, ListOf) else _label(r) for r in raw]
+        assert list(t._raw) == [n for n, _ in fields]
+        assert labels == expected, cls
+        assert t.defaults == (("id",) if "id" in t._raw else (fields[0][0],))
+
+
+def _label(ref: Any) -> str:
+    return ref.name if hasattr(ref, "name") else str(ref)

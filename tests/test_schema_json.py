@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from example_schema import schema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_validate_cli import run
 
 from graphfields import (
@@ -134,3 +136,40 @@ def test_cli_type_needs_a_schema() -> None:
     with pytest.raises(SystemExit) as info:
         run("check", "Media", "id")
     assert info.value.code == 2
+
+
+# -- random requests: the published schema answers exactly as the original ---------------
+
+_CALLS = ["", ".first(2)", ".last(200)", '.after("YXJyYXljb25uZWN0aW9uOjA=")', '.after("x")',
+          ".frist(1)", ".from_date(2019-06-20)", ".to_date(2019-02-30)", ".first(1).first(2)",
+          ".as(alias)", ".from_timestamp(5).to_timestamp(1)"]
+
+
+@st.composite
+def _selection(draw: st.DrawFn, type_name: str, depth: int = 0) -> str:
+    t = schema.types[type_name]
+    names = [*t.fields, "edges", "node", "page_info", "cursor", "nope", "i_d"]
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        name = draw(st.sampled_from(names))
+        field = t.fields.get(name)
+        text = name + draw(st.sampled_from(_CALLS))
+        if field is not None and field.object_type is not None and depth < 3:
+            nested = draw(_selection(field.object_type.name, depth + 1))
+            if field.kind == "connection" and draw(st.booleans()):
+                nested = f"page_info,edges{{cursor,node{{{nested}}}}}"
+            if draw(st.booleans()):
+                text += "{" + nested + "}"
+        parts.append(text)
+    return ",".join(parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["Media", "User", "Tag", "Comment"]).flatmap(
+    lambda t: st.tuples(st.just(t), _selection(t))))
+def test_random_requests_validate_alike(case: tuple[str, str]) -> None:
+    type_name, text = case
+    assert _outcome(PUBLISHED, type_name, text) == _outcome(schema, type_name, text)
+
+
+PUBLISHED = _published(schema)
