@@ -23,6 +23,7 @@ of the app (setting ``app.json.sort_keys = False`` would do it for every respons
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -57,7 +58,15 @@ class Fields(FieldsParam):
         return self.plan(request.args)
 
     def view(self, fn: View) -> View:
-        """Decorate a view to receive the request's plan as the keyword ``plan``."""
+        """Decorate a view (sync, or ``async def`` with ``flask[async]``) to receive the
+        request's plan as the keyword ``plan``."""
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await fn(*args, plan=self(), **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from graphfields.errors import ExecutionError, GraphFieldsError, RequestError
+from graphfields.errors import ExecutionError, GraphFieldsError, RequestError, SchemaError
 from graphfields.plan import Plan
 from graphfields.schema import ObjectType, ResolvedField, Schema
 from graphfields.schema_json import calls_of, field_description, type_label
@@ -114,6 +114,11 @@ class FieldsParam:
         unknown = [n for n in names if n not in DATE_FILTERS]
         if unknown:
             raise ValueError(f"unknown filter {unknown[0]!r}: the filters are {DATE_FILTERS}")
+        dated = any(f.connection is not None and f.connection.timestamp_field is not None
+                    for f in self.type.fields.values())
+        if names and not dated:
+            raise SchemaError(f'filters= on type "{self.type.name}", which has no connection '
+                              "with a timestamp_field: the filters would apply to nothing")
         self.filters = names
         self.limits = limits
         compile(schema, self.type.name, self.default, limits=limits)  # a bad default fails now

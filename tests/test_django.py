@@ -69,7 +69,8 @@ REQUESTS: list[tuple[dict[str, str], int]] = [
     ({"fields": "id", "to_date": "tomorrow"}, 400),
     ({"fields": "id,broken"}, 500),
 ]
-PATHS = ["/posts/{pk}", "/mw/posts/{pk}", "/drf/posts/{pk}", "/drf/custom/posts/{pk}"]
+PATHS = ["/posts/{pk}", "/async/posts/{pk}", "/mw/posts/{pk}", "/drf/posts/{pk}",
+         "/drf/custom/posts/{pk}"]
 
 
 def _check(query: dict[str, str], pk: int, status: int, text: str) -> None:

@@ -21,6 +21,12 @@ def post(id: int, plan: Plan) -> Response:
     return json_response(execute(plan, POST))
 
 
+@app.get("/async/posts/<int:id>")
+@post_fields.view
+async def post_async(id: int, plan: Plan) -> Response:
+    return json_response(execute(plan, POST))
+
+
 @app.get("/helper/posts/<int:id>")
 def post_helper(id: int) -> Response:
     return json_response(execute(post_fields(), POST))
@@ -31,7 +37,7 @@ def post_jsonify(id: int) -> Response:
     return jsonify(execute(post_fields(), POST))
 
 
-@pytest.mark.parametrize("path", ["/posts/7", "/helper/posts/7"])
+@pytest.mark.parametrize("path", ["/posts/7", "/async/posts/7", "/helper/posts/7"])
 @pytest.mark.parametrize(("query", "status"), REQUESTS)
 def test_answers(path: str, query: dict[str, str], status: int) -> None:
     r = app.test_client().get(path, query_string=query)

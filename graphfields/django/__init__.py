@@ -26,6 +26,7 @@ selection down into the ORM (``select_related``/``prefetch_related``) is a separ
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
@@ -138,7 +139,18 @@ class Fields(FieldsParam):
 
     def view(self, fn: View) -> View:
         """Decorate a view ``fn(request, ..., plan)``: it receives the request's plan, and
-        any graphfields error from it (a bad request, a failing resolver) is answered."""
+        any graphfields error from it (a bad request, a failing resolver) is answered.
+        An ``async def`` view stays one (its ORM calls are the view's own business)."""
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await fn(request, *args, plan=self(request), **kwargs)
+                except GraphFieldsError as exc:
+                    return error_json(exc)
+
+            return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -53,6 +54,12 @@ def post_view(request: HttpRequest, id: int, plan: Plan) -> HttpResponse:
     return json_response(execute(plan, Post.objects.get(pk=id)))
 
 
+@post_fields.view
+async def post_async_view(request: HttpRequest, id: int, plan: Plan) -> HttpResponse:
+    post = await Post.objects.aget(pk=id)
+    return json_response(await sync_to_async(execute)(plan, post))
+
+
 def post_middleware_view(request: HttpRequest, id: int) -> HttpResponse:
     return json_response(execute(post_fields(request), Post.objects.get(pk=id)))
 
@@ -82,6 +89,7 @@ class PostCustom(FieldsMixin, APIView):  # type: ignore[misc]
 urlpatterns = [
     path("posts/<int:id>", post_view),
     path("mw/posts/<int:id>", post_middleware_view),
+    path("async/posts/<int:id>", post_async_view),
     path("drf/posts/<int:pk>", PostDetail.as_view()),
     path("drf/posts", PostList.as_view()),
     path("drf/custom/posts/<int:id>", PostCustom.as_view()),
