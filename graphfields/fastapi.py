@@ -46,11 +46,15 @@ __all__ = ["ERROR_RESPONSES", "Fields", "install"]
 _MARK = "x-graphfields-type"
 _REF = {"$ref": "#/components/schemas/GraphFieldsError"}
 
+_BAD_REQUEST = "The fields string or a filter is not valid (every issue listed)"
+_DOCUMENTED = {"description": _BAD_REQUEST, "content": {"application/json": {"schema": _REF}}}
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The fields string or a filter is not valid (every issue listed)",
-          "content": {"application/json": {"schema": _REF}}},
+    400: {"description": _BAD_REQUEST,
+          "content": {"application/json": {"schema": ERROR_BODY_SCHEMA}}},
 }
-"""For ``@app.get(..., responses=ERROR_RESPONSES)`` when not using :func:`install`."""
+"""For ``@app.get(..., responses=ERROR_RESPONSES)`` when not using :func:`install` (the
+body's schema inline)."""
 
 
 class Fields(FieldsParam):
@@ -91,7 +95,7 @@ def _document_errors(app: FastAPI, original: Callable[[], dict[str, Any]]) -> di
             params = operation.get("parameters", [])
             if any(_MARK in p.get("schema", {}) for p in params):
                 used = True
-                operation.setdefault("responses", {}).setdefault("400", ERROR_RESPONSES[400])
+                operation.setdefault("responses", {}).setdefault("400", _DOCUMENTED)
     if used:
         doc.setdefault("components", {}).setdefault("schemas", {})[
             "GraphFieldsError"] = ERROR_BODY_SCHEMA

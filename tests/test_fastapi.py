@@ -96,3 +96,19 @@ def test_400_body_validates_against_its_documented_schema() -> None:
     assert err["errors"] == [{
         "message": 'Cannot query field "tittle" on type "Post". Did you mean "title"?',
         "locations": [{"line": 1, "column": 1}], "position": 0, "suggestions": ["title"]}]
+
+
+def test_error_responses_without_install_document_the_body_inline() -> None:
+    from graphfields.fastapi import ERROR_RESPONSES
+
+    bare = FastAPI()
+
+    @bare.get("/posts/{id}", responses=ERROR_RESPONSES)
+    def bare_post(id: int, plan: PostPlan) -> Any:
+        return execute(plan, POST)
+
+    doc = TestClient(bare).get("/openapi.json").json()
+    schema = _operation(doc, "/posts/{id}")["responses"]["400"]["content"][
+        "application/json"]["schema"]
+    assert "errors" in schema["properties"]["error"]["properties"]
+    assert "GraphFieldsError" not in doc.get("components", {}).get("schemas", {})
