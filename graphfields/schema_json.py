@@ -10,6 +10,7 @@ integrations print in their OpenAPI descriptions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -108,41 +109,58 @@ def _need(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
+def _kind(value: Any, kinds: type | tuple[type, ...], where: str, what: str) -> Any:
+    """``value`` if it is of ``kinds`` (a bool is not an int here), else a SchemaError."""
+    allowed = kinds if isinstance(kinds, tuple) else (kinds,)
+    if isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool)):
+        return value
+    raise SchemaError(f"{where}: {what}, not {json.dumps(value)[:40]}")
+
+
+def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
+    items = _kind(value, list, where, f"{what} must be a list of names")
+    return tuple(_kind(v, str, where, f"{what} must be a list of names") for v in items)
+
+
 def _scalar(name: Any, where: str) -> Scalar:
-    if not isinstance(name, str):
-        raise SchemaError(f"{where}: {name!r} is not a type name")
+    _kind(name, str, where, '"of" must be a type name')
     return _BUILTIN.get(name) or Scalar(name)
 
 
 def _field_from_json(spec: Any, where: str, type_names: set[str]) -> FieldDef:
     kind = _need(spec, "kind", where)
-    desc = spec.get("description", "")
+    desc = _kind(spec.get("description", ""), str, where, "a description is a string")
     if kind == "connection":
-        opts = _need(spec, "connection", where)
-        if not isinstance(opts, Mapping):
-            raise SchemaError(f'{where}: "connection" must be an object')
-        try:
-            conn = Connection(
-                _need(spec, "node", where),
-                default_first=opts.get("default_first"), max_first=opts.get("max_first", 100),
-                order_by=opts.get("order_by"), timestamp_field=opts.get("timestamp_field"),
-                descending=bool(opts.get("descending", True)),
-                always=tuple(opts.get("always", ())),
-            )
-        except TypeError as exc:
-            raise SchemaError(f"{where}: {exc}") from None
+        opts = _kind(_need(spec, "connection", where), Mapping, where,
+                     '"connection" must be an object')
+        none_or_int, none_or_str = (int, type(None)), (str, type(None))
+        conn = Connection(
+            _kind(_need(spec, "node", where), str, where, '"node" must be a type name'),
+            default_first=_kind(opts.get("default_first"), none_or_int, where,
+                                "default_first must be an integer or null"),
+            max_first=_kind(opts.get("max_first", 100), int, where,
+                            "max_first must be an integer"),
+            order_by=_kind(opts.get("order_by"), none_or_str, where,
+                           "order_by must be a field name or null"),
+            timestamp_field=_kind(opts.get("timestamp_field"), none_or_str, where,
+                                  "timestamp_field must be a field name or null"),
+            descending=_kind(opts.get("descending", True), bool, where,
+                             "descending must be true or false"),
+            always=_names(opts.get("always", []), where, "always"),
+        )
         return FieldDef(conn, description=desc)
     if kind not in ("scalar", "object"):
-        raise SchemaError(f'{where}: unknown kind "{kind}"')
+        raise SchemaError(f'{where}: unknown kind {json.dumps(kind)[:40]}')
     of = _need(spec, "of", where)
     target: Scalar | str
     if kind == "scalar":
         target = _scalar(of, where)
-    elif kind == "object":
-        if of not in type_names:
-            raise SchemaError(f'{where} refers to unknown type "{of}"')
+    else:
+        if not isinstance(of, str) or of not in type_names:
+            raise SchemaError(f'{where} refers to unknown type {json.dumps(of)[:40]}')
         target = of
-    return FieldDef(ListOf(target) if spec.get("list") else target, description=desc)
+    is_list = _kind(spec.get("list", False), bool, where, '"list" must be true or false')
+    return FieldDef(ListOf(target) if is_list else target, description=desc)
 
 
 def from_json(data: Any) -> Schema:
@@ -152,23 +170,21 @@ def from_json(data: Any) -> Schema:
     """
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise SchemaError(f'not a graphfields schema document (expected "format": "{FORMAT}")')
-    specs = _need(data, "types", "schema")
-    if not isinstance(specs, list):
-        raise SchemaError('schema: "types" must be a list')
-    names = {str(s.get("name")) for s in specs if isinstance(s, Mapping)}
+    specs = _kind(_need(data, "types", "schema"), list, "schema", '"types" must be a list')
+    names = {s["name"] for s in specs if isinstance(s, Mapping) and isinstance(s.get("name"), str)}
     types = []
     for i, spec in enumerate(specs):
-        name = _need(spec, "name", f"types[{i}]")
-        if not isinstance(name, str):
-            raise SchemaError(f"types[{i}]: the name must be a string")
-        fields_spec = _need(spec, "fields", f'Type "{name}"')
-        if not isinstance(fields_spec, list):
-            raise SchemaError(f'Type "{name}": "fields" must be a list')
+        name = _kind(_need(spec, "name", f"types[{i}]"), str, f"types[{i}]",
+                     "the name must be a string")
+        where = f'Type "{name}"'
+        fields_spec = _kind(_need(spec, "fields", where), list, where,
+                            '"fields" must be a list')
         fields: dict[str, FieldDef] = {}
         for f in fields_spec:
-            fname = _need(f, "name", f'Type "{name}"')
-            fields[str(fname)] = _field_from_json(f, f'Field "{name}.{fname}"', names)
-        types.append(ObjectType(name, fields, defaults=tuple(spec.get("defaults", ("id",))),
-                                description=spec.get("description", "")))
+            fname = _kind(_need(f, "name", where), str, where, "a field name is a string")
+            fields[fname] = _field_from_json(f, f'Field "{name}.{fname}"', names)
+        types.append(ObjectType(
+            name, fields, defaults=_names(spec.get("defaults", ["id"]), where, "defaults"),
+            description=_kind(spec.get("description", ""), str, where,
+                              "a description is a string")))
     return Schema(types)
-

@@ -173,3 +173,54 @@ def test_random_requests_validate_alike(case: tuple[str, str]) -> None:
 
 
 PUBLISHED = _published(schema)
+
+
+# -- a damaged document is a SchemaError, never another exception -------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 200) | st.sampled_from(
+        ["", "id", "Media", "Comment", "scalar", "object", "connection", "Int", "x y"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["name", "kind", "of", "node", "list", "max_first", "always",
+                         "default_first", "timestamp_field", "fields", "types", "defaults"]),
+        inner, max_size=3),
+    max_leaves=8)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+DOC = schema.to_json()
+PATHS = _paths(DOC)[1:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), _JSON | st.just(...)), min_size=1,
+                max_size=3))
+def test_damaged_documents_are_schema_errors(damage: list[tuple[tuple[Any, ...], Any]]) -> None:
+    doc = json.loads(json.dumps(DOC))
+    for path, value in damage:
+        parent = doc
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            if value is ...:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change removed this place
+    try:
+        built = from_json(doc)
+    except SchemaError as exc:
+        assert str(exc)
+    else:  # what is accepted is a schema like any other
+        assert from_json(built.to_json()).to_json() == built.to_json()
