@@ -96,6 +96,8 @@ def test_drf_list_executes_the_plan_per_object() -> None:
     want = [expected(query, p.pk)[1] for p in Post.objects.order_by("id")]
     assert r.json() == want
     assert Client().get("/drf/posts", {"fields": "nope"}).status_code == 400
+    paged = Client().get("/drf/pages/posts", {**query, "page": "2"}).json()
+    assert paged["count"] == 2 and paged["results"] == want[1:]
 
 
 def test_related_manager_pages_cost_a_count_and_one_chunk() -> None:

@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -77,6 +78,17 @@ class PostList(FieldsMixin, ListAPIView):  # type: ignore[misc]
     fields_type = "Post"
 
 
+class Pages(PageNumberPagination):  # type: ignore[misc]
+    page_size = 1
+
+
+class PostPages(FieldsMixin, ListAPIView):  # type: ignore[misc]
+    queryset = Post.objects.order_by("id")
+    fields_schema = SCHEMA
+    fields_type = "Post"
+    pagination_class = Pages
+
+
 class PostCustom(FieldsMixin, APIView):  # type: ignore[misc]
     fields_schema = SCHEMA
     fields_type = "Post"
@@ -92,5 +104,6 @@ urlpatterns = [
     path("async/posts/<int:id>", post_async_view),
     path("drf/posts/<int:pk>", PostDetail.as_view()),
     path("drf/posts", PostList.as_view()),
+    path("drf/pages/posts", PostPages.as_view()),
     path("drf/custom/posts/<int:id>", PostCustom.as_view()),
 ]
