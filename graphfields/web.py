@@ -151,7 +151,7 @@ class FieldsParam:
 
 
 _SYNTAX = """\
-A comma-separated selection of {type} fields, as in the Facebook Graph API: \
+A comma-separated selection of {type} fields, as in the Facebook Graph API. For example, \
 `id,author{{name}}` nests a selection in `{{}}`; calls go before it: \
 `comments.first(10).after("cursor")`; `.as(name)` renames a field in the output. \
 A connection selects `page_info{{has_next_page,end_cursor}}` and `edges{{cursor,node{{...}}}}`. \
@@ -160,11 +160,13 @@ An object without `{{}}` gives its default fields. Without this parameter: `{def
 
 def _line(f: ResolvedField) -> str:
     out = f"- `{f.name}` ({type_label(f)})"
+    desc = field_description(f)
+    if desc:
+        out += f": {desc}"
     calls = calls_of(f)
     if calls:
-        out += "; calls: " + ", ".join(f"`{c}`" for c in calls)
-    desc = field_description(f)
-    return f"{out}: {desc}" if desc else out
+        out += ". Calls: " + ", ".join(f"`{c}`" for c in calls)
+    return out
 
 
 def _reachable(t: ObjectType) -> list[ObjectType]:

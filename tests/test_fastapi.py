@@ -70,7 +70,7 @@ def test_openapi_documents_the_fields_parameter_and_the_400_body() -> None:
     assert "comma-separated" in text and "`comments.first(10)" in text
     for line in ["- `title` (String): The headline", "- `tags` ([String])",
                  "- `author` (Author)",
-                 "- `comments` (Connection(Comment)); calls: `first(n: 0..50)`"]:
+                 "- `comments` (Connection(Comment)): Newest first. Calls: `first(n: 0..50)`"]:
         assert line in text
     assert "Author: `id` (ID), `name` (String)." in text
     (example,) = fields["examples"].values()
