@@ -17,7 +17,8 @@ Inferred from each annotation: ``str`` -> String, ``int`` -> Int, ``float`` -> F
 ``bool`` -> Boolean, ``datetime``/``date`` -> Datetime, ``uuid.UUID`` -> ID, a field named
 ``id`` of str/int/UUID -> ID; ``X | None`` / ``Optional[X]`` -> X (every field may be
 null); ``list[X]``, ``tuple[X, ...]``, ``Sequence[X]``, ``set[X]``, ``frozenset[X]`` ->
-``ListOf(X)``; ``Literal["a", "b"]`` -> String (ints: Int); another dataclass, TypedDict
+``ListOf(X)``; ``Literal["a", "b"]`` and an ``Enum`` -> String (of ints: Int; an enum
+member is output as its value); another dataclass, TypedDict
 or Pydantic model -> an object field of the type of that name; string annotations and
 forward references (``"Post"``, ``list["Comment"]``, ``from __future__ import annotations``)
 are read without evaluating the unknown names. What cannot be inferred (connections,
@@ -37,6 +38,7 @@ import builtins
 import collections.abc as cabc
 import dataclasses
 import datetime as _dt
+import enum
 import sys
 import types
 import typing
@@ -66,6 +68,13 @@ _SCALARS: dict[Any, Scalar] = {
     str: String, int: Int, float: Float, bool: Boolean,
     _dt.datetime: Datetime, _dt.date: Datetime, uuid.UUID: ID,
 }
+def _enum_value(value: Any) -> Any:
+    """An enum member as its value (anything else as it is)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+_ENUM_STRING = Scalar("String", _enum_value)
+_ENUM_INT = Scalar("Int", _enum_value)
 _LISTS = {list, tuple, set, frozenset, cabc.Sequence, cabc.MutableSequence, cabc.Set,
           cabc.Collection, cabc.Iterable, typing.List, typing.Tuple, typing.Set}  # noqa: UP006
 
@@ -180,6 +189,9 @@ def _field_type(name: str, tp: Any, where: str) -> TypeRef:
         return ID
     if tp in _SCALARS:
         return _SCALARS[tp]
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        ints = all(isinstance(m.value, int) and not isinstance(m.value, bool) for m in tp)
+        return _ENUM_INT if ints else _ENUM_STRING
     origin = typing.get_origin(tp)
     if origin is typing.Literal:
         values = typing.get_args(tp)

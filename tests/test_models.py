@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import keyword
 import uuid
 from collections.abc import Sequence
@@ -303,3 +304,31 @@ def test_random_models_infer_the_same_types(table: list[tuple[str, tuple[Any, st
 
 def _label(ref: Any) -> str:
     return ref.name if hasattr(ref, "name") else str(ref)
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+def test_enums_are_output_as_their_values() -> None:
+    @dataclasses.dataclass
+    class Pen:
+        id: int
+        color: Color
+        level: Level | None
+        colors: list[Color]
+
+    t = object_type(Pen)
+    schema = Schema([t])
+    assert [(f.scalar.name, f.is_list) for f in t.fields.values() if f.scalar] == [
+        ("ID", False), ("String", False), ("Int", False), ("String", True)]
+    pen = Pen(1, Color.BLUE, Level.HIGH, [Color.RED, Color.BLUE])
+    out = execute(compile(schema, "Pen", "color,level,colors"), pen)
+    assert out == {"color": "blue", "level": 2, "colors": ["red", "blue"]}
+    assert type(out["level"]) is int
