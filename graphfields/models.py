@@ -227,8 +227,10 @@ class _ModelRef(str):
 
 _names: dict[type, str] = {}
 """The type name each model was last given (by :func:`object_type`)."""
-_refs: dict[type, list[tuple[ObjectType, str]]] = {}
-"""For each model, the (type, field) pairs that refer to it by name."""
+_refs: dict[type, dict[tuple[type, str], ObjectType]] = {}
+"""For each model, the types whose fields refer to it by name, keyed by (the model the
+type was made from, the field): the latest type made from a model replaces the earlier
+one, so this stays as small as the models' references."""
 
 
 def _ref_in(spec: FieldDef | TypeRef) -> _ModelRef | None:
@@ -246,10 +248,11 @@ def _renamed(spec: FieldDef | TypeRef, ref: _ModelRef, name: str) -> FieldDef | 
 
 def _rename(cls: type, name: str) -> None:
     """Point the references to ``cls`` made so far at its type's name ``name``."""
-    for t, fname in _refs.get(cls, []):
+    for (_, fname), t in _refs.get(cls, {}).items():
         spec = t._raw.get(fname)
         ref = _ref_in(spec) if spec is not None else None
-        if ref is not None and ref.cls is cls and ref != name and not t.fields:
+        if ref is not None and ref.cls is cls and ref != name:
+            # A Schema built from ``t`` already has its own resolved fields: unchanged.
             t._raw[fname] = _renamed(spec, ref, name)  # type: ignore[arg-type]
 
 
@@ -291,9 +294,8 @@ def object_type(
     made = ObjectType(type_name, out, defaults=defaults, description=description)
     for fname, spec in out.items():
         ref = _ref_in(spec)
-        if ref is not None:  # kept until a Schema resolves ``made`` (then renaming is moot)
-            waiting = [(t, f) for t, f in _refs.get(ref.cls, []) if not t.fields]
-            _refs[ref.cls] = [*waiting, (made, fname)]
+        if ref is not None:
+            _refs.setdefault(ref.cls, {})[(cls, fname)] = made
     return made
 
 

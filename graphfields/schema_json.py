@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from graphfields.calls import Param
 from graphfields.errors import SchemaError
 from graphfields.schema import (
     ID,
@@ -30,7 +31,6 @@ from graphfields.schema import (
     Schema,
     String,
 )
-from graphfields.validate import DATE_FILTERS
 
 __all__ = ["FORMAT", "calls_of", "field_description", "from_json", "to_json", "type_label"]
 
@@ -56,17 +56,33 @@ def field_description(field: ResolvedField) -> str:
     return field.connection.description if field.connection is not None else ""
 
 
+def _argument(name: str, p: Param, field: ResolvedField) -> str:
+    if p.kind == "page_size":
+        top = field.connection.max_first if field.connection is not None else None
+        one = f"n: 0..{top}" if top is not None else "n"
+    elif p.kind == "integer":
+        lo = "" if p.min is None else str(p.min)
+        hi = "" if p.max is None else str(p.max)
+        one = f"n: {lo}..{hi}" if lo or hi else "n"
+    elif p.kind == "enum":
+        one = "|".join(p.choices)
+    else:
+        one = {"string": "text", "boolean": "true|false", "cursor": "cursor",
+               "date": "yyyy-mm-dd", "timestamp": "seconds"}[p.kind]
+    return f"{name}({one},...)" if p.many else f"{name}({one})"
+
+
 def calls_of(field: ResolvedField) -> list[str]:
-    """The calls a field takes, as ``name(param: kind)`` labels (connections only today)."""
-    conn = field.connection
-    if conn is None:
-        return []
-    n = f"n: 0..{conn.max_first}"
-    out = [f"first({n})", f"last({n})", "after(cursor)", "before(cursor)"]
-    if conn.timestamp_field is not None:
-        out += [f"{name}({'yyyy-mm-dd' if name.endswith('date') else 'seconds'})"
-                for name in DATE_FILTERS]
-    return out
+    """The calls a field takes, as labels: ``first(n: 0..50)``, ``after(cursor)``,
+    ``type(small|normal|large)``, ``metric(a|b,...)``."""
+    return [_argument(name, p, field) for name, p in field.calls.items()]
+
+
+def _param_json(p: Param) -> dict[str, Any]:
+    default = list(p.default) if isinstance(p.default, tuple) else p.default
+    return {"kind": p.kind, "min": p.min, "max": p.max, "choices": list(p.choices),
+            "many": p.many, "required": p.required, "default": default,
+            "description": p.description}
 
 
 def _field_json(field: ResolvedField) -> dict[str, Any]:
@@ -80,10 +96,12 @@ def _field_json(field: ResolvedField) -> dict[str, Any]:
             "order_by": conn.order_by, "timestamp_field": conn.timestamp_field,
             "descending": conn.descending, "always": list(conn.always),
         }
-        out["calls"] = calls_of(field)
     else:
         out["of"] = field.scalar.name if field.scalar is not None else field.object_type.name  # type: ignore[union-attr]
         out["list"] = field.is_list
+    if field.calls:
+        out["calls"] = [{"name": name, "label": _argument(name, p, field),
+                         "param": _param_json(p)} for name, p in field.calls.items()]
     desc = field_description(field)
     if desc:
         out["description"] = desc
@@ -98,7 +116,7 @@ def to_json(schema: Schema) -> dict[str, Any]:
         if t.description:
             entry["description"] = t.description
         entry["defaults"] = list(t.defaults)
-        entry["fields"] = [_field_json(f) for f in t.fields.values()]
+        entry["fields"] = [_field_json(f) for f in schema.fields_of(t).values()]
         types.append(entry)
     return {"format": FORMAT, "types": types}
 
@@ -125,6 +143,37 @@ def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
 def _scalar(name: Any, where: str) -> Scalar:
     _kind(name, str, where, '"of" must be a type name')
     return _BUILTIN.get(name) or Scalar(name)
+
+
+def _param_from_json(spec: Any, where: str) -> Param:
+    _kind(spec, Mapping, where, "a call's param must be an object")
+    none_or_int = (int, type(None))
+    many = _kind(spec.get("many", False), bool, where, '"many" must be true or false')
+    default = spec.get("default")
+    if many and isinstance(default, list):
+        default = tuple(default)
+    try:
+        return Param(
+            _kind(spec.get("kind"), str, where, "a param's kind is a string"),
+            min=_kind(spec.get("min"), none_or_int, where, '"min" must be an integer or null'),
+            max=_kind(spec.get("max"), none_or_int, where, '"max" must be an integer or null'),
+            choices=_names(spec.get("choices", []), where, "choices"), many=many,
+            required=_kind(spec.get("required", False), bool, where,
+                           '"required" must be true or false'),
+            default=default,
+            description=_kind(spec.get("description", ""), str, where,
+                              "a description is a string"))
+    except ValueError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+
+
+def _calls_from_json(spec: Any, where: str) -> dict[str, Param]:
+    calls = _kind(spec.get("calls", []), list, where, '"calls" must be a list')
+    out: dict[str, Param] = {}
+    for call in calls:
+        name = _kind(_need(call, "name", where), str, where, "a call's name is a string")
+        out[name] = _param_from_json(_need(call, "param", where), f"{where}: call {name}")
+    return out
 
 
 def _field_from_json(spec: Any, where: str, type_names: set[str]) -> FieldDef:
@@ -160,7 +209,8 @@ def _field_from_json(spec: Any, where: str, type_names: set[str]) -> FieldDef:
             raise SchemaError(f'{where} refers to unknown type {json.dumps(of)[:40]}')
         target = of
     is_list = _kind(spec.get("list", False), bool, where, '"list" must be true or false')
-    return FieldDef(ListOf(target) if is_list else target, description=desc)
+    calls = tuple(_calls_from_json(spec, where).items())
+    return FieldDef(ListOf(target) if is_list else target, description=desc, calls=calls)
 
 
 def from_json(data: Any) -> Schema:

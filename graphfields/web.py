@@ -17,11 +17,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from graphfields.compiler import DATE_FILTERS, Limits, compile
 from graphfields.errors import ExecutionError, GraphFieldsError, RequestError, SchemaError
 from graphfields.plan import Plan
 from graphfields.schema import ObjectType, ResolvedField, Schema
 from graphfields.schema_json import calls_of, field_description, type_label
-from graphfields.validate import DATE_FILTERS, Limits, compile
 
 __all__ = [
     "DATE_FILTERS",
@@ -115,7 +115,7 @@ class FieldsParam:
         if unknown:
             raise ValueError(f"unknown filter {unknown[0]!r}: the filters are {DATE_FILTERS}")
         dated = any(f.connection is not None and f.connection.timestamp_field is not None
-                    for f in self.type.fields.values())
+                    for f in schema.fields_of(self.type).values())
         if names and not dated:
             raise SchemaError(f'filters= on type "{self.type.name}", which has no connection '
                               "with a timestamp_field: the filters would apply to nothing")
@@ -169,11 +169,11 @@ def _line(f: ResolvedField) -> str:
     return out
 
 
-def _reachable(t: ObjectType) -> list[ObjectType]:
+def _reachable(schema: Schema, t: ObjectType) -> list[ObjectType]:
     seen = {t.name: t}
     todo = [t]
     while todo:
-        for f in todo.pop(0).fields.values():
+        for f in schema.fields_of(todo.pop(0)).values():
             ot = f.object_type
             if ot is not None and ot.name not in seen:
                 seen[ot.name] = ot
@@ -187,15 +187,22 @@ def describe(schema: Schema, type: str) -> str:
     t = schema.type(type)
     parts = [_SYNTAX.format(type=t.name, default=",".join(t.defaults))]
     head = f"Fields of {t.name}" + (f" ({t.description})" if t.description else "") + ":"
-    parts.append(head + "\n\n" + "\n".join(_line(f) for f in t.fields.values()))
-    for other in _reachable(t):
-        listed = ", ".join(f"`{f.name}` ({type_label(f)})" for f in other.fields.values())
+    lines = [_line(f) for f in schema.fields_of(t).values()]
+    parts.append(head + "\n\n" + "\n".join(lines))
+    for other in _reachable(schema, t):
+        listed = ", ".join(f"`{f.name}` ({type_label(f)})"
+                           for f in schema.fields_of(other).values())
         parts.append(f"{other.name}: {listed}.")
     return "\n\n".join(parts)
 
 
-def _leaves(t: ObjectType, n: int) -> list[str]:
-    names = [f.name for f in t.fields.values() if f.kind == "scalar"][:n]
+def _needs_call(f: ResolvedField) -> bool:
+    return any(p.required for p in f.calls.values())
+
+
+def _leaves(schema: Schema, t: ObjectType, n: int) -> list[str]:
+    fields = schema.fields_of(t).values()
+    names = [f.name for f in fields if f.kind == "scalar" and not _needs_call(f)][:n]
     return names or list(t.defaults)
 
 
@@ -203,14 +210,16 @@ def example(schema: Schema, type: str) -> str:
     """A valid, representative ``fields`` value for ``type``: a few scalars, an object
     field, and a page of a connection with its ``page_info``."""
     t = schema.type(type)
-    parts = _leaves(t, 3)
-    obj = next((f for f in t.fields.values() if f.kind == "object" and not f.is_list), None)
+    fields = schema.fields_of(t).values()
+    parts = _leaves(schema, t, 3)
+    obj = next((f for f in fields
+                if f.kind == "object" and not f.is_list and not _needs_call(f)), None)
     if obj is not None and obj.object_type is not None:
-        parts.append(f"{obj.name}{{{','.join(_leaves(obj.object_type, 2))}}}")
-    conn = next((f for f in t.fields.values() if f.kind == "connection"), None)
+        parts.append(f"{obj.name}{{{','.join(_leaves(schema, obj.object_type, 2))}}}")
+    conn = next((f for f in fields if f.kind == "connection"), None)
     if conn is not None and conn.connection is not None and conn.object_type is not None:
         n = min(conn.connection.max_first, 10)
-        node = ",".join(_leaves(conn.object_type, 2))
+        node = ",".join(_leaves(schema, conn.object_type, 2))
         parts.append(f"{conn.name}.first({n}){{page_info{{has_next_page,end_cursor}},"
                      f"edges{{node{{{node}}}}}}}")
     return ",".join(dict.fromkeys(parts))

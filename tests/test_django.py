@@ -160,9 +160,9 @@ def test_querysets_returned_by_resolvers(wrap: bool, queries: int) -> None:
         qs = Comment.objects.filter(author=author)
         return QuerySetSequence(qs) if wrap else qs
 
-    node = ObjectType("Comment", {"id": SCHEMA.types["Comment"].fields["id"].definition,
-                                  "text": SCHEMA.types["Comment"].fields["text"].definition})
-    author_type = ObjectType("Author", {"name": SCHEMA.types["Author"].fields["name"].definition,
+    node = ObjectType("Comment", {"id": SCHEMA.types["Comment"].declared["id"],
+                                  "text": SCHEMA.types["Comment"].declared["text"]})
+    author_type = ObjectType("Author", {"name": SCHEMA.types["Author"].declared["name"],
                                         "comments": Connection(node, resolve=recent)},
                              defaults=("name",))
     plan = compile(Schema([author_type, node]), "Author",

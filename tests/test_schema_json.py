@@ -147,12 +147,12 @@ _CALLS = ["", ".first(2)", ".last(200)", '.after("YXJyYXljb25uZWN0aW9uOjA=")', '
 
 @st.composite
 def _selection(draw: st.DrawFn, type_name: str, depth: int = 0) -> str:
-    t = schema.types[type_name]
-    names = [*t.fields, "edges", "node", "page_info", "cursor", "nope", "i_d"]
+    fields = schema.fields_of(type_name)
+    names = [*fields, "edges", "node", "page_info", "cursor", "nope", "i_d"]
     parts = []
     for _ in range(draw(st.integers(1, 4))):
         name = draw(st.sampled_from(names))
-        field = t.fields.get(name)
+        field = fields.get(name)
         text = name + draw(st.sampled_from(_CALLS))
         if field is not None and field.object_type is not None and depth < 3:
             nested = draw(_selection(field.object_type.name, depth + 1))

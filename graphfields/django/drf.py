@@ -32,7 +32,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
 
 from graphfields.django import Fields, QuerySetSequence
 from graphfields.errors import GraphFieldsError
-from graphfields.execute import execute
+from graphfields.execution import execute
 from graphfields.plan import Plan
 from graphfields.schema import Schema
 from graphfields.web import error_response
