@@ -180,9 +180,9 @@ def error_body(exc: GraphFieldsError) -> dict[str, Any]:
     ``message`` is the error's own message (for validation, the first issue); ``errors``
     lists every issue of a :class:`~graphfields.errors.RequestError` with its ``message``,
     ``locations`` (line, column), ``position`` and ``suggestions`` (none for a malformed
-    request, which has no place in the fields text). Every text is :func:`encodable`. Only for errors a
-    client caused; an :class:`~graphfields.errors.ExecutionError` is a server error and its
-    message (the resolver's exception) must not reach a client.
+    request, which has no place in the fields text). Every text is :func:`encodable`. Only
+    for errors a client caused; an :class:`~graphfields.errors.ExecutionError` is a server
+    error and its message (the resolver's exception) must not reach a client.
     """
     body: dict[str, Any] = {"message": encodable(exc.message)}
     # Every RequestError lists its issues (with suggestions) in one shape.

@@ -30,6 +30,7 @@ from graphfields.schema import (
     Scalar,
     Schema,
     String,
+    field_,
 )
 
 __all__ = ["FORMAT", "calls_of", "field_description", "from_json", "to_json", "type_label"]
@@ -209,8 +210,15 @@ def _field_from_json(spec: Any, where: str, type_names: set[str]) -> FieldDef:
             raise SchemaError(f'{where} refers to unknown type {json.dumps(of)[:40]}')
         target = of
     is_list = _kind(spec.get("list", False), bool, where, '"list" must be true or false')
-    calls = tuple(_calls_from_json(spec, where).items())
-    return FieldDef(ListOf(target) if is_list else target, description=desc, calls=calls)
+    calls = _calls_from_json(spec, where)
+    return field_(ListOf(target) if is_list else target, description=desc, calls=calls,
+                  resolve=_cannot_execute if calls else None)
+
+
+def _cannot_execute(parent: Any, args: Any, context: Any) -> Any:
+    """The resolver of a field with calls in a published schema (the schema requires one):
+    such a schema validates, it does not execute."""
+    raise NotImplementedError("a schema read from JSON validates requests; it cannot execute")
 
 
 def from_json(data: Any) -> Schema:

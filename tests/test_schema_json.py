@@ -83,9 +83,11 @@ def test_descriptions_and_connection_details_are_published() -> None:
     assert replies["type"] == "Connection(Post)" and replies["node"] == "Post"
     assert replies["description"] == "Answers, newest first"
     assert replies["connection"]["max_first"] == 50
-    assert replies["calls"][:4] == ["first(n: 0..50)", "last(n: 0..50)", "after(cursor)",
-                                    "before(cursor)"]
-    assert "from_date(yyyy-mm-dd)" in replies["calls"]
+    labels = [c["label"] for c in replies["calls"]]
+    assert labels[:6] == ["first(n: 0..50)", "last(n: 0..50)", "limit(n: 0..50)",
+                          "offset(n: 0..)", "after(cursor)", "before(cursor)"]
+    assert "from_date(yyyy-mm-dd)" in labels
+    assert replies["calls"][0]["param"]["kind"] == "page_size"
 
 
 @pytest.mark.parametrize(("doc", "message"), [
@@ -175,6 +177,60 @@ def test_random_requests_validate_alike(case: tuple[str, str]) -> None:
 PUBLISHED = _published(schema)
 
 
+# -- declared field calls travel with the schema ------------------------------------------
+
+
+def _calls_schema() -> Schema:
+    from graphfields import calls
+
+    Person = ObjectType("Person", {
+        "id": ID,
+        "picture": field_(String, resolve=lambda u, args, c: "x", calls={
+            "type": calls.enum("small", "normal", "large", default="normal"),
+            "width": calls.integer(min=1, max=2048, description="pixels"),
+            "height": calls.integer(min=1, max=2048)}),
+        "insights": field_(Int, resolve=lambda u, args, c: 1, calls={
+            "metric": calls.list_of(calls.enum("impressions", "clicks"), required=True),
+            "since": calls.date(), "until": calls.timestamp(), "summary": calls.boolean(),
+            "label": calls.string(default="all")}),
+    })
+    return Schema([Person])
+
+
+CALL_REQUESTS = [
+    "id,picture.type(large),picture.width(100).height(100).as(small)",
+    "picture.type(huge)", "picture.tpye(large)", "picture.width(0)", "picture.width(x)",
+    "insights.metric(impressions,clicks)", "insights", "insights.metric(views)",
+    "insights.metric(clicks).since(2019-13-01)", "insights.metric(clicks).summary(maybe)",
+    "picture.type(large).type(small)",
+]
+
+
+@pytest.mark.parametrize("text", CALL_REQUESTS)
+def test_declared_calls_validate_alike(text: str) -> None:
+    original = _calls_schema()
+    assert _outcome(_published(original), "Person", text) == _outcome(original, "Person", text)
+
+
+def test_declared_calls_are_published_with_labels() -> None:
+    original = _calls_schema()
+    assert _published(original).to_json() == original.to_json()
+    picture = original.to_json()["types"][0]["fields"][1]
+    assert [c["label"] for c in picture["calls"]] == [
+        "type(small|normal|large)", "width(n: 1..2048)", "height(n: 1..2048)"]
+    assert picture["calls"][1]["param"]["description"] == "pixels"
+    insights = original.to_json()["types"][0]["fields"][2]
+    assert insights["calls"][0] == {"name": "metric", "label": "metric(impressions|clicks,...)",
+                                    "param": {"kind": "enum", "min": None, "max": None,
+                                              "choices": ["impressions", "clicks"],
+                                              "many": True, "required": True, "default": None,
+                                              "description": ""}}
+    from graphfields.web import describe
+
+    assert "- `picture` (String). Calls: `type(small|normal|large)`" in describe(original,
+                                                                                 "Person")
+
+
 # -- a damaged document is a SchemaError, never another exception -------------------------
 
 _JSON = st.recursive(
@@ -199,6 +255,7 @@ def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 DOC = schema.to_json()
+DOC["types"] += _calls_schema().to_json()["types"]  # declared field calls too
 PATHS = _paths(DOC)[1:]
 
 
