@@ -3,6 +3,7 @@ and the OpenAPI document."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Any
 
@@ -11,7 +12,17 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from web_fixtures import POST, REQUESTS, SCHEMA, SECRET, check_answer
 
-from graphfields import Plan, compile, execute
+from graphfields import (
+    ID,
+    ObjectType,
+    Plan,
+    Schema,
+    String,
+    compile,
+    execute,
+    execute_async,
+    field_,
+)
 from graphfields.fastapi import Fields, install
 
 post_fields = Fields(SCHEMA, "Post", filters=True)
@@ -112,3 +123,24 @@ def test_error_responses_without_install_document_the_body_inline() -> None:
         "application/json"]["schema"]
     assert "errors" in schema["properties"]["error"]["properties"]
     assert "GraphFieldsError" not in doc.get("components", {}).get("schemas", {})
+
+
+async def _slow_title(post: Any, context: Any) -> str:
+    await asyncio.sleep(0)
+    return str(post["title"]).upper()
+
+
+AsyncPost = ObjectType("Post", {"id": ID, "title": field_(String, resolve=_slow_title)})
+ASYNC_SCHEMA = Schema([AsyncPost])
+AsyncPlan = Annotated[Plan, Depends(Fields(ASYNC_SCHEMA, "Post"))]
+
+
+@app.get("/awaited/posts/{id}")
+async def post_awaited(id: int, plan: AsyncPlan) -> Any:
+    return await execute_async(plan, POST)
+
+
+def test_async_endpoint_with_execute_async() -> None:
+    r = client.get("/awaited/posts/7", params={"fields": "title,id"})
+    assert (r.status_code, r.text) == (200, '{"title":"HELLO","id":"7"}')
+    assert client.get("/awaited/posts/7", params={"fields": "titl"}).status_code == 400
