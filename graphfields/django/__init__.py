@@ -19,8 +19,8 @@ Model instances as data: importing this module registers a getter for
 manager (``post.comments``, a many-to-many) or a ``QuerySet`` attribute is read as a
 :class:`QuerySetSequence`, not "called" with no arguments: a connection over it costs one
 ``COUNT`` and one sliced query per chunk of items it shows, a list field one query. Other
-attributes (foreign keys included) are read as Django gives them. Pushing the whole
-selection down into the ORM (``select_related``/``prefetch_related``) is a separate step.
+attributes (foreign keys included) are read as Django gives them (one query per object);
+:mod:`graphfields.django.orm` runs a plan as one query per level instead.
 """
 
 from __future__ import annotations
