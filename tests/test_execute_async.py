@@ -101,7 +101,7 @@ def _run_async(schema: Schema, text: str) -> Any:
     """The answer of execute_async, the same for each run: interpreted, then (for a
     shape whose resolvers are all batches) walked by generated code."""
     plan = compile(schema, "Root", text)
-    outs = []
+    outs: list[Any] = []
     for _ in range(4):
         try:
             outs.append(asyncio.run(execute_async(plan, {"id": "r"})))
