@@ -51,9 +51,9 @@ fuzz: $(STAMP)
 		echo "atheris did not install here: skipped (the hypothesis fuzzing above ran)"; \
 	fi
 
-# After editing grammar/fields.lark: ship ready-made parser tables (graphfields/_lalr_cache.pickle).
+# After editing grammar/fields.lark: ship ready-made parser tables (graphfields/syntax/_lalr_cache.pickle).
 parser-cache: $(STAMP)
-	$(BIN)/python -c "from graphfields.parser import write_parser_cache as w; print(w())"
+	$(BIN)/python -c "from graphfields.syntax._lark import write_parser_cache as w; print(w())"
 
 demo: $(STAMP)
 	$(BIN)/graphfields serve --demo --host 127.0.0.1 --port 8000

@@ -27,7 +27,7 @@ import graphql
 from benchmarks import handparser
 from benchmarks._timing import interleaved_medians
 from graphfields import parse
-from graphfields.ast import BoolValue, IntValue, NullValue, Selection, StringValue, Value
+from graphfields.syntax.ast import BoolValue, IntValue, NullValue, Selection, StringValue, Value
 
 __all__ = ["LONG", "generated", "main", "to_graphql"]
 

@@ -13,7 +13,7 @@ import json
 import re
 
 from graphfields._source import Span
-from graphfields.ast import (
+from graphfields.syntax.ast import (
     BoolValue,
     Call,
     Field,

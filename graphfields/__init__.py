@@ -1,7 +1,6 @@
 """graphfields: Facebook-Graph-style field selection for Python API servers."""
 
 from graphfields import calls
-from graphfields.ast import BoolValue, Call, Field, IntValue, NullValue, Selection, StringValue
 from graphfields.compiler import Limits, compile
 from graphfields.errors import (
     ExecutionError,
@@ -14,9 +13,7 @@ from graphfields.errors import (
     ValidationIssue,
 )
 from graphfields.execution import execute, execute_async
-from graphfields.parser import DEFAULT_PARSE_LIMITS, ParseLimits, parse
 from graphfields.plan import Plan
-from graphfields.printer import format, format_fields
 from graphfields.relay import Page
 from graphfields.schema import (
     ID,
@@ -34,6 +31,17 @@ from graphfields.schema import (
     String,
     field_,
 )
+from graphfields.syntax import DEFAULT_PARSE_LIMITS, ParseLimits, parse
+from graphfields.syntax.ast import (
+    BoolValue,
+    Call,
+    Field,
+    IntValue,
+    NullValue,
+    Selection,
+    StringValue,
+)
+from graphfields.syntax.printer import format, format_fields
 
 __all__ = [
     "DEFAULT_PARSE_LIMITS",

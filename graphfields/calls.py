@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphfields.ast import BoolValue, IntValue, NullValue, StringValue, Value
+from graphfields.syntax.ast import BoolValue, IntValue, NullValue, StringValue, Value
 
 __all__ = [
     "CONNECTION_CALLS",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from graphfields.ast import Selection
+    from graphfields.syntax.ast import Selection
 
 __all__ = ["main"]
 
@@ -74,7 +74,7 @@ def _hint_if_url_encoded(text: str) -> None:
 
 def _parse_or_report(text: str) -> Selection | None:
     from graphfields.errors import GraphFieldsError
-    from graphfields.parser import parse
+    from graphfields.syntax import parse
 
     try:
         return parse(text)
@@ -95,7 +95,7 @@ def _add_fmt(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
-    from graphfields.printer import format
+    from graphfields.syntax.printer import format
 
     sel = _parse_or_report(_read_fields(args.fields))
     if sel is None:
@@ -111,7 +111,7 @@ def _add_ast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _cmd_ast(args: argparse.Namespace) -> int:
-    from graphfields.ast import to_dict
+    from graphfields.syntax.ast import to_dict
 
     sel = _parse_or_report(_read_fields(args.fields))
     if sel is None:

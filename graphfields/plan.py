@@ -172,8 +172,8 @@ class Plan:
     @property
     def text(self) -> str:
         """The request in canonical form (``graphfields.format_fields``)."""
-        from graphfields.parser import MAX_SAFE_DEPTH, ParseLimits, parse
-        from graphfields.printer import format_fields
+        from graphfields.syntax import MAX_SAFE_DEPTH, ParseLimits, parse
+        from graphfields.syntax.printer import format_fields
 
         source = self.source
         if isinstance(source, str):  # a text compile() accepted: parse it without bounds

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-from graphfields.ast import NAME
 from graphfields.calls import CONNECTION_CALLS, Param
 from graphfields.errors import SchemaError
 from graphfields.scalars import ID, Boolean, Datetime, Float, Int, Scalar, String
 from graphfields.suggest import did_you_mean, suggestions
+from graphfields.syntax.ast import NAME
 
 __all__ = [
     "ID",

@@ -28,8 +28,7 @@ def main() -> None:
     with atheris.instrument_imports():
         import lark  # noqa: F401
 
-        import graphfields.parser
-        import graphfields.printer  # noqa: F401
+        import graphfields.syntax  # noqa: F401
     atheris.Setup(sys.argv, one_input)
     atheris.Fuzz()
 

@@ -35,8 +35,8 @@ from graphfields import (
     format,
     parse,
 )
-from graphfields.ast import Value
-from graphfields.parser import _grammar_text
+from graphfields.syntax.ast import Value
+from graphfields.syntax.grammar import grammar_text
 
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -182,7 +182,7 @@ def test_fuzz_mutated_text(tree: Selection, edits: list[tuple[int, str, str]]) -
 @functools.cache
 def _stock() -> lark.Lark:
     """The same grammar under stock Lark: its contextual lexer, a plain parse tree."""
-    return lark.Lark(_grammar_text(), parser="lalr", lexer="contextual")
+    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual")
 
 
 # Rejected by the AST-building callbacks, not by the grammar.

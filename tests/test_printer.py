@@ -16,7 +16,7 @@ from graphfields import (
     format_fields,
     parse,
 )
-from graphfields.ast import Value
+from graphfields.syntax.ast import Value
 
 S = StringValue
 

@@ -25,9 +25,9 @@ from graphfields import (
     compile,
     parse,
 )
-from graphfields.ast import BoolValue, Call, NullValue, Value
 from graphfields.compiler import CONNECTION_CALLS
-from graphfields.printer import format_fields
+from graphfields.syntax.ast import BoolValue, Call, NullValue, Value
+from graphfields.syntax.printer import format_fields
 
 SPEC_USER_REQUEST = """id,username,media.first(1){edges{node{shortcode,created_time,timestamp,
 media_type,media_url,caption,

@@ -23,8 +23,8 @@ import pathlib, graphfields
 here = pathlib.Path(graphfields.__file__).resolve()
 assert "site-packages" in here.parts, here
 assert (here.parent / "grammar" / "fields.lark").is_file()
-from graphfields import parser
-assert parser._load_cached(parser._grammar_text()) is not None  # the shipped tables load
+from graphfields.syntax import _lark, grammar
+assert _lark.load_cached(grammar.grammar_text()) is not None  # the shipped tables load
 sel = graphfields.parse("fields=id,media.first(3)<edges{node{id}}>")
 print(graphfields.format(sel))
 """
@@ -45,7 +45,7 @@ def test_wheel_installs_and_parses(tmp_path: Path) -> None:
     (wheel,) = dist.glob("graphfields-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "graphfields/grammar/fields.lark" in names
-    assert "graphfields/_lalr_cache.pickle" in names
+    assert "graphfields/syntax/_lalr_cache.pickle" in names
 
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)

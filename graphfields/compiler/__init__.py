@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphfields.ast import Selection, Value
 from graphfields.calls import CONNECTION_CALLS, DATE_FILTERS, PAGING_CALLS
 from graphfields.compiler.bind import Binder
 from graphfields.compiler.cache import Caches, skeleton
@@ -31,9 +30,10 @@ from graphfields.compiler.limits import DEFAULT_LIMITS, Limits, check_size, pars
 from graphfields.compiler.templates import template_key
 from graphfields.compiler.walk import Walk
 from graphfields.errors import FieldsValidationError, LimitExceededError, SchemaError
-from graphfields.parser import DEFAULT_PARSE_LIMITS, parse
 from graphfields.plan import Plan, Shape
 from graphfields.schema import ObjectType, Schema
+from graphfields.syntax import DEFAULT_PARSE_LIMITS, parse
+from graphfields.syntax.ast import Selection, Value
 
 __all__ = [
     "CONNECTION_CALLS",

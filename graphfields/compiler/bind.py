@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphfields.ast import Value
 from graphfields.calls import CONNECTION_CALLS, Param, convert_call, filter_seconds, show_raw
 from graphfields.schema import Connection, ConnectionArgs
+from graphfields.syntax.ast import Value
 
 __all__ = ["Binder", "CallSlot", "ConnSlot", "connection_args", "date_range"]
 

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
 
-from graphfields.ast import Selection, Value
+from graphfields.syntax.ast import Selection, Value
 
 __all__ = ["PLAN_BUDGET", "SHAPE_BUDGET", "Caches", "WeightedLRU", "skeleton"]
 

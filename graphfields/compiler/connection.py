@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from graphfields.ast import Field
 from graphfields.calls import CONNECTION_CALLS, convert_call, show
 from graphfields.compiler.bind import ConnSlot, connection_args, page_size
 from graphfields.plan import ConnectionPlan, EdgesPlan, PageInfoPlan, SelectionPlan
 from graphfields.schema import ConnectionArgs, ObjectType, ResolvedField
+from graphfields.syntax.ast import Field
 
 if TYPE_CHECKING:
     from graphfields.compiler.walk import Walk

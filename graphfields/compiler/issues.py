@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphfields._source import Span, line_col
-from graphfields.ast import Call
 from graphfields.errors import ValidationIssue
 from graphfields.suggest import did_you_mean, suggestions
+from graphfields.syntax.ast import Call
 
 __all__ = ["MAX_ISSUES", "Issues", "TooManyIssues"]
 

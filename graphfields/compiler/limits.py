@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from graphfields.ast import Field, Selection
 from graphfields.errors import LimitExceededError
-from graphfields.parser import DEFAULT_PARSE_LIMITS, MAX_SAFE_DEPTH, ParseLimits
+from graphfields.syntax import DEFAULT_PARSE_LIMITS, MAX_SAFE_DEPTH, ParseLimits
+from graphfields.syntax.ast import Field, Selection
 
 __all__ = ["DEFAULT_LIMITS", "MAX_DEPTH_CEILING", "Limits", "check_size", "parse_limits"]
 

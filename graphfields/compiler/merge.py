@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from graphfields.ast import NAME, Call, Field, Selection
 from graphfields.compiler.issues import Issues
+from graphfields.syntax.ast import NAME, Call, Field, Selection
 
 __all__ = ["CONFLICT_HINT", "merge"]
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from graphfields.ast import Value
 from graphfields.compiler.cache import WeightedLRU
-from graphfields.parser import parse
+from graphfields.syntax import parse
+from graphfields.syntax.ast import Value
 
 __all__ = ["Template", "TemplateCache", "template_key"]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graphfields.ast import Call, Field, Selection
 from graphfields.calls import DATE_FILTERS, convert_call
 from graphfields.compiler.bind import CallSlot, ConnSlot, date_range
 from graphfields.compiler.issues import Issues
@@ -36,6 +35,7 @@ from graphfields.plan import (
     SelectionPlan,
 )
 from graphfields.schema import ObjectType, ResolvedField, Schema
+from graphfields.syntax.ast import Call, Field, Selection
 
 __all__ = ["Walk", "implicit"]
 

@@ -24,6 +24,7 @@ __all__ = [
     "Selection",
     "StringValue",
     "Value",
+    "to_dict",
 ]
 
 NO_SPAN = Span(0, 0, 1, 1)

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 
-from graphfields.ast import (
+from graphfields.syntax.ast import (
     NAME,
     BoolValue,
     Call,
@@ -25,6 +25,7 @@ from graphfields.ast import (
     StringValue,
     Value,
 )
+from graphfields.syntax.grammar import terminal_regex
 
 __all__ = ["format", "format_fields"]
 
@@ -37,8 +38,6 @@ Node = Selection | Field | Call | Value
 @functools.cache
 def _bare_word() -> Callable[[str], re.Match[str] | None]:
     """The grammar's own BARE terminal, so the printer and the parser agree on bare words."""
-    from graphfields.parser import terminal_regex
-
     return re.compile(terminal_regex("BARE")).fullmatch
 
 
