@@ -8,6 +8,7 @@ spaced text compare equal.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -134,3 +135,133 @@ def to_dict(node: Selection | Field | Call | Value) -> Any:
         value["quoted"] = node.quoted
     value["span"] = loc
     return value
+
+
+# --------------------------------------------------------------------------- fast constructors
+#
+# For the parser (graphfields/syntax/build.py). The AST classes are frozen dataclasses;
+# their generated __init__ sets each field through object.__setattr__, which dominates parse
+# time when every field builds two objects. These builders fill the same slots in a plain
+# class and then become the real class (same slot layout, so CPython allows the switch); the
+# result is indistinguishable from one built by the normal constructor (tests compare them).
+
+
+class _FieldBuilder:
+    __slots__ = ("alias", "calls", "name", "selection", "span")
+
+    def __init__(self, name: str, calls: tuple[Call, ...], selection: Selection | None,
+                 alias: str | None, span: Span) -> None:
+        self.name = name
+        self.calls = calls
+        self.selection = selection
+        self.alias = alias
+        self.span = span
+        self.__class__ = Field  # type: ignore[assignment]
+
+
+class _NameBuilder:
+    """A field that is just a name, with its span: two nodes in one call."""
+
+    __slots__ = ("alias", "calls", "name", "selection", "span")
+
+    def __init__(self, name: str, start: int, end: int, line: int, column: int) -> None:
+        span = _new(_SpanBuilder)
+        span.start = start
+        span.end = end
+        span.line = line
+        span.column = column
+        span.__class__ = Span  # type: ignore[assignment]
+        self.name = name
+        self.calls = ()
+        self.selection = None
+        self.alias = None
+        self.span = span
+        self.__class__ = Field  # type: ignore[assignment]
+
+
+class _SpanBuilder:
+    __slots__ = ("column", "end", "line", "start")
+
+    def __init__(self, start: int, end: int, line: int, column: int) -> None:
+        self.start = start
+        self.end = end
+        self.line = line
+        self.column = column
+        self.__class__ = Span  # type: ignore[assignment]
+
+
+class _SelectionBuilder:
+    __slots__ = ("fields", "span")
+
+    def __init__(self, fields: tuple[Field, ...], span: Span) -> None:
+        self.fields = fields
+        self.span = span
+        self.__class__ = Selection  # type: ignore[assignment]
+
+
+class _CallBuilder:
+    __slots__ = ("args", "name", "span")
+
+    def __init__(self, name: str, args: tuple[Value, ...], span: Span) -> None:
+        self.name = name
+        self.args = args
+        self.span = span
+        self.__class__ = Call  # type: ignore[assignment]
+
+
+class _IntBuilder:
+    __slots__ = ("span", "value")
+
+    def __init__(self, value: int, span: Span) -> None:
+        self.value = value
+        self.span = span
+        self.__class__ = IntValue  # type: ignore[assignment]
+
+
+class _StringBuilder:
+    __slots__ = ("quoted", "span", "value")
+
+    def __init__(self, value: str, quoted: bool, span: Span) -> None:
+        self.value = value
+        self.quoted = quoted
+        self.span = span
+        self.__class__ = StringValue  # type: ignore[assignment]
+
+
+def _checked(builder: Any, cls: type, *probe: Any) -> Any:
+    """The builder if this interpreter allows the class switch, else the class itself."""
+    try:
+        ok = type(builder(*probe)) is cls and builder(*probe) == cls(*probe)
+    except TypeError:  # pragma: no cover
+        ok = False
+    return builder if ok else cls  # pragma: no branch
+
+
+_new = object.__new__
+new_span: Callable[[int, int, int, int], Span] = _checked(_SpanBuilder, Span, 0, 0, 1, 1)
+new_field: Callable[[str, tuple[Call, ...], Selection | None, str | None, Span], Field] = (
+    _checked(_FieldBuilder, Field, "a", (), None, None, NO_SPAN))
+
+
+def _name_switch_works() -> bool:
+    try:
+        built = _NameBuilder("a", 0, 1, 1, 1)
+    except TypeError:  # pragma: no cover
+        return False
+    return (type(built) is Field and built == Field("a") and type(built.span) is Span
+            and built.span == Span(0, 1, 1, 1))
+
+
+def _plain_name(name: str, start: int, end: int, line: int, column: int) -> Field:
+    return Field(name, span=Span(start, end, line, column))  # pragma: no cover
+
+
+new_name: Callable[[str, int, int, int, int], Field] = (
+    _NameBuilder if _name_switch_works() else _plain_name)
+new_selection: Callable[[tuple[Field, ...], Span], Selection] = _checked(
+    _SelectionBuilder, Selection, (), NO_SPAN)
+new_call: Callable[[str, tuple[Value, ...], Span], Call] = _checked(
+    _CallBuilder, Call, "a", (), NO_SPAN)
+new_int: Callable[[int, Span], IntValue] = _checked(_IntBuilder, IntValue, 1, NO_SPAN)
+new_string: Callable[[str, bool, Span], StringValue] = _checked(
+    _StringBuilder, StringValue, "a", True, NO_SPAN)

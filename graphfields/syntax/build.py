@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from graphfields._source import Span
@@ -19,12 +19,18 @@ from graphfields.syntax.ast import (
     BoolValue,
     Call,
     Field,
-    IntValue,
     NullValue,
     Selection,
     StringValue,
     Value,
 )
+from graphfields.syntax.ast import new_call as _CALL
+from graphfields.syntax.ast import new_field as _F
+from graphfields.syntax.ast import new_int as _INT
+from graphfields.syntax.ast import new_name as _NAME
+from graphfields.syntax.ast import new_selection as _SEL
+from graphfields.syntax.ast import new_span as _S
+from graphfields.syntax.ast import new_string as _STR
 
 __all__ = ["RUN_FRAMES", "BuildError", "Builder"]
 
@@ -38,100 +44,6 @@ class BuildError(Exception):
         self.position = position
         self.expected = tuple(expected)
 
-
-# --------------------------------------------------------------------------- AST nodes
-#
-# The AST classes are frozen dataclasses; their generated __init__ sets each field through
-# object.__setattr__, which dominates parse time when every field builds two objects. These
-# builders fill the same slots in a plain class and then become the real class (same slot
-# layout, so CPython allows the switch); the result is indistinguishable from one built by
-# the normal constructor (tests compare them).
-# builders fill the same slots in a plain class and then become the real class (same slot
-# layout, so CPython allows the switch); the result is indistinguishable from one built by
-# the normal constructor (tests compare them).
-
-
-class _FieldBuilder:
-    __slots__ = ("alias", "calls", "name", "selection", "span")
-
-    def __init__(self, name: str, calls: tuple[Call, ...], selection: Selection | None,
-                 alias: str | None, span: Span) -> None:
-        self.name = name
-        self.calls = calls
-        self.selection = selection
-        self.alias = alias
-        self.span = span
-        self.__class__ = Field  # type: ignore[assignment]
-
-
-class _SpanBuilder:
-    __slots__ = ("column", "end", "line", "start")
-
-    def __init__(self, start: int, end: int, line: int, column: int) -> None:
-        self.start = start
-        self.end = end
-        self.line = line
-        self.column = column
-        self.__class__ = Span  # type: ignore[assignment]
-
-
-class _SelectionBuilder:
-    __slots__ = ("fields", "span")
-
-    def __init__(self, fields: tuple[Field, ...], span: Span) -> None:
-        self.fields = fields
-        self.span = span
-        self.__class__ = Selection  # type: ignore[assignment]
-
-
-class _CallBuilder:
-    __slots__ = ("args", "name", "span")
-
-    def __init__(self, name: str, args: tuple[Value, ...], span: Span) -> None:
-        self.name = name
-        self.args = args
-        self.span = span
-        self.__class__ = Call  # type: ignore[assignment]
-
-
-class _IntBuilder:
-    __slots__ = ("span", "value")
-
-    def __init__(self, value: int, span: Span) -> None:
-        self.value = value
-        self.span = span
-        self.__class__ = IntValue  # type: ignore[assignment]
-
-
-class _StringBuilder:
-    __slots__ = ("quoted", "span", "value")
-
-    def __init__(self, value: str, quoted: bool, span: Span) -> None:
-        self.value = value
-        self.quoted = quoted
-        self.span = span
-        self.__class__ = StringValue  # type: ignore[assignment]
-
-
-def _checked(builder: Any, cls: type, *probe: Any) -> Any:
-    """The builder if this interpreter allows the class switch, else the class itself."""
-    try:
-        ok = type(builder(*probe)) is cls and builder(*probe) == cls(*probe)
-    except TypeError:  # pragma: no cover
-        ok = False
-    return builder if ok else cls  # pragma: no branch
-
-
-_NO = Span(0, 0, 1, 1)
-_S: Callable[[int, int, int, int], Span] = _checked(_SpanBuilder, Span, 0, 0, 1, 1)
-_F: Callable[[str, tuple[Call, ...], Selection | None, str | None, Span], Field] = _checked(
-    _FieldBuilder, Field, "a", (), None, None, _NO)
-_SEL: Callable[[tuple[Field, ...], Span], Selection] = _checked(
-    _SelectionBuilder, Selection, (), _NO)
-_CALL: Callable[[str, tuple[Value, ...], Span], Call] = _checked(_CallBuilder, Call, "a", (), _NO)
-_INT: Callable[[int, Span], IntValue] = _checked(_IntBuilder, IntValue, 1, _NO)
-_STR: Callable[[str, bool, Span], StringValue] = _checked(_StringBuilder, StringValue, "a", True,
-                                                          _NO)
 
 _WS = " \t\n\r\f\v"
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -160,45 +72,44 @@ def _run(tok: Any, out: list[Any], keep_last: bool) -> _Last:
     parts = (value[skip:len(value) - trim] if skip else value).split(",")
     start: int = tok.start_pos + skip  # where the current part starts
     line: int = tok.line
-    line_start: int = tok.start_pos - tok.column + 1  # where that line starts
+    base: int = tok.start_pos - tok.column  # the column of offset x on this line is x - base
     last = parts.pop() if keep_last else ""
     append = out.append
-    field = _F
-    span = _S
+    name_field = _NAME
     for part in parts:
         # A part is a name, rarely with whitespace around it (the grammar allows nothing
         # else), so isidentifier() means "no whitespace".
         if part.isidentifier():
-            append(field(part, (), None, None,
-                         span(start, start + len(part), line, start - line_start + 1)))
+            end = start + len(part)
+            append(name_field(part, start, end, line, start - base))
+            start = end + 1
         else:
-            name, begin, line, line_start, after = _spaced(part, start, line, line_start)
-            append(field(name, (), None, None,
-                         span(begin, begin + len(name), line, begin - line_start + 1)))
-            line, line_start = after
-        start += len(part) + 1
+            name, begin, line, base, after = _spaced(part, start, line, base)
+            append(name_field(name, begin, begin + len(name), line, begin - base))
+            line, base = after
+            start += len(part) + 1
     if not keep_last or last.isidentifier():
-        return last, start, line, start - line_start + 1
-    name, begin, line, line_start, _ = _spaced(last, start, line, line_start)
-    return name, begin, line, begin - line_start + 1
+        return last, start, line, start - base
+    name, begin, line, base, _ = _spaced(last, start, line, base)
+    return name, begin, line, begin - base
 
 
 def _spaced(part: str, start: int, line: int,
-            line_start: int) -> tuple[str, int, int, int, tuple[int, int]]:
-    """A name with whitespace around it, at ``start`` on ``line`` (which starts at
-    ``line_start``): the name, where it starts, its line and that line's start, and the
-    line and line start after the part."""
+            base: int) -> tuple[str, int, int, int, tuple[int, int]]:
+    """A name with whitespace around it, the part starting at ``start`` on ``line`` (``base``
+    as in ``_run``): the name, where it starts, its line and base, and the line and base
+    after the part."""
     name = part.strip(_WS)
     lead = part.index(name[0])
     newline = part.rfind("\n", 0, lead)
     if newline >= 0:
         line += part.count("\n", 0, lead)
-        line_start = start + newline + 1
-    after = (line, line_start)
+        base = start + newline
+    after = (line, base)
     newline = part.rfind("\n", lead)
     if newline >= 0:
-        after = (line + part.count("\n", lead), start + newline + 1)
-    return name, start + lead, line, line_start, after
+        after = (line + part.count("\n", lead), start + newline)
+    return name, start + lead, line, base, after
 
 
 def _last_field(last: _Last, c: list[Any], i: int) -> Field:
