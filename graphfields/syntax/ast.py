@@ -245,7 +245,7 @@ new_field: Callable[[str, tuple[Call, ...], Selection | None, str | None, Span],
 
 def _name_switch_works() -> bool:
     try:
-        built = _NameBuilder("a", 0, 1, 1, 1)
+        built: Any = _NameBuilder("a", 0, 1, 1, 1)
     except TypeError:  # pragma: no cover
         return False
     return (type(built) is Field and built == Field("a") and type(built.span) is Span
@@ -257,7 +257,7 @@ def _plain_name(name: str, start: int, end: int, line: int, column: int) -> Fiel
 
 
 new_name: Callable[[str, int, int, int, int], Field] = (
-    _NameBuilder if _name_switch_works() else _plain_name)
+    _NameBuilder if _name_switch_works() else _plain_name)  # type: ignore[assignment]
 new_selection: Callable[[tuple[Field, ...], Span], Selection] = _checked(
     _SelectionBuilder, Selection, (), NO_SPAN)
 new_call: Callable[[str, tuple[Value, ...], Span], Call] = _checked(
