@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest bench bench-env fuzz parser-cache demo clean
+.PHONY: test lint typecheck pytest lark-versions bench bench-env fuzz parser-cache demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test,dev,server,postgres,sqlalchemy,fastapi,starlette,flask,django,pydantic]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) lark-versions
 	$(BIN)/ruff check graphfields tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -26,6 +26,33 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+# The parser's tests (fuzz tests included) under the lowest Lark that pyproject.toml declares
+# and under the newest it allows, each in its own virtualenv with only Lark and the test tools
+# (the checkout's graphfields is imported from the source tree). The shipped parser tables
+# are made with one Lark version; under another they are ignored and rebuilt in memory.
+LARK_SPEC := $(shell sed -n 's/.*"\(lark>=[^"]*\)".*/\1/p' pyproject.toml)
+LARK_MIN := $(shell sed -n 's/.*"lark>=\([0-9.]*\).*/\1/p' pyproject.toml)
+LARK_TESTS := tests/test_parser.py tests/test_fuzz.py tests/test_printer.py tests/test_grammar_tables.py
+LARK_TOOLS := "pytest>=8" "hypothesis>=6.100"
+
+.venv-lark-min/.installed: pyproject.toml
+	test -x .venv-lark-min/bin/python || $(PY) -m venv .venv-lark-min
+	.venv-lark-min/bin/python -m pip install -q "lark==$(LARK_MIN)" $(LARK_TOOLS)
+	touch $@
+
+.venv-lark-new/.installed: pyproject.toml
+	test -x .venv-lark-new/bin/python || $(PY) -m venv .venv-lark-new
+	.venv-lark-new/bin/python -m pip install -q --upgrade "$(LARK_SPEC)" $(LARK_TOOLS)
+	touch $@
+
+lark-versions: .venv-lark-min/.installed .venv-lark-new/.installed
+	@for venv in .venv-lark-min .venv-lark-new; do \
+		echo "== parser tests under lark $$($$venv/bin/python -c 'import lark; print(lark.__version__)') ($$venv)"; \
+		PYTHONPATH=$(CURDIR) $$venv/bin/python -m pytest -q -p no:cacheprovider $(LARK_TESTS) || exit 1; \
+	done
+
+# strawberry-sqlalchemy-mapper (a reference of bench_sqlalchemy) needs graphql-core 3.3,
+# the project pins 3.2: it gets a virtualenv of its own, when it installs.
 # Strawberry (a reference of bench_async) and strawberry-sqlalchemy-mapper (of
 # bench_sqlalchemy) need graphql-core 3.3, the project pins 3.2: they get a virtualenv of
 # their own, when they install (`make bench-env` makes it alone).
@@ -59,4 +86,4 @@ demo: $(STAMP)
 	$(BIN)/graphfields serve --demo --host 127.0.0.1 --port 8000
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lark-min .venv-lark-new build dist .mypy_cache .pytest_cache .ruff_cache
