@@ -31,17 +31,20 @@ from graphfields.schema import (
     String,
     field_,
 )
-from graphfields.syntax import DEFAULT_PARSE_LIMITS, ParseLimits, parse
-from graphfields.syntax.ast import (
+from graphfields.syntax import (
+    DEFAULT_PARSE_LIMITS,
     BoolValue,
     Call,
     Field,
     IntValue,
     NullValue,
+    ParseLimits,
     Selection,
     StringValue,
+    format,
+    format_fields,
+    parse,
 )
-from graphfields.syntax.printer import format, format_fields
 
 __all__ = [
     "DEFAULT_PARSE_LIMITS",
