@@ -5,11 +5,15 @@ cannot carry field names or nesting past the limits unnoticed."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 from test_fuzz import FUZZ, TREES, _spelled
 
+import graphfields
 from graphfields import LimitExceededError, ParseLimits, Selection, parse
 from graphfields.syntax import _lark, build, diagnose, limits
 from graphfields.syntax.grammar import grammar_text, terminal_regex
@@ -95,3 +99,20 @@ def test_limits_count_every_field_and_level(tree: Selection, data: st.DataObject
             except LimitExceededError:
                 continue
             raise AssertionError((text, tight))
+
+
+def test_only_the_lark_module_imports_lark() -> None:
+    package = Path(graphfields.__file__).parent
+    importers = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                       if re.search(r"^\s*(?:import lark|from lark\b)", path.read_text("utf-8"),
+                                    re.M))
+    assert importers == ["syntax/_lark.py"]
+
+
+def test_the_printer_does_not_build_the_parser() -> None:
+    code = ("import graphfields as g; from graphfields.syntax import _lark; "
+            "t = g.format(g.StringValue('2019-06-20', False)); "
+            "print(t, _lark._parser.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.split() == ["2019-06-20", "0"]
