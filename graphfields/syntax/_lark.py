@@ -48,9 +48,10 @@ __all__ = ["CACHE", "load_cached", "parse", "terminals", "write_parser_cache"]
 def parse(text: str, limits: ParseLimits) -> Selection:
     """Parse ``text`` within ``limits``: the AST, or FieldsSyntaxError, LimitExceededError or
     build.BuildError (raised by the callbacks, converted by the caller)."""
-    request = _Request(text, limits)
+    run, lexer = _entry()
+    request = _Request(text, limits, lexer)
     try:
-        result: Selection = _parser().parse(request)  # type: ignore[assignment]
+        result: Selection = run(request, "start")
     except UnexpectedInput as exc:
         raise syntax_error(text, _failure(request, exc)) from None
     except lark.exceptions.LarkError:  # pragma: no cover - defensive: Lark never leaks
@@ -111,6 +112,20 @@ def _parser() -> lark.Lark:
     return parser
 
 
+@functools.cache
+def _entry() -> tuple[Any, _Lexer]:
+    """The LALR driver's ``parse(lexer_thread, start)`` and the lexer.
+
+    LARK INTERNAL: ``Lark.parse`` passes through three layers that re-check the options and
+    wrap the input (a LexerState with a LineCounter, a LexerThread) on every call, some 2 us;
+    the driver (``Lark.parser.parser.parser``, see :func:`_speed_up`) is called directly with
+    a :class:`_Request` as its lexer thread, and ``Lark.parser.lexer`` is the :class:`_Lexer`
+    Lark made.
+    """
+    parser = _parser()
+    return parser.parser.parser.parser.parse, parser.parser.lexer
+
+
 class _Rule(Rule):
     """A Rule hashed and compared by identity, in C (see :func:`_speed_up`)."""
 
@@ -151,16 +166,28 @@ def _speed_up(parser: lark.Lark) -> None:
 
 
 class _Request:
-    """What ``Lark.parse`` hands the lexer (Lark passes it through untouched): the text, the
-    limits to enforce, and what the lexer saw the parser accept, for error messages."""
+    """One parse: the text, the limits to enforce, and what the lexer saw the parser accept
+    (for error messages).
 
-    __slots__ = ("brackets", "call_name", "limits", "text")
+    LARK INTERNAL: it is the LALR driver's lexer thread: the driver calls ``lex(parser_state)``
+    for the tokens, and the interactive parser an error carries copies it and makes tokens
+    with its ``_Token``. (Passed to ``Lark.parse`` instead, as tests do, it reaches
+    ``_Lexer.lex`` as ``lexer_state.text``.)
+    """
 
-    def __init__(self, text: str, limits: ParseLimits) -> None:
+    __slots__ = ("brackets", "call_name", "lexer", "limits", "text")
+    _Token = Token
+
+    def __init__(self, text: str, limits: ParseLimits, lexer: _Lexer | None = None) -> None:
         self.text = text
         self.limits = limits
+        self.lexer = lexer
         self.brackets: list[tuple[str, int]] = []
         self.call_name = ""
+
+    def lex(self, parser_state: Any) -> Iterator[Token]:
+        assert self.lexer is not None
+        return self.lexer.tokens(self, parser_state)
 
 
 # Terminals the lexer follows for error messages once the parser took them: brackets that
@@ -210,7 +237,10 @@ class _Lexer(Lexer):
         return match
 
     def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Token]:
-        request: _Request = lexer_state.text
+        """Lark's custom-lexer entry point, used when a _Request goes through ``Lark.parse``."""
+        return self.tokens(lexer_state.text, parser_state)
+
+    def tokens(self, request: _Request, parser_state: Any) -> Iterator[Token]:
         text = request.text
         limits = request.limits
         max_depth = limits.max_depth
