@@ -1,5 +1,7 @@
-"""Everything that touches Lark, behind three functions: :func:`parse`, :func:`terminals`,
-:func:`write_parser_cache`. No other module of graphfields imports Lark.
+"""Everything that touches Lark, behind a narrow interface: :func:`parse` (text and limits
+in, AST or one of graphfields' errors out), :func:`terminals` (the compiled terminals, for
+tests) and the shipped table cache (:data:`CACHE`, :func:`load_cached`,
+:func:`write_parser_cache`). No other module of graphfields imports Lark.
 
 Lark runs ``grammar/fields.lark`` with its LALR(1) parser, calling :class:`Builder`'s methods
 as it reduces, so the AST is complete when parsing ends. Tokens come from :class:`_Lexer`, a
