@@ -112,18 +112,6 @@ def _spaced(part: str, start: int, line: int,
     return name, start + lead, line, base, after
 
 
-def _last_field(last: _Last, c: list[Any], i: int) -> Field:
-    """The field a run's last name becomes with what follows it in ``c[i:]``: its calls,
-    its nested selection, or both."""
-    name, start, line, column = last
-    if len(c) - i == 2:
-        return _field(name, start, line, column, c[i], c[i + 1])
-    if isinstance(c[i], list):
-        return _field(name, start, line, column, c[i], None)
-    sub: Selection = c[i]
-    return _F(name, (), sub, None, _S(start, sub.span.end, line, column))
-
-
 def _field(name: str, start: int, line: int, column: int,
            calls: list[Call] | None, selection: Selection | None) -> Field:
     """The field a run's last name becomes once its calls and selection are known."""
@@ -205,11 +193,7 @@ class Builder:
 
     # -- selections
     def start(self, c: list[Any]) -> Selection:
-        sel: Selection = c[-1]
-        return sel
-
-    def selection(self, c: list[Any]) -> Selection:
-        fields = tuple(c[0])
+        fields = tuple(c[-1])
         first: Span = fields[0].span
         return _SEL(fields, _S(first.start, fields[-1].span.end, first.line, first.column))
 
@@ -221,23 +205,40 @@ class Builder:
             return _SEL(tuple(fields), _S(leaf.start_pos, leaf.end_pos, leaf.line, leaf.column))
         items: list[Any] = c[0]
         head: Any = items[0]
-        return _SEL(tuple(items[1:]), _S(head.start_pos, c[1].end_pos, head.line, head.column))
+        del items[0]
+        return _SEL(tuple(items), _S(head.start_pos, c[1].end_pos, head.line, head.column))
 
     def first_run(self, c: list[Any]) -> list[Any]:
         tok: Any = c[0]
         out: list[Any] = [tok] if tok.type in _OPENING else []
-        if len(c) == 1:
+        n = len(c)
+        if n == 1:
             _run(tok, out, False)
+            return out
+        name, start, line, column = _run(tok, out, True)
+        if n == 3:
+            out.append(_field(name, start, line, column, c[1], c[2]))
+        elif type(c[1]) is list:  # calls
+            out.append(_field(name, start, line, column, c[1], None))
         else:
-            out.append(_last_field(_run(tok, out, True), c, 1))
+            sub: Selection = c[1]
+            out.append(_F(name, (), sub, None, _S(start, sub.span.end, line, column)))
         return out
 
     def more_runs(self, c: list[Any]) -> list[Any]:
         out: list[Any] = c[0]
-        if len(c) == 2:
+        n = len(c)
+        if n == 2:
             _run(c[1], out, False)
+            return out
+        name, start, line, column = _run(c[1], out, True)
+        if n == 4:
+            out.append(_field(name, start, line, column, c[2], c[3]))
+        elif type(c[2]) is list:  # calls
+            out.append(_field(name, start, line, column, c[2], None))
         else:
-            out.append(_last_field(_run(c[1], out, True), c, 2))
+            sub: Selection = c[2]
+            out.append(_F(name, (), sub, None, _S(start, sub.span.end, line, column)))
         return out
 
     # -- calls
@@ -249,9 +250,6 @@ class Builder:
         return out
 
     def call(self, c: list[Any]) -> Call:
-        if len(c) == 1:  # a CALL token, already converted
-            simple: Call = c[0]
-            return simple
         dot: Any = c[0]
         args: tuple[Value, ...] = tuple(c[3]) if len(c) == 5 else ()
         return _CALL(c[1].value, args, _S(dot.start_pos, c[-1].end_pos, dot.line, dot.column))
