@@ -29,6 +29,7 @@ import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
 from lark.lexer import Lexer, Token
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from graphfields.errors import FieldsSyntaxError
 from graphfields.syntax.ast import Selection
@@ -50,10 +51,10 @@ __all__ = ["CACHE", "load_cached", "parse", "terminals", "write_parser_cache"]
 def parse(text: str, limits: ParseLimits) -> Selection:
     """Parse ``text`` within ``limits``: the AST, or FieldsSyntaxError, LimitExceededError or
     build.BuildError (raised by the callbacks, converted by the caller)."""
-    run, lexer = _entry()
+    run, conf, lexer = _entry()
     request = _Request(text, limits, lexer)
     try:
-        result: Selection = run(request, "start")
+        result: Selection = run(ParserState(conf, request))  # type: ignore[arg-type]
     except UnexpectedInput as exc:
         raise syntax_error(text, _failure(request, exc)) from None
     except lark.exceptions.LarkError:  # pragma: no cover - defensive: Lark never leaks
@@ -115,17 +116,21 @@ def _parser() -> lark.Lark:
 
 
 @functools.cache
-def _entry() -> tuple[Any, _Lexer]:
-    """The LALR driver's ``parse(lexer_thread, start)`` and the lexer.
+def _entry() -> tuple[Any, Any, _Lexer]:
+    """The LALR driver's ``parse_from_state``, its configuration, and the lexer.
 
-    LARK INTERNAL: ``Lark.parse`` passes through three layers that re-check the options and
-    wrap the input (a LexerState with a LineCounter, a LexerThread) on every call, some 2 us;
-    the driver (``Lark.parser.parser.parser``, see :func:`_speed_up`) is called directly with
-    a :class:`_Request` as its lexer thread, and ``Lark.parser.lexer`` is the :class:`_Lexer`
-    Lark made.
+    LARK INTERNAL: ``Lark.parse`` passes through four layers that re-check the options and
+    wrap the input (a LexerState with a LineCounter, a LexerThread, a ParseConf) on every
+    call, some 3 us. Instead the driver (``Lark.parser.parser.parser``, see
+    :func:`_speed_up`) runs ``parse_from_state(ParserState(conf, lexer_thread))`` with one
+    ``ParseConf(parse_table, callbacks, "start")`` made here (Lark only reads it) and a
+    :class:`_Request` as the lexer thread; ``Lark.parser.lexer`` is the :class:`_Lexer` Lark
+    made.
     """
     parser = _parser()
-    return parser.parser.parser.parser.parse, parser.parser.lexer
+    driver = parser.parser.parser.parser
+    conf = ParseConf(driver.parse_table, driver.callbacks, "start")
+    return driver.parse_from_state, conf, parser.parser.lexer
 
 
 class _Rule(Rule):
