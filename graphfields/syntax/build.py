@@ -112,6 +112,18 @@ def _spaced(part: str, start: int, line: int,
     return name, start + lead, line, base, after
 
 
+def _last_field(last: _Last, c: list[Any], i: int) -> Field:
+    """The field a run's last name becomes with what follows it in ``c[i:]``: its calls,
+    its nested selection, or both."""
+    name, start, line, column = last
+    if len(c) - i == 2:
+        return _field(name, start, line, column, c[i], c[i + 1])
+    if type(c[i]) is list:  # calls
+        return _field(name, start, line, column, c[i], None)
+    sub: Selection = c[i]
+    return _F(name, (), sub, None, _S(start, sub.span.end, line, column))
+
+
 def _field(name: str, start: int, line: int, column: int,
            calls: list[Call] | None, selection: Selection | None) -> Field:
     """The field a run's last name becomes once its calls and selection are known."""
@@ -211,34 +223,18 @@ class Builder:
     def first_run(self, c: list[Any]) -> list[Any]:
         tok: Any = c[0]
         out: list[Any] = [tok] if tok.type in _OPENING else []
-        n = len(c)
-        if n == 1:
+        if len(c) == 1:
             _run(tok, out, False)
             return out
-        name, start, line, column = _run(tok, out, True)
-        if n == 3:
-            out.append(_field(name, start, line, column, c[1], c[2]))
-        elif type(c[1]) is list:  # calls
-            out.append(_field(name, start, line, column, c[1], None))
-        else:
-            sub: Selection = c[1]
-            out.append(_F(name, (), sub, None, _S(start, sub.span.end, line, column)))
+        out.append(_last_field(_run(tok, out, True), c, 1))
         return out
 
     def more_runs(self, c: list[Any]) -> list[Any]:
         out: list[Any] = c[0]
-        n = len(c)
-        if n == 2:
+        if len(c) == 2:
             _run(c[1], out, False)
             return out
-        name, start, line, column = _run(c[1], out, True)
-        if n == 4:
-            out.append(_field(name, start, line, column, c[2], c[3]))
-        elif type(c[2]) is list:  # calls
-            out.append(_field(name, start, line, column, c[2], None))
-        else:
-            sub: Selection = c[2]
-            out.append(_F(name, (), sub, None, _S(start, sub.span.end, line, column)))
+        out.append(_last_field(_run(c[1], out, True), c, 2))
         return out
 
     # -- calls
