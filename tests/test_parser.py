@@ -28,6 +28,7 @@ from graphfields import (
 from graphfields._source import Span
 from graphfields.syntax import DEFAULT_PARSE_LIMITS, MAX_SAFE_DEPTH, _lark
 from graphfields.syntax.ast import to_dict
+from graphfields.syntax.diagnose import Failure, syntax_error
 from graphfields.syntax.grammar import grammar_text
 
 CASES = Path(__file__).parent / "cases"
@@ -338,3 +339,23 @@ def test_parsing_from_many_threads() -> None:
     expected = [outcome(t) for t in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(outcome, texts)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "failure", "message"),
+    [
+        ("a{b", Failure(3, frozenset({"MORE_NAMES", "CLOSE_BRACE", "DOT", "CALL"}), (("{", 1),)),
+         "Unclosed `{`: expected `}` before the end of the input"),
+        ("a.first", Failure(7, frozenset({"LPAR"}), (), "first"),
+         "Expected `(` after `.first`"),
+        ("a{b>", Failure(3, frozenset({"MORE_NAMES", "CLOSE_BRACE"}), (("{", 1),)),
+         "Mismatched `>`: expected `}` to close the `{` at 1:2"),
+    ],
+)
+def test_diagnosis_is_a_function_of_the_failure(text: str, failure: Failure, message: str) -> None:
+    """Messages come from what the parser knew where it stopped, no parser state needed;
+    the parser reaches the same message."""
+    assert syntax_error(text, failure).message == message
+    with pytest.raises(FieldsSyntaxError) as info:
+        parse(text)
+    assert info.value.message == message
