@@ -51,8 +51,6 @@ lark-versions: .venv-lark-min/.installed .venv-lark-new/.installed
 		PYTHONPATH=$(CURDIR) $$venv/bin/python -m pytest -q -p no:cacheprovider $(LARK_TESTS) || exit 1; \
 	done
 
-# strawberry-sqlalchemy-mapper (a reference of bench_sqlalchemy) needs graphql-core 3.3,
-# the project pins 3.2: it gets a virtualenv of its own, when it installs.
 # Strawberry (a reference of bench_async) and strawberry-sqlalchemy-mapper (of
 # bench_sqlalchemy) need graphql-core 3.3, the project pins 3.2: they get a virtualenv of
 # their own, when they install (`make bench-env` makes it alone).
