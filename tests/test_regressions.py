@@ -503,12 +503,21 @@ def test_dataset_file_with_byte_order_mark_imports(tmp_path: Path) -> None:
 # Symptom: parse(text, limits={"max_depth": 1}) raised "unhashable type: 'dict'" and
 # limits=5 an AttributeError, instead of saying what limits= takes.
 
-@pytest.mark.parametrize(("limits", "shown"), [({"max_depth": 1}, "dict"), (5, "int"),
-                                               (Limits(), "Limits")])
+@pytest.mark.parametrize(("limits", "shown"), [({"max_depth": 1}, "dict"), (5, "int")])
 def test_parse_limits_type(limits: Any, shown: str) -> None:
-    with pytest.raises(TypeError, match=rf"^parse\(\) needs limits=ParseLimits\(\.\.\.\), "
+    with pytest.raises(TypeError, match=rf"^parse\(\) needs limits=Limits\(\.\.\.\), "
                                         rf"not {shown}$"):
         parse("a{b}", limits=limits)
+
+
+def test_parse_and_compile_share_one_limits_class() -> None:
+    """Issue 7: one Limits for parse and compile (ParseLimits is the same class)."""
+    assert graphfields.ParseLimits is Limits
+    with pytest.raises(LimitExceededError, match="nested more than 1 deep"):
+        parse("a{b{c}}", limits=Limits(max_depth=1))
+    with pytest.raises(LimitExceededError) as info:
+        compile(schema, "Media", "id," * 20 + "id", limits=Limits(max_length=30))
+    assert info.value.limit == "max_length"
 
 
 # Symptom: a negative integer ID was refused with '"id" must be a non-empty string or

@@ -1,12 +1,12 @@
-"""Bounds on a request, checked before anything big is built or any data is touched."""
+"""Checking a parsed request against :class:`Limits` (the one limits class, defined with
+the language in :mod:`graphfields.syntax.limits`), before anything walks it."""
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 from graphfields.errors import LimitExceededError
-from graphfields.syntax import DEFAULT_PARSE_LIMITS, MAX_SAFE_DEPTH, ParseLimits
+from graphfields.syntax import DEFAULT_PARSE_LIMITS, MAX_SAFE_DEPTH, Limits
 from graphfields.syntax.ast import Field, Selection
 
 __all__ = ["DEFAULT_LIMITS", "MAX_DEPTH_CEILING", "Limits", "check_size", "parse_limits"]
@@ -14,32 +14,6 @@ __all__ = ["DEFAULT_LIMITS", "MAX_DEPTH_CEILING", "Limits", "check_size", "parse
 MAX_DEPTH_CEILING = MAX_SAFE_DEPTH
 """Hashing and validating the AST recurse; deeper than this is never a real request. It is
 the parser's own ceiling, so ``Limits`` accepts no depth that ``parse`` would refuse."""
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Bounds on a request, checked before any data is touched.
-
-    - ``max_depth``: nesting of the selection as written, counted like the parser's limit:
-      ``id`` is 0, ``owner{id}`` 1, ``media{edges{node{id}}}`` 3 (at most 64).
-    - ``max_fields``: number of fields written in the selection, at every level.
-    - ``max_nodes``: GitHub-style estimate of the nodes a request can return: for every
-      connection, the product of the page sizes along its path, summed. A connection
-      without ``first``/``last`` counts its ``default_first``, else its ``max_first``.
-    """
-
-    max_depth: int = 15
-    max_fields: int = 1000
-    max_nodes: int = 100_000
-
-    def __post_init__(self) -> None:
-        for name in ("max_depth", "max_fields", "max_nodes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")
-        if self.max_depth > MAX_DEPTH_CEILING:
-            raise ValueError(
-                f"Limits.max_depth must be at most {MAX_DEPTH_CEILING}, not {self.max_depth}")
 
 
 DEFAULT_LIMITS = Limits()
@@ -77,15 +51,16 @@ def check_size(sel: Selection, text: str, limits: Limits) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def parse_limits(limits: Limits) -> ParseLimits | None:
+def parse_limits(limits: Limits) -> Limits | None:
     """Parser limits looser than ``limits`` by at least one, so that ours decide and word the
     error (an equal parser limit fired first, with the parser's wording and position); only
     at the parser's own ceiling of 64 levels does the parser still answer."""
     d = DEFAULT_PARSE_LIMITS
-    if limits.max_depth < d.max_depth and limits.max_fields < d.max_fields:
+    if (limits.max_depth < d.max_depth and limits.max_fields < d.max_fields
+            and limits.max_length == d.max_length):
         return None
-    return ParseLimits(
-        max_length=d.max_length,
+    return Limits(
+        max_length=limits.max_length,
         max_depth=min(MAX_SAFE_DEPTH, max(limits.max_depth + 1, d.max_depth)),
         max_fields=max(limits.max_fields + 1, d.max_fields),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from graphfields.errors import LimitExceededError
 
-__all__ = ["DEFAULT_PARSE_LIMITS", "MAX_SAFE_DEPTH", "ParseLimits"]
+__all__ = ["DEFAULT_PARSE_LIMITS", "MAX_SAFE_DEPTH", "Limits", "ParseLimits"]
 
 #: Deeper trees than this make equality, hashing and ``repr`` of the frozen AST recurse
 #: too far for Python's default recursion limit (measured ~130 levels); keep well below it.
@@ -20,28 +20,44 @@ MAX_SAFE_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
-class ParseLimits:
-    """Bounds on what ``parse`` accepts; exceeding one raises :class:`LimitExceededError`.
+class Limits:
+    """Bounds on a request, checked before anything big or deep is built; exceeding one
+    raises :class:`LimitExceededError` pointing at the place.
 
-    ``max_depth`` counts nested selections (``a{b{c}}`` has depth 2) and may not exceed
-    :data:`MAX_SAFE_DEPTH`, so that everything done later with the tree stays safe.
-    ``max_fields`` counts every field name, at any depth.
+    - ``max_length``: characters of the text.
+    - ``max_depth``: nested selections as written (``id`` is 0, ``owner{id}`` 1,
+      ``media{edges{node{id}}}`` 3); at most :data:`MAX_SAFE_DEPTH`, so that everything
+      done later with the tree stays safe.
+    - ``max_fields``: field names written, at every level.
+    - ``max_nodes``: (``compile`` only) GitHub-style estimate of the nodes a request can
+      return: for every connection, the product of the page sizes along its path, summed.
+      A connection without ``first``/``last`` counts its ``default_first``, else its
+      ``max_first``.
+
+    ``parse`` reads the first three; ``compile`` all four. ``Limits()`` holds ``compile``'s
+    defaults; ``parse`` alone defaults to the looser :data:`DEFAULT_PARSE_LIMITS`.
     """
 
     max_length: int = 100_000
-    max_depth: int = 32
-    max_fields: int = 10_000
+    max_depth: int = 15
+    max_fields: int = 1000
+    max_nodes: int = 100_000
 
     def __post_init__(self) -> None:
-        for name in ("max_length", "max_depth", "max_fields"):
+        for name in ("max_length", "max_depth", "max_fields", "max_nodes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"ParseLimits.{name} must be a positive integer, not {value!r}")
+                raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")
         if self.max_depth > MAX_SAFE_DEPTH:
-            raise ValueError(f"ParseLimits.max_depth must be at most {MAX_SAFE_DEPTH}")
+            raise ValueError(
+                f"Limits.max_depth must be at most {MAX_SAFE_DEPTH}, not {self.max_depth}")
 
 
-DEFAULT_PARSE_LIMITS = ParseLimits()
+ParseLimits = Limits
+"""The name ``parse(limits=...)`` documented first: the same class."""
+
+DEFAULT_PARSE_LIMITS = Limits(max_depth=32, max_fields=10_000)
+"""What ``parse`` accepts by default (``compile`` is stricter: ``Limits()``)."""
 
 # ------------------------------------------------------------------ what the lexer counts
 

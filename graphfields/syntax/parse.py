@@ -26,7 +26,7 @@ def parse(text: str, *, limits: ParseLimits | None = None, cache: bool = True) -
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
     if limits is not None and not isinstance(limits, ParseLimits):
-        raise TypeError(f"parse() needs limits=ParseLimits(...), not {type(limits).__name__}")
+        raise TypeError(f"parse() needs limits=Limits(...), not {type(limits).__name__}")
     if cache and len(text) <= _CACHE_TEXT_MAX:
         if limits is None or limits is DEFAULT_PARSE_LIMITS:
             return _parse_default_cached(text)
