@@ -229,3 +229,36 @@ def test_execute_async_checks_its_arguments() -> None:
         asyncio.run(execute_async(plan, None))
     with pytest.raises(TypeError, match="needs a Plan"):
         asyncio.run(execute_async("id", {}))  # type: ignore[arg-type]
+
+
+def test_the_awaitable_check_is_inspects() -> None:
+    import inspect
+    import types
+
+    from graphfields.execution.runtime import is_awaitable
+
+    async def coro() -> None:
+        pass
+
+    @types.coroutine
+    def generator_coroutine() -> Any:
+        yield
+
+    class Awaits:
+        def __await__(self) -> Any:
+            yield
+
+    def plain_generator() -> Any:
+        yield
+
+    values = [coro(), generator_coroutine(), Awaits(), plain_generator(), asyncio.Future,
+              [], {}, "x", 1, None, object(), lambda: None]
+    loop = asyncio.new_event_loop()
+    values.append(loop.create_future())
+    try:
+        for value in values:
+            assert is_awaitable(value) == inspect.isawaitable(value), value
+    finally:
+        values[0].close()
+        values[1].close()
+        loop.close()

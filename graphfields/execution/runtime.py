@@ -6,9 +6,8 @@ only on the error path.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Callable, Mapping, Sequence
+import types
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from graphfields import filters, relay, sources
@@ -127,16 +126,26 @@ def path_to(tree: Any, target: Any) -> list[Segment] | None:
 
 
 _PLAIN = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
+_ITERABLE_COROUTINE = 0x100  # inspect.CO_ITERABLE_COROUTINE (inspect is slow to import)
+
+
+def _awaitable(value: Any) -> bool:
+    """``inspect.isawaitable``: a coroutine, a generator-based coroutine, or an object
+    with ``__await__``."""
+    if isinstance(value, types.CoroutineType | Awaitable):
+        return True
+    return isinstance(value, types.GeneratorType) and bool(
+        value.gi_code.co_flags & _ITERABLE_COROUTINE)
 
 
 def is_awaitable(value: Any) -> bool:
     """Whether ``value`` is awaitable (plain data answers at once)."""
-    return type(value) not in _PLAIN and inspect.isawaitable(value)
+    return type(value) not in _PLAIN and _awaitable(value)
 
 
 def no_await(value: Any) -> Any:
     """A resolver's result, unless it is an awaitable (the synchronous executor refuses)."""
-    if type(value) in _PLAIN or not inspect.isawaitable(value):
+    if type(value) in _PLAIN or not _awaitable(value):
         return value
     discard(value)
     raise AwaitableInSync
@@ -146,7 +155,7 @@ def call_value(value: Any) -> Any:
     """A callable read value called (a class is a value); an awaitable refused."""
     if callable(value) and not isinstance(value, type):
         value = value()
-    if type(value) not in _PLAIN and inspect.isawaitable(value):
+    if type(value) not in _PLAIN and _awaitable(value):
         discard(value)
         raise AwaitableInSync
     return value
@@ -155,7 +164,7 @@ def call_value(value: Any) -> Any:
 def discard(value: Any) -> None:
     """Close a coroutine the synchronous executor will never run (no 'never awaited')."""
     close = getattr(value, "close", None)
-    if inspect.iscoroutine(value) and close is not None:
+    if isinstance(value, types.CoroutineType) and close is not None:
         close()
 
 
@@ -176,7 +185,7 @@ def _nodes(value: Any, what: str) -> Any:
         raise TypeError(
             f"{what} must be a sequence, an iterable or a graphfields.Page, "
             f"not {type(value).__name__}")
-    if inspect.isawaitable(value):
+    if _awaitable(value):
         discard(value)
         raise AwaitableInSync
     return value
@@ -190,7 +199,7 @@ def as_list(value: Any, what: str = "a list field's value") -> list[Any]:
     if isinstance(value, str | bytes | bytearray | Mapping):
         raise TypeError(f"{what} must be a list or another iterable of items, "
                         f"not {type(value).__name__}")
-    if type(value) not in _PLAIN and inspect.isawaitable(value):
+    if type(value) not in _PLAIN and _awaitable(value):
         discard(value)
         raise AwaitableInSync
     try:
@@ -391,6 +400,8 @@ async def drain_async(
         for (_, _, fn, how, arg, _, _, _), pending in batches:
             calls.append(_call_batch(fn, how, c[1][arg] if arg >= 0 else None,
                                      [x for _, x in pending], c[0]))
+        import asyncio  # (only here: execute does not need it)
+
         results = await asyncio.gather(*calls, return_exceptions=True)
         if waiting:
             assert settle is not None
