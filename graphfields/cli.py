@@ -183,6 +183,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database(text: str) -> str | Path:
+    """A ``postgresql://`` URL as given (a path would fold its ``//``), else a SQLite path."""
+    from graphfields.instagram.store import is_postgres_url
+
+    return text if is_postgres_url(text) else Path(text)
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve", help="serve the reference Instagram API (needs graphfields[server])",
@@ -192,8 +199,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--demo", action="store_true",
                    help="synthetic data loader plus the spec's dataset; prints curl examples")
     p.add_argument("--data", type=Path, metavar="FILE", help="import a JSON dataset first")
-    p.add_argument("--db", type=Path, metavar="PATH",
-                   help="SQLite file (default: under $XDG_DATA_HOME or ~/.local/share/graphfields)")
+    p.add_argument("--db", metavar="PATH|URL", type=_database,
+                   help="a SQLite file (default: under $XDG_DATA_HOME or "
+                   "~/.local/share/graphfields) or a postgresql://user@host/db URL")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument("--token", action="append", type=_token, default=[], metavar="T",

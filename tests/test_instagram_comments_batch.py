@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graphfields.instagram.backend import COMMENT_COLS, comment_dicts
 from graphfields.instagram.dataset import import_dataset
 from graphfields.instagram.service import InstagramService
 from graphfields.instagram.shortcode import make_media_id
-from graphfields.instagram.sqlite_store import _COMMENT_COLS, SQLiteStore, _comment_dicts
+from graphfields.instagram.sqlite_store import SQLiteStore
 from graphfields.schema import ConnectionArgs
 
 NOW = 1_560_430_000
@@ -108,8 +109,8 @@ def test_queries_do_not_depend_on_the_number_of_posts(
 
 def test_rows_are_the_store_rows() -> None:
     """The fast row builder names the columns the query selects, in order."""
-    assert tuple(_comment_dicts([tuple(range(6))])[0]) == _COMMENT_COLS
-    assert list(_comment_dicts([tuple(range(6))])[0].values()) == list(range(6))
+    assert tuple(comment_dicts([tuple(range(6))])[0]) == COMMENT_COLS
+    assert list(comment_dicts([tuple(range(6))])[0].values()) == list(range(6))
 
 
 def test_one_post_takes_the_single_post_query(store: SQLiteStore) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphfields.errors import GraphFieldsError
 from graphfields.http import printable
+from graphfields.instagram.entities import COLLECTIONS, ENTITIES, required
 from graphfields.instagram.shortcode import id_to_shortcode, is_shortcode, media_id_time
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ __all__ = [
     "tag_key",
 ]
 
-COLLECTIONS = ("users", "locations", "media", "comments", "tags")
 
 class DatasetError(GraphFieldsError, ValueError):
     """A dataset (file or loader result) is malformed.
@@ -70,39 +70,11 @@ class Batch:
     partial: set[tuple[str, str]] = field(default_factory=set)
     pinned: bool = False
 
-# Field kinds: "id" (str or int -> str), "str", "int", "bool", "strlist", "ids".
+# Each collection's field kinds and required fields, from the one declaration.
 _FIELDS: dict[str, dict[str, str]] = {
-    "users": {
-        "id": "id", "username": "str", "full_name": "str", "profile_pic_url": "str",
-        "type": "str", "biography": "str", "external_url": "str", "connected_fb_page": "str",
-        "is_private": "bool", "is_verified": "bool", "follower_count": "int",
-        "follow_count": "int", "media_count": "int", "saved_media_count": "int",
-        "collection_count": "int", "last_update": "int",
-    },
-    "locations": {"id": "id", "name": "str", "slug": "str", "has_public_page": "bool"},
-    "media": {
-        "id": "id", "shortcode": "str", "timestamp": "int", "media_type": "str",
-        "media_url": "str", "caption": "strlist", "tagged_user_media": "strlist",
-        "tagged_user_text": "strlist", "tags": "strlist", "like_count": "int",
-        "comment_count": "int", "video_view_count": "int", "owner_id": "id",
-        "location_id": "id", "last_update": "int",
-    },
-    "comments": {
-        "id": "id", "parent_id": "id", "timestamp": "int", "text": "str", "owner_id": "id",
-        "last_update": "int",
-    },
-    "tags": {
-        "id": "str", "media_count": "int", "profile_pic_url": "str", "last_update": "int",
-        "media_ids": "ids",
-    },
-}  # fmt: skip
-_REQUIRED = {
-    "users": ("id", "username"),
-    "locations": ("id",),
-    "media": ("id", "owner_id"),
-    "comments": ("id", "parent_id"),
-    "tags": ("id",),
+    c: {f.name: f.kind for f in fs} for c, fs in ENTITIES.items()
 }
+_REQUIRED = {c: required(c) for c in ENTITIES}
 # Output-only fields a dataset exported from the API may carry; accepted and ignored.
 _IGNORED = frozenset({"created_time", "is_being_updated", "owner", "location", "comments"})
 _INT64 = 2**63

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graphfields.instagram.entities import ENTITIES
 from graphfields.instagram.store import Row, Store
 from graphfields.relay import Page
 from graphfields.schema import (
@@ -86,44 +87,55 @@ FRESHNESS = ("timestamp", "last_update", "is_being_updated")
 OWNER = field_("Owner", batch=_owners)
 CREATED = field_(Datetime, source="timestamp")  # ISO 8601, derived from the UNIX timestamp
 
-Location = ObjectType("Location", {
-    "id": ID, "name": String, "slug": String, "has_public_page": Boolean,
-})
-Owner = ObjectType("Owner", {
-    "id": ID, "username": String, "profile_pic_url": String, "type": String, "full_name": String,
-})
+_SCALARS: dict[str, Any] = {
+    "id": ID, "str": String, "int": Int, "bool": Boolean, "strlist": ListOf(String),
+}
+
+
+def _stored(collection: str, *names: str) -> dict[str, Any]:
+    """The stored fields of a collection (:data:`ENTITIES`) as schema fields, in their
+    declared order; ``names`` picks some of them."""
+    fields = [f for f in ENTITIES[collection] if f.column]
+    return {f.name: _SCALARS[f.kind] for f in fields if not names or f.name in names}
+
+
+def _after(fields: dict[str, Any], name: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with ``extra`` inserted right after ``name`` (the schema's listing order)."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        out[key] = value
+        if key == name:
+            out.update(extra)
+    return out
+
+
+Location = ObjectType("Location", _stored("locations"))
+Owner = ObjectType("Owner", _stored("users", "id", "username", "profile_pic_url", "type",
+                                    "full_name"))
 Comment = ObjectType("Comment", {
-    "id": ID, "parent_id": ID, "created_time": CREATED, "timestamp": Int, "text": String,
-    "owner_id": ID, "last_update": Int,
+    **_after(_stored("comments"), "parent_id", {"created_time": CREATED}),
     "is_being_updated": field_(Boolean, resolve=_updating("media", "parent_id")),
     "owner": OWNER,
 })
 Media = ObjectType("Media", {
-    "id": ID, "shortcode": String, "created_time": CREATED, "timestamp": Int,
-    "media_type": String, "media_url": String, "caption": ListOf(String),
-    "tagged_user_media": ListOf(String), "tagged_user_text": ListOf(String), "tags": ListOf(String),
-    "like_count": Int, "comment_count": Int, "video_view_count": Int,
-    "owner_id": ID, "location_id": ID, "last_update": Int,
+    **_after(_stored("media"), "shortcode", {"created_time": CREATED}),
     "is_being_updated": field_(Boolean, resolve=_updating("media", "id")),
     "location": field_("Location", batch=_locations), "owner": OWNER,
     "comments": Connection("Comment", default_first=20, max_first=100, timestamp_field="timestamp",
                            always=FRESHNESS, batch=_comments),
 })
 User = ObjectType("User", {
-    "id": ID, "username": String, "profile_pic_url": String, "type": String, "full_name": String,
-    "biography": String, "external_url": String, "connected_fb_page": String,
-    "is_private": Boolean, "is_verified": Boolean, "follower_count": Int, "follow_count": Int,
-    "media_count": Int, "saved_media_count": Int, "collection_count": Int, "last_update": Int,
+    **_stored("users"),
     "is_being_updated": field_(Boolean, resolve=_updating("user", "username")),
     "media": Connection("Media", default_first=20, max_first=100, order_by="timestamp",
                         timestamp_field="timestamp", always=FRESHNESS, resolve=_user_media),
 })
 Tag = ObjectType("Tag", {
-    "id": String, "profile_pic_url": String, "media_count": Int, "last_update": Int,
+    **_stored("tags"),
     "is_being_updated": field_(Boolean, resolve=_updating("tag", "id")),
     "media": Connection("Media", default_first=20, max_first=100, order_by="timestamp",
                         timestamp_field="timestamp", always=FRESHNESS, resolve=_tag_media),
-})  # fmt: skip
+})
 
 SCHEMA = Schema([Media, User, Tag, Comment, Owner, Location])
 _ROOTS = {"media": Media, "user": User, "tag": Tag}

@@ -37,8 +37,7 @@ from graphfields.instagram.dataset import (
 from graphfields.instagram.loader import Loader, LoadResult
 from graphfields.instagram.schema import SCHEMA, Context, node_type
 from graphfields.instagram.shortcode import is_shortcode, shortcode_to_id
-from graphfields.instagram.sqlite_store import SQLiteStore
-from graphfields.instagram.store import PARTIAL, PINNED, Row, Store
+from graphfields.instagram.store import PARTIAL, PINNED, Row, Store, open_store
 
 __all__ = [
     "SPEC_DATASET",
@@ -315,7 +314,9 @@ class InstagramService:
 
 def create_service(
     *,
-    db_path: str | Path,
+    db: str | Path | None = None,
+    store: Store | None = None,
+    db_path: str | Path | None = None,
     data_file: str | Path | None = None,
     loader: Loader | None = None,
     demo: bool = False,
@@ -325,7 +326,9 @@ def create_service(
     demo_delay: float | None = None,
     **freshness: Any,
 ) -> InstagramService:
-    """A service over a SQLite file at ``db_path`` (created if absent).
+    """A service over the store ``db`` names (:func:`~graphfields.instagram.store.open_store`:
+    a SQLite file, created if absent, or a ``postgresql://`` URL), or over ``store``, an
+    open :class:`Store` the service then owns. ``db_path`` is the older name of ``db``.
 
     ``data_file``: a JSON dataset imported first (atomically; a bad file raises
     :class:`~graphfields.instagram.dataset.DatasetError` and nothing is written).
@@ -333,18 +336,24 @@ def create_service(
     import the spec's fixture, pinned, so the spec's examples answer exactly at once.
     ``demo_delay``: the synthetic loader's simulated latency in seconds.
     ``**freshness``: any :class:`Freshness` field (``post_ttl=600``, ``max_comments=50``...).
+    Raises :class:`~graphfields.instagram.store.StoreError` if the database cannot be opened.
     """
     names = {f.name for f in fields(Freshness)}
     unknown = sorted(set(freshness) - names)
     if unknown:
         raise TypeError(f"unknown freshness settings: {', '.join(unknown)}")
     settings = replace(Freshness(), **freshness)
+    given = [x for x in (db, store, db_path) if x is not None]
+    if len(given) != 1:
+        raise TypeError("create_service takes exactly one of db=, store= or db_path=")
     if demo and loader is None:
         from graphfields.instagram.synthetic import SyntheticLoader
 
         loader = SyntheticLoader() if demo_delay is None else SyntheticLoader(delay=demo_delay)
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    store = SQLiteStore(db_path)
+    if store is None:
+        target = db if db is not None else db_path
+        assert target is not None
+        store = open_store(target)
     try:
         if demo:
             import_dataset(store, SPEC_DATASET, now=clock(), pinned=True)

@@ -14,7 +14,6 @@ import secrets
 import shlex
 import signal
 import socket
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -151,7 +150,7 @@ class ServeOptions:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    db: Path | None = None
+    db: str | Path | None = None
     data: Path | None = None
     demo: bool = False
     tokens: Sequence[str] = ()
@@ -170,10 +169,12 @@ def _resolve_tokens(opts: ServeOptions, environ: Mapping[str, str]) -> tuple[lis
     return [secrets.token_urlsafe(24)], "generated"
 
 
-def _banner(opts: ServeOptions, db: Path, tokens: list[str], origin: str) -> str:
+def _banner(opts: ServeOptions, db: str | Path, tokens: list[str], origin: str) -> str:
+    from graphfields.instagram.store import describe
+
     base = f"http://{_url_host(opts.host)}:{opts.port}"
     lines = [f"graphfields: serving the reference Instagram API on {base}",
-             f"  database: {db}"]
+             f"  database: {describe(db)}"]
     if opts.data:
         lines.append(f"  imported: {opts.data}")
     if origin == "given":
@@ -233,14 +234,11 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
     with sock:
         opts = replace(opts, port=sock.getsockname()[1])  # --port 0: the port the OS chose
         db = opts.db or default_db_path(env, demo=opts.demo)
-        try:  # create_service makes the database's folder
-            service = create_service(db_path=db, data_file=opts.data, demo=opts.demo,
+        try:  # create_service opens the store (StoreError) and makes a SQLite file's folder
+            service = create_service(db=db, data_file=opts.data, demo=opts.demo,
                                      demo_delay=opts.demo_delay)
         except (GraphFieldsError, OSError) as exc:
             print(f"graphfields serve: {exc}", file=sys.stderr)
-            return 1
-        except sqlite3.Error as exc:  # a directory, a file that is not SQLite, no access
-            print(f"graphfields serve: cannot open the database {db}: {exc}", file=sys.stderr)
             return 1
         close = _once(service.close)
         app = create_asgi_app(service, tokens=tokens, max_workers=opts.threads,

@@ -16,70 +16,56 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from graphfields.instagram.dataset import Batch, DatasetError
-from graphfields.instagram.store import COMPLETE, PARTIAL, PINNED, Row
-from graphfields.relay import Page, window
+from graphfields.instagram.backend import (
+    COMMENT_COLS,
+    backward,
+    check_references,
+    comment_dicts,
+    comment_rows,
+    entity_table,
+    fetch_limit,
+    forward,
+    forward_page,
+    kinds,
+    past_end,
+    upsert,
+    write_order,
+)
+from graphfields.instagram.dataset import Batch
+from graphfields.instagram.store import PINNED, Row, StoreError
+from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
 __all__ = ["SQLiteStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY, username TEXT NOT NULL COLLATE NOCASE, full_name TEXT,
-    profile_pic_url TEXT, type TEXT, biography TEXT, external_url TEXT,
-    connected_fb_page TEXT, is_private INTEGER, is_verified INTEGER, follower_count INTEGER,
-    follow_count INTEGER, media_count INTEGER, saved_media_count INTEGER,
-    collection_count INTEGER, last_update INTEGER, complete INTEGER NOT NULL DEFAULT 1);
-CREATE INDEX IF NOT EXISTS users_by_username ON users (username, last_update DESC);
-CREATE TABLE IF NOT EXISTS locations (
-    id TEXT PRIMARY KEY, name TEXT, slug TEXT, has_public_page INTEGER);
-CREATE TABLE IF NOT EXISTS media (
-    id TEXT PRIMARY KEY, shortcode TEXT NOT NULL, timestamp INTEGER NOT NULL, media_type TEXT,
-    media_url TEXT, caption TEXT, tagged_user_media TEXT, tagged_user_text TEXT, tags TEXT,
-    like_count INTEGER, comment_count INTEGER, video_view_count INTEGER,
-    owner_id TEXT NOT NULL, location_id TEXT, last_update INTEGER,
-    complete INTEGER NOT NULL DEFAULT 1);
-CREATE INDEX IF NOT EXISTS media_by_owner ON media (owner_id, timestamp DESC, id DESC);
-CREATE INDEX IF NOT EXISTS media_by_shortcode ON media (shortcode);
-CREATE TABLE IF NOT EXISTS comments (
-    id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, position INTEGER NOT NULL,
-    timestamp INTEGER, text TEXT, owner_id TEXT, last_update INTEGER);
-CREATE INDEX IF NOT EXISTS comments_by_media ON comments (parent_id, position);
-CREATE TABLE IF NOT EXISTS tags (
-    id TEXT PRIMARY KEY COLLATE NOCASE, media_count INTEGER, profile_pic_url TEXT,
-    last_update INTEGER, complete INTEGER NOT NULL DEFAULT 1);
-CREATE TABLE IF NOT EXISTS tag_media (
-    tag TEXT NOT NULL COLLATE NOCASE, position INTEGER NOT NULL, media_id TEXT NOT NULL,
-    PRIMARY KEY (tag, position)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS usernames (
-    username TEXT PRIMARY KEY COLLATE NOCASE, user_id TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS missing (
-    kind TEXT NOT NULL, key TEXT NOT NULL COLLATE NOCASE, checked_at REAL NOT NULL,
-    PRIMARY KEY (kind, key)) WITHOUT ROWID;
-"""
+_TYPES = {"id": "TEXT", "str": "TEXT", "int": "INTEGER", "bool": "INTEGER", "strlist": "TEXT"}
+_SCHEMA = ";\n".join([
+    entity_table("users", _TYPES, {"username": "TEXT NOT NULL COLLATE NOCASE"}),
+    "CREATE INDEX IF NOT EXISTS users_by_username ON users (username, last_update DESC)",
+    entity_table("locations", _TYPES),
+    entity_table("media", _TYPES),
+    "CREATE INDEX IF NOT EXISTS media_by_owner ON media (owner_id, timestamp DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS media_by_shortcode ON media (shortcode)",
+    entity_table("comments", _TYPES),
+    "CREATE INDEX IF NOT EXISTS comments_by_media ON comments (parent_id, position)",
+    entity_table("tags", _TYPES, {"id": "TEXT PRIMARY KEY COLLATE NOCASE"}),
+    "CREATE TABLE IF NOT EXISTS tag_media (tag TEXT NOT NULL COLLATE NOCASE,"
+    " position INTEGER NOT NULL, media_id TEXT NOT NULL, PRIMARY KEY (tag, position))"
+    " WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS missing (kind TEXT NOT NULL, key TEXT NOT NULL COLLATE NOCASE,"
+    " checked_at REAL NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS usernames (username TEXT PRIMARY KEY COLLATE NOCASE,"
+    " user_id TEXT NOT NULL) WITHOUT ROWID",
+]) + ";"
 
-_USER_COLS = (
-    "id", "username", "full_name", "profile_pic_url", "type", "biography", "external_url",
-    "connected_fb_page", "is_private", "is_verified", "follower_count", "follow_count",
-    "media_count", "saved_media_count", "collection_count", "last_update",
-)  # fmt: skip
-_MEDIA_COLS = (
-    "id", "shortcode", "timestamp", "media_type", "media_url", "caption", "tagged_user_media",
-    "tagged_user_text", "tags", "like_count", "comment_count", "video_view_count", "owner_id",
-    "location_id", "last_update",
-)  # fmt: skip
-_LOCATION_COLS = ("id", "name", "slug", "has_public_page")
-_TAG_COLS = ("id", "media_count", "profile_pic_url", "last_update")
-_JSON_COLS = ("caption", "tagged_user_media", "tagged_user_text", "tags")
-_BOOL_COLS = ("is_private", "is_verified", "has_public_page")
+_JSON_COLS = kinds("strlist")  # lists are JSON text in SQLite
+_BOOL_COLS = kinds("bool")  # booleans are 0/1
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 _TERMS = 200  # posts per UNION ALL query, well under SQLite's 500 compound terms
-_COMMENT_COLS = ("id", "parent_id", "timestamp", "text", "owner_id", "last_update")
-
 
 
 def _decode(row: sqlite3.Row) -> Row:
@@ -99,12 +85,10 @@ def _encode(col: str, value: Any) -> Any:
     return value
 
 
-def _comment_dicts(rows: list[tuple[Any, ...]]) -> list[Row]:
-    """``_COMMENT_COLS`` tuples as rows (a literal per row: the fastest way in CPython)."""
-    return [
-        {"id": i, "parent_id": p, "timestamp": t, "text": x, "owner_id": o, "last_update": u}
-        for i, p, t, x, o, u in rows
-    ]
+def _limit(first: int | None) -> int:
+    """SQL ``LIMIT`` of a forward page (-1: no limit)."""
+    n = fetch_limit(first)
+    return -1 if n is None else n
 
 
 def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
@@ -120,36 +104,6 @@ def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, 
     return where, params
 
 
-def _forward(args: ConnectionArgs) -> tuple[int, int | None] | None:
-    """``(offset, first)`` of a forward page (no ``last``/``before``), else ``None``. A
-    forward page is read with :func:`_fetch_limit` rows from the offset: one query."""
-    if args.last is not None or args.before is not None:
-        return None
-    return (0 if args.after is None else args.after + 1) + args.offset, args.first
-
-
-def _fetch_limit(first: int | None) -> int:
-    """SQL ``LIMIT`` of a forward page: one row more than asked, to learn ``has_next_page``
-    (-1: no limit)."""
-    return -1 if first is None else first + 1
-
-
-def _forward_page(rows: list[Any], start: int, first: int | None) -> Page | None:
-    """The forward page ``rows`` (read with :func:`_fetch_limit`) make, or ``None`` when
-    none came back past the start: then only a count tells where the collection ends."""
-    if not rows and start > 0:
-        return None
-    if first is None:
-        return Page(rows, start, False, start > 0)
-    return Page(rows[:first], start, len(rows) > first, start > 0)
-
-
-def _past_end(start: int, total: int) -> Page:
-    """The empty page of an offset at or past the end of ``total`` rows."""
-    start = min(start, total)
-    return Page([], start, False, start > 0)
-
-
 class SQLiteStore:
     """A :class:`~graphfields.instagram.store.Store` in one SQLite file (created if absent)."""
 
@@ -163,8 +117,12 @@ class SQLiteStore:
         self._conns_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
-        conn = self.connection()
-        conn.executescript(_SCHEMA)
+        try:
+            conn = self.connection()
+            conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:  # a directory, a file that is not SQLite, no access
+            self.close()
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from None
         with self._write_lock:
             # A file written before usernames existed: each name to the row that answered it
             # then (pinned first, then the newest).
@@ -250,18 +208,18 @@ class SQLiteStore:
         select = f"SELECT {cols} FROM {source} ORDER BY {order} LIMIT :limit OFFSET :offset"
         count = f"SELECT COUNT(*) FROM {source}"
         conn = self.connection()
-        forward = _forward(args)
-        if forward is not None:
-            start, first = forward
-            rows = conn.execute(select, {**params, "limit": _fetch_limit(first), "offset": start})
-            page = _forward_page([_decode(r) for r in rows], start, first)
+        fwd = forward(args)
+        if fwd is not None:
+            start, first = fwd
+            rows = conn.execute(select, {**params, "limit": _limit(first), "offset": start})
+            page = forward_page([_decode(r) for r in rows], start, first)
             if page is not None:
                 return page
-            return _past_end(start, conn.execute(count, params).fetchone()[0])
+            return past_end(start, conn.execute(count, params).fetchone()[0])
         conn.execute("BEGIN")  # count and slice from one snapshot
         try:
             total = conn.execute(count, params).fetchone()[0]
-            start, end = window(total, args.first, args.last, args.after, args.before, args.offset)
+            start, end = backward(total, args)
             rows = conn.execute(select, {**params, "limit": end - start, "offset": start})
             nodes = [_decode(r) for r in rows]
         finally:
@@ -277,7 +235,7 @@ class SQLiteStore:
                           tag, "t.position", "m.timestamp", args)
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
-        return self._page(", ".join(_COMMENT_COLS), "comments WHERE parent_id = :key", media_id,
+        return self._page(", ".join(COMMENT_COLS), "comments WHERE parent_id = :key", media_id,
                           "position", "timestamp", args)
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
@@ -299,31 +257,27 @@ class SQLiteStore:
         wanted = list(dict.fromkeys(ids))
         pages: dict[str, Page] = {}
         conn = self.connection()
-        forward = _forward(args)
-        if forward is not None:
-            start, first = forward
-            fetch = _fetch_limit(first)
+        fwd = forward(args)
+        if fwd is not None:
+            start, first = fwd
+            fetch = _limit(first)
             found = self._comment_rows(conn, {m: (fetch, start) for m in wanted}, args)
-            past_end = []
+            beyond = []
             for media_id in wanted:
-                page = _forward_page(found.get(media_id, []), start, first)
+                page = forward_page(found.get(media_id, []), start, first)
                 if page is not None:
                     pages[media_id] = page
                 else:
-                    past_end.append(media_id)
-            if past_end:
-                totals = self._comment_totals(conn, past_end, args)
-                for media_id in past_end:
-                    pages[media_id] = _past_end(start, totals.get(media_id, 0))
+                    beyond.append(media_id)
+            if beyond:
+                totals = self._comment_totals(conn, beyond, args)
+                for media_id in beyond:
+                    pages[media_id] = past_end(start, totals.get(media_id, 0))
         else:
             conn.execute("BEGIN")  # count and slice from one snapshot
             try:
                 totals = self._comment_totals(conn, wanted, args)
-                windows = {
-                    m: window(totals.get(m, 0), args.first, args.last, args.after, args.before,
-                           args.offset)
-                    for m in wanted
-                }
+                windows = {m: backward(totals.get(m, 0), args) for m in wanted}
                 terms = {m: (end - start, start) for m, (start, end) in windows.items()}
                 found = self._comment_rows(conn, {m: t for m, t in terms.items() if t[0]}, args)
             finally:
@@ -342,7 +296,7 @@ class SQLiteStore:
         """Comments of several posts, ``{post: (limit, offset)}`` each (limit -1: all),
         in ``UNION ALL`` queries of :data:`_TERMS` posts; rows by post, in order."""
         where, params = _date_filter(args)
-        cols = ", ".join(_COMMENT_COLS)
+        cols = ", ".join(COMMENT_COLS)
         out: dict[str, list[Row]] = {}
         items = list(terms.items())
         for i in range(0, len(items), _TERMS):
@@ -360,7 +314,7 @@ class SQLiteStore:
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples: dicts are built here, in one pass
             rows = cursor.execute(sql, values).fetchall()
-            for row in _comment_dicts(rows):
+            for row in comment_dicts(rows):
                 out.setdefault(row["parent_id"], []).append(row)
         return out
 
@@ -404,7 +358,7 @@ class SQLiteStore:
             conn = self.connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                self._check_references(conn, batch)
+                check_references(batch, lambda table, ids: self._existing(conn, table, ids))
                 self._write(conn, batch)
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -421,58 +375,9 @@ class SQLiteStore:
             found.update(r[0] for r in conn.execute(sql, chunk))
         return found
 
-    def _check_references(self, conn: sqlite3.Connection, batch: Batch) -> None:
-        known = {
-            "users": {r["id"] for r in batch.users},
-            "locations": {r["id"] for r in batch.locations},
-            "media": {r["id"] for r in batch.media},
-        }
-        # (collection, records, field, target table, ids of one record)
-        checks: list[tuple[str, list[Row], str, str, Callable[[Row], list[str | None]]]] = [
-            ("media", batch.media, "owner_id", "users", lambda r: [r.get("owner_id")]),
-            ("media", batch.media, "location_id", "locations", lambda r: [r.get("location_id")]),
-            ("comments", batch.comments, "parent_id", "media", lambda r: [r["parent_id"]]),
-            ("comments", batch.comments, "owner_id", "users", lambda r: [r.get("owner_id")]),
-            ("tags", batch.tags, "media_ids", "media", lambda r: r.get("media_ids") or []),
-        ]
-        for collection, records, field, table, refs in checks:
-            wanted = {i for r in records for i in refs(r) if i is not None} - known[table]
-            if not wanted:
-                continue
-            absent = wanted - self._existing(conn, table, wanted)
-            if not absent:
-                continue
-            for index, rec in enumerate(records):
-                bad = [i for i in refs(rec) if i in absent]
-                if bad:
-                    raise DatasetError(f'unknown {field} "{bad[0]}"', collection, index)
-
-    def _upsert(
-        self,
-        conn: sqlite3.Connection,
-        table: str,
-        cols: Sequence[str],
-        rec: Row,
-        state: int | None,
-    ) -> None:
-        """Insert or update one record. ``state`` is the ``complete`` value (``None`` for
-        tables without it); a partial record updates only the fields it carries, never
-        ``last_update``, and a pinned row is only ever replaced by another pinned one."""
-        names = [c for c in cols if c in rec] if state == PARTIAL else list(cols)
-        values = [_encode(c, rec.get(c)) for c in names]
-        if state is not None:
-            names.append("complete")
-            values.append(state)
-        keep = {"id", "complete", "last_update"} if state == PARTIAL else {"id"}
-        sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keep)
-        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        if sets:
-            sql += f" ON CONFLICT (id) DO UPDATE SET {sets}"
-            if state is not None:
-                sql += f" WHERE {table}.complete < {PINNED} OR excluded.complete = {PINNED}"
-        else:
-            sql += " ON CONFLICT (id) DO NOTHING"
-        conn.execute(sql, values)
+    def _upsert(self, conn: sqlite3.Connection, table: str, rec: Row, state: int | None) -> None:
+        up = upsert(table, rec, state, "?", _encode)
+        conn.execute(up.sql, up.values)
 
     def _claim_usernames(self, conn: sqlite3.Connection, ids: list[str]) -> None:
         """A username names one user across writes: the user written last takes it (Instagram
@@ -494,35 +399,15 @@ class SQLiteStore:
                          (user_id, name))
 
     def _write(self, conn: sqlite3.Connection, batch: Batch) -> None:
-        full = PINNED if batch.pinned else COMPLETE
-        for rec in batch.users:
-            state = PARTIAL if ("user", rec["id"]) in batch.partial else full
-            self._upsert(conn, "users", _USER_COLS, rec, state)
+        for table, rec, state in write_order(batch):
+            self._upsert(conn, table, rec, state)
         self._claim_usernames(conn, [rec["id"] for rec in batch.users])
-        for rec in batch.locations:
-            self._upsert(conn, "locations", _LOCATION_COLS, rec, None)
-        for rec in batch.media:
-            state = PARTIAL if ("media", rec["id"]) in batch.partial else full
-            self._upsert(conn, "media", _MEDIA_COLS, rec, state)
-        parents = list(dict.fromkeys(r["parent_id"] for r in batch.comments))
+        parents, rows = comment_rows(batch)
         conn.executemany("DELETE FROM comments WHERE parent_id = ?", [(p,) for p in parents])
-        positions = dict.fromkeys(parents, 0)
-        rows = []
-        for rec in batch.comments:
-            pos = positions[rec["parent_id"]]
-            positions[rec["parent_id"]] = pos + 1
-            rows.append(
-                (rec["id"], rec["parent_id"], pos, rec.get("timestamp"), rec.get("text"),
-                 rec.get("owner_id"), rec.get("last_update"))
-            )  # fmt: skip
-        conn.executemany(
-            "INSERT OR REPLACE INTO comments"
-            " (id, parent_id, position, timestamp, text, owner_id, last_update)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        cols = ", ".join((*COMMENT_COLS, "position"))
+        marks = ", ".join("?" * (len(COMMENT_COLS) + 1))
+        conn.executemany(f"INSERT OR REPLACE INTO comments ({cols}) VALUES ({marks})", rows)
         for rec in batch.tags:
-            self._upsert(conn, "tags", _TAG_COLS, rec, full)
             if rec.get("media_ids") is not None:
                 conn.execute("DELETE FROM tag_media WHERE tag = ?", (rec["id"],))
                 conn.executemany(

@@ -10,13 +10,17 @@ directly.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
 
+from graphfields.errors import GraphFieldsError
 from graphfields.instagram.dataset import Batch
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
-__all__ = ["COMPLETE", "PARTIAL", "PINNED", "Row", "Store"]
+__all__ = ["COMPLETE", "PARTIAL", "PINNED", "Row", "Store", "StoreError", "describe",
+           "is_postgres_url", "open_store"]
 
 Row: TypeAlias = dict[str, Any]
 
@@ -24,6 +28,12 @@ PARTIAL, COMPLETE, PINNED = 0, 1, 2
 """Values of a user's or post's ``complete`` key: a partial record (a post's owner, a
 feed's post) is due for a full load; a pinned one (imported with ``pinned=True``) is
 never refreshed; tags are always complete."""
+
+
+class StoreError(GraphFieldsError):
+    """The database cannot be opened or used: a path that is a directory or not a
+    database, a server that refuses the connection. The message says which database
+    and why (never a password); backends raise it instead of their driver's errors."""
 
 
 class Store(Protocol):
@@ -90,3 +100,41 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+_PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(db: str | Path) -> bool:
+    """Whether ``db`` names a PostgreSQL database (``postgresql://...``) rather than a file."""
+    return isinstance(db, str) and db.startswith(_PG_SCHEMES)
+
+
+def describe(db: str | Path) -> str:
+    """``db`` as it may be printed: a PostgreSQL URL's password masked."""
+    if not is_postgres_url(db):
+        return str(db)
+    parts = urlsplit(str(db))
+    if parts.password is None:
+        return str(db)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def open_store(db: str | Path) -> Store:
+    """The store ``db`` names: a ``postgresql://`` (or ``postgres://``) URL opens a
+    :class:`~graphfields.instagram.postgres_store.PostgresStore` (the ``postgres`` extra),
+    anything else is a SQLite file (its folder is created). Raises :class:`StoreError`
+    if it cannot be opened."""
+    if is_postgres_url(db):
+        from graphfields.instagram.postgres_store import PostgresStore
+
+        return PostgresStore(str(db))
+    from graphfields.instagram.sqlite_store import SQLiteStore
+
+    path = Path(db)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}") from None
+    return SQLiteStore(path)

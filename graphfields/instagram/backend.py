@@ -1,0 +1,223 @@
+"""The rules every SQL backend of :class:`~graphfields.instagram.store.Store` shares.
+
+A backend (:mod:`.sqlite_store`, :mod:`.postgres_store`) only speaks its database's dialect;
+what a store means is decided here, once:
+
+- the tables' columns, derived from :data:`graphfields.instagram.entities.ENTITIES` plus the
+  bookkeeping columns (``complete``, feed and comment positions), given the backend's type
+  names (:func:`entity_table`);
+- page arithmetic: which reads a page needs and what :class:`~graphfields.relay.Page` they
+  make (:func:`forward`, :func:`forward_page`, :func:`past_end`, :func:`backward`);
+- reference checks of a batch against what it carries and what is stored
+  (:func:`check_references`);
+- the partial/pinned merge of an upsert (:func:`upsert`): a partial record updates only the
+  fields it carries and never ``last_update``; a pinned row is only replaced by a pinned one;
+- the order of a batch's writes and comment positions (:func:`write_order`,
+  :func:`comment_rows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphfields.instagram.dataset import Batch, DatasetError
+from graphfields.instagram.entities import ENTITIES, Kind, columns
+from graphfields.instagram.store import COMPLETE, PARTIAL, PINNED, Row
+from graphfields.relay import Page, window
+from graphfields.schema import ConnectionArgs
+
+__all__ = [
+    "COMMENT_COLS",
+    "Upsert",
+    "backward",
+    "check_references",
+    "comment_rows",
+    "entity_table",
+    "forward",
+    "forward_page",
+    "kinds",
+    "past_end",
+    "upsert",
+    "write_order",
+]
+
+COMMENT_COLS = columns("comments")
+STATEFUL = frozenset({"users", "media", "tags"})
+"""Tables whose rows carry ``complete`` (:data:`PARTIAL`, :data:`COMPLETE`, :data:`PINNED`)."""
+
+
+def kinds(kind: Kind) -> frozenset[str]:
+    """Every stored column of that kind, whatever its table (a backend's codecs use it)."""
+    return frozenset(f.name for fs in ENTITIES.values() for f in fs if f.kind == kind)
+
+
+def entity_table(collection: str, types: Mapping[str, str],
+                 overrides: Mapping[str, str] | None = None) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` of a collection: its declared columns with the
+    backend's ``types`` (by kind), ``id`` the primary key, required fields ``NOT NULL``,
+    and ``complete`` on the tables that carry it. ``overrides`` replaces a column's whole
+    definition (a case-insensitive collation, say)."""
+    required = {f.name for f in ENTITIES[collection] if f.required}
+    defs = []
+    for f in ENTITIES[collection]:
+        if not f.column:
+            continue
+        if overrides and f.name in overrides:
+            defs.append(f"{f.name} {overrides[f.name]}")
+            continue
+        sql = f"{f.name} {types[f.kind]}"
+        if f.name == "id":
+            sql += " PRIMARY KEY"
+        elif f.name in required or (collection == "media" and f.name in ("shortcode",
+                                                                          "timestamp")):
+            sql += " NOT NULL"  # a post always has them: derived from its ID if absent
+        defs.append(sql)
+    if collection == "comments":
+        defs.append(f"position {types['int']} NOT NULL")
+    if collection in STATEFUL:
+        defs.append(f"complete {types['int']} NOT NULL DEFAULT {COMPLETE}")
+    return f"CREATE TABLE IF NOT EXISTS {collection} ({', '.join(defs)})"
+
+
+# -- pages --------------------------------------------------------------------------------
+
+
+def forward(args: ConnectionArgs) -> tuple[int, int | None] | None:
+    """``(offset, first)`` of a forward page (no ``last``/``before``), else ``None``. A
+    forward page is read with ``first + 1`` rows from the offset (one query: the extra
+    row tells ``has_next_page``)."""
+    if args.last is not None or args.before is not None:
+        return None
+    return (0 if args.after is None else args.after + 1) + args.offset, args.first
+
+
+def fetch_limit(first: int | None) -> int | None:
+    """How many rows a forward page reads (``None``: all)."""
+    return None if first is None else first + 1
+
+
+def forward_page(rows: list[Any], start: int, first: int | None) -> Page | None:
+    """The forward page ``rows`` (read with :func:`fetch_limit`) make, or ``None`` when
+    none came back past the start: then only a count tells where the collection ends."""
+    if not rows and start > 0:
+        return None
+    if first is None:
+        return Page(rows, start, False, start > 0)
+    return Page(rows[:first], start, len(rows) > first, start > 0)
+
+
+def past_end(start: int, total: int) -> Page:
+    """The empty page of an offset at or past the end of ``total`` rows."""
+    start = min(start, total)
+    return Page([], start, False, start > 0)
+
+
+def backward(total: int, args: ConnectionArgs) -> tuple[int, int]:
+    """``(start, end)`` of a page that needs the collection's size (``last``/``before``)."""
+    return window(total, args.first, args.last, args.after, args.before, args.offset)
+
+
+# -- writes -------------------------------------------------------------------------------
+
+
+def check_references(batch: Batch, existing: Callable[[str, set[str]], set[str]]) -> None:
+    """Raise :class:`DatasetError` naming the first record whose reference (owner,
+    location, parent, feed entry) is neither in ``batch`` nor stored; ``existing(table,
+    ids)`` answers which of ``ids`` the store has (inside the write's transaction)."""
+    known = {
+        "users": {r["id"] for r in batch.users},
+        "locations": {r["id"] for r in batch.locations},
+        "media": {r["id"] for r in batch.media},
+    }
+    # (collection, records, field, target table, ids of one record)
+    checks: list[tuple[str, list[Row], str, str, Callable[[Row], list[str | None]]]] = [
+        ("media", batch.media, "owner_id", "users", lambda r: [r.get("owner_id")]),
+        ("media", batch.media, "location_id", "locations", lambda r: [r.get("location_id")]),
+        ("comments", batch.comments, "parent_id", "media", lambda r: [r["parent_id"]]),
+        ("comments", batch.comments, "owner_id", "users", lambda r: [r.get("owner_id")]),
+        ("tags", batch.tags, "media_ids", "media", lambda r: r.get("media_ids") or []),
+    ]
+    for collection, records, field, table, refs in checks:
+        wanted = {i for r in records for i in refs(r) if i is not None} - known[table]
+        if not wanted:
+            continue
+        absent = wanted - existing(table, wanted)
+        if not absent:
+            continue
+        for index, rec in enumerate(records):
+            bad = [i for i in refs(rec) if i in absent]
+            if bad:
+                raise DatasetError(f'unknown {field} "{bad[0]}"', collection, index)
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    """One record's ``INSERT ... ON CONFLICT`` (SQLite and PostgreSQL share the syntax):
+    ``sql`` with ``mark`` placeholders, and its ``values``."""
+
+    sql: str
+    values: list[Any]
+
+
+def upsert(table: str, rec: Row, state: int | None, mark: str,
+           encode: Callable[[str, Any], Any] = lambda col, value: value) -> Upsert:
+    """Insert or update one record of ``table``. ``state`` is the ``complete`` value
+    (``None`` for tables without it); a partial record updates only the fields it carries,
+    never ``last_update``, and a pinned row is only ever replaced by another pinned one."""
+    cols = columns(table)
+    names = [c for c in cols if c in rec] if state == PARTIAL else list(cols)
+    values = [encode(c, rec.get(c)) for c in names]
+    if state is not None:
+        names.append("complete")
+        values.append(state)
+    keep = {"id", "complete", "last_update"} if state == PARTIAL else {"id"}
+    sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keep)
+    marks = ", ".join([mark] * len(names))
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
+    if sets:
+        sql += f" ON CONFLICT (id) DO UPDATE SET {sets}"
+        if state is not None:
+            sql += f" WHERE {table}.complete < {PINNED} OR excluded.complete = {PINNED}"
+    else:
+        sql += " ON CONFLICT (id) DO NOTHING"
+    return Upsert(sql, values)
+
+
+def write_order(batch: Batch) -> Iterable[tuple[str, Row, int | None]]:
+    """``(table, record, state)`` of every user, location, media and tag row of a batch, in
+    the order a backend writes them (referenced rows first; each table by ID, so that two
+    concurrent writes lock shared rows in the same order)."""
+    full = PINNED if batch.pinned else COMPLETE
+    for table, kind, records in (("users", "user", batch.users),
+                                 ("locations", None, batch.locations),
+                                 ("media", "media", batch.media)):
+        for rec in sorted(records, key=lambda r: r["id"]):
+            if kind is None:
+                yield table, rec, None
+            else:
+                yield table, rec, PARTIAL if (kind, rec["id"]) in batch.partial else full
+    for rec in sorted(batch.tags, key=lambda r: r["id"]):
+        yield "tags", rec, full
+
+
+def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The posts whose comments a batch replaces (in order), and its comment rows as
+    ``(*COMMENT_COLS, position)`` tuples, numbered per post in the batch's order."""
+    parents = list(dict.fromkeys(r["parent_id"] for r in batch.comments))
+    positions = dict.fromkeys(parents, 0)
+    rows = []
+    for rec in batch.comments:
+        pos = positions[rec["parent_id"]]
+        positions[rec["parent_id"]] = pos + 1
+        rows.append((*(rec.get(c) for c in COMMENT_COLS), pos))
+    return parents, rows
+
+
+def comment_dicts(rows: Sequence[tuple[Any, ...]]) -> list[Row]:
+    """``COMMENT_COLS`` tuples as rows (a literal per row: the fastest way in CPython)."""
+    return [
+        {"id": i, "parent_id": p, "timestamp": t, "text": x, "owner_id": o, "last_update": u}
+        for i, p, t, x, o, u in rows
+    ]
