@@ -56,13 +56,18 @@ def postgres_server() -> Iterator[str]:
         cluster.stop()
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str) -> str:
-    """URL of a new, empty database on the session's server (one per test)."""
+def new_postgres_database(server_url: str) -> str:
+    """URL of a new, empty database on the server ``server_url`` names."""
     import psycopg
 
     name = f"t{os.getpid()}_{next(_db_names)}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
+    with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = postgres_server.rpartition("/")
+    base, _, _ = server_url.rpartition("/")
     return f"{base}/{name}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """URL of a new, empty database on the session's server (one per test)."""
+    return new_postgres_database(postgres_server)

@@ -1,0 +1,335 @@
+"""The PostgreSQL implementation of :class:`graphfields.instagram.store.Store`.
+
+psycopg 3 with a :class:`psycopg_pool.ConnectionPool` (the ``postgres`` extra), so one
+store serves every thread of a server process; several processes (servers, load
+workers) share the database. The tables are the SQLite store's, derived from
+:data:`graphfields.instagram.entities.ENTITIES` with PostgreSQL's types (``BIGINT``,
+``BOOLEAN``, ``TEXT[]`` for lists), and what a store means (page arithmetic, reference
+checks, the partial/pinned merge) is :mod:`graphfields.instagram.backend`'s, shared with
+SQLite.
+
+Push-down: a page is one ``LIMIT n+1 OFFSET k`` query (a backward page counts and
+slices in one ``REPEATABLE READ`` snapshot); the comment pages of many posts are one
+query, a ``LATERAL`` join of each post's own ``ORDER BY position LIMIT OFFSET`` on the
+``(parent_id, position)`` index over the ``unnest`` of the posts' IDs. Every write is
+one transaction; rows are written in ID order, so concurrent loads sharing rows lock
+them in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from graphfields.instagram.backend import (
+    COMMENT_COLS,
+    backward,
+    check_references,
+    comment_rows,
+    entity_table,
+    fetch_limit,
+    forward,
+    forward_page,
+    past_end,
+    upsert,
+    write_order,
+)
+from graphfields.instagram.dataset import Batch
+from graphfields.instagram.store import Row, StoreError, describe
+from graphfields.relay import Page
+from graphfields.schema import ConnectionArgs
+
+try:
+    import psycopg
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+except ImportError as exc:  # pragma: no cover - the extra is installed by make
+    raise StoreError(
+        "a postgresql:// database needs the postgres extra (psycopg 3, psycopg_pool): "
+        "pip install 'graphfields[postgres]'") from exc
+
+__all__ = ["PostgresStore"]
+
+_TYPES = {"id": "TEXT", "str": "TEXT", "int": "BIGINT", "bool": "BOOLEAN", "strlist": "TEXT[]"}
+_SCHEMA = [
+    entity_table("users", _TYPES),
+    "CREATE INDEX IF NOT EXISTS users_by_username ON users (lower(username), last_update DESC)",
+    entity_table("locations", _TYPES),
+    entity_table("media", _TYPES),
+    "CREATE INDEX IF NOT EXISTS media_by_owner ON media (owner_id, timestamp DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS media_by_shortcode ON media (shortcode)",
+    entity_table("comments", _TYPES),
+    "CREATE INDEX IF NOT EXISTS comments_by_media ON comments (parent_id, position)",
+    entity_table("tags", _TYPES),
+    "CREATE TABLE IF NOT EXISTS tag_media (tag TEXT NOT NULL, position BIGINT NOT NULL,"
+    " media_id TEXT NOT NULL, PRIMARY KEY (tag, position))",
+    "CREATE TABLE IF NOT EXISTS missing (kind TEXT NOT NULL, key TEXT NOT NULL,"
+    " checked_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, key))",
+]
+_SCHEMA_LOCK = 0x67726670  # pg_advisory_xact_lock key: processes create the tables in turn
+
+
+def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
+    """``AND <column> ...`` conditions and their named parameters."""
+    where = ""
+    params: dict[str, Any] = {}
+    if args.since is not None:
+        where += f" AND {column} >= %(since)s"
+        params["since"] = args.since
+    if args.until is not None:
+        where += f" AND {column} <= %(until)s"
+        params["until"] = args.until
+    return where, params
+
+
+class PostgresStore:
+    """A :class:`~graphfields.instagram.store.Store` in a PostgreSQL database (its tables
+    are created if absent). ``url`` is a libpq URL or connection string; ``max_size``
+    bounds the pool's connections."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8,
+                 timeout: float = 30.0) -> None:
+        self.url = url
+        try:  # one connection first: a refused or wrong URL fails now, with libpq's reason
+            with psycopg.connect(url, connect_timeout=max(1, int(timeout))) as conn:
+                conn.execute("SELECT 1")
+        except (psycopg.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database {describe(url)}: "
+                             f"{_reason(exc)}") from None
+        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, timeout=timeout,
+                                   kwargs={"autocommit": True}, open=True)
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                for sql in _SCHEMA:
+                    conn.execute(sql)
+        except psycopg.Error as exc:
+            self.pool.close()
+            raise StoreError(f"cannot use the database {describe(url)}: "
+                             f"{_reason(exc)}") from None
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def _rows(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        with self.pool.connection() as conn:
+            yield conn.cursor(row_factory=dict_row)
+
+    # -- single nodes -----------------------------------------------------------------
+
+    def _one(self, sql: str, params: Sequence[Any]) -> Row | None:
+        with self._rows() as cur:
+            return cur.execute(sql, params).fetchone()
+
+    def get_user(self, username: str) -> Row | None:
+        return self._one("SELECT * FROM users WHERE lower(username) = %s"
+                         " ORDER BY last_update DESC NULLS LAST LIMIT 1", (username.lower(),))
+
+    def get_media(self, media_id: str) -> Row | None:
+        return self._one("SELECT * FROM media WHERE id = %s", (media_id,))
+
+    def get_media_by_shortcode(self, shortcode: str) -> Row | None:
+        return self._one("SELECT * FROM media WHERE shortcode = %s LIMIT 1", (shortcode,))
+
+    def get_tag(self, name: str) -> Row | None:
+        return self._one("SELECT * FROM tags WHERE id = %s", (name.lower(),))
+
+    def _by_ids(self, table: str, ids: Iterable[str]) -> dict[str, Row]:
+        wanted = list(dict.fromkeys(i for i in ids if i is not None))
+        if not wanted:
+            return {}
+        with self._rows() as cur:
+            rows = cur.execute(f"SELECT * FROM {table} WHERE id = ANY(%s)",
+                               (wanted,)).fetchall()
+        return {r["id"]: r for r in rows}
+
+    def users_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
+        return self._by_ids("users", ids)
+
+    def locations_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
+        return self._by_ids("locations", ids)
+
+    # -- pages ------------------------------------------------------------------------
+
+    def _page(self, cols: str, source: str, key: str, order: str, ts: str,
+              args: ConnectionArgs) -> Page:
+        """One collection's page: ``source`` selects it with the parameter ``%(key)s``."""
+        where, params = _date_filter(args, ts)
+        params["key"] = key
+        source += where
+        select = (f"SELECT {cols} FROM {source} ORDER BY {order}"
+                  " LIMIT %(limit)s OFFSET %(offset)s")
+        count = f"SELECT COUNT(*) AS n FROM {source}"
+        fwd = forward(args)
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            if fwd is not None:
+                start, first = fwd
+                rows = cur.execute(select, {**params, "limit": fetch_limit(first),
+                                            "offset": start}).fetchall()
+                page = forward_page(rows, start, first)
+                if page is not None:
+                    return page
+                found = cur.execute(count, params).fetchone()
+                assert found is not None
+                return past_end(start, found["n"])
+            with conn.transaction():  # count and slice from one snapshot
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                found = cur.execute(count, params).fetchone()
+                assert found is not None
+                total = found["n"]
+                start, end = backward(total, args)
+                rows = cur.execute(select, {**params, "limit": end - start,
+                                            "offset": start}).fetchall()
+        return Page(rows, start, end < total, start > 0)
+
+    def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
+        return self._page("*", "media WHERE owner_id = %(key)s", owner_id,
+                          "timestamp DESC, id DESC", "timestamp", args)
+
+    def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
+        return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id"
+                          " WHERE t.tag = %(key)s", tag.lower(), "t.position", "m.timestamp",
+                          args)
+
+    def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
+        return self._page(", ".join(COMMENT_COLS), "comments WHERE parent_id = %(key)s",
+                          media_id, "position", "timestamp", args)
+
+    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
+        """Every post's page at once: one ``LATERAL`` query for a forward page, a count
+        query and one more for a backward one (in one snapshot), whatever the number of
+        posts. Each post reads only its own page on the ``(parent_id, position)`` index."""
+        ids = list(media_ids)
+        if len(ids) == 1:
+            return [self.media_comments_page(ids[0], args)]
+        wanted = list(dict.fromkeys(ids))
+        pages: dict[str, Page] = {}
+        fwd = forward(args)
+        with self.pool.connection() as conn:
+            cur = conn.cursor()
+            if fwd is not None:
+                start, first = fwd
+                fetch = fetch_limit(first)
+                found = self._comment_rows(cur, {m: (fetch, start) for m in wanted}, args)
+                beyond = []
+                for media_id in wanted:
+                    page = forward_page(found.get(media_id, []), start, first)
+                    if page is not None:
+                        pages[media_id] = page
+                    else:
+                        beyond.append(media_id)
+                if beyond:
+                    totals = self._comment_totals(cur, beyond, args)
+                    for media_id in beyond:
+                        pages[media_id] = past_end(start, totals.get(media_id, 0))
+            else:
+                with conn.transaction():  # count and slice from one snapshot
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    totals = self._comment_totals(cur, wanted, args)
+                    windows = {m: backward(totals.get(m, 0), args) for m in wanted}
+                    terms: dict[str, tuple[int | None, int]] = {
+                        m: (end - start, start) for m, (start, end) in windows.items()
+                        if end > start}
+                    found = self._comment_rows(cur, terms, args)
+                for media_id, (start, end) in windows.items():
+                    total = totals.get(media_id, 0)
+                    pages[media_id] = Page(found.get(media_id, []), start, end < total,
+                                           start > 0)
+        return [pages[media_id] for media_id in ids]
+
+    def _comment_rows(self, cur: psycopg.Cursor[Any],
+                      terms: Mapping[str, tuple[int | None, int]],
+                      args: ConnectionArgs) -> dict[str, list[Row]]:
+        """Comments of several posts, ``{post: (limit, offset)}`` each (limit ``None``:
+        all), in one ``LATERAL`` query; rows by post, in order."""
+        out: dict[str, list[Row]] = {}
+        if not terms:
+            return out
+        where, params = _date_filter(args, "c.timestamp")
+        cols = ", ".join(f"c.{c}" for c in COMMENT_COLS)
+        sql = (
+            f"SELECT {cols} FROM unnest(%(ids)s::text[], %(limits)s::bigint[],"
+            " %(offsets)s::bigint[]) WITH ORDINALITY AS q(pid, lim, off, n)"
+            f" CROSS JOIN LATERAL (SELECT * FROM comments c WHERE c.parent_id = q.pid{where}"
+            " ORDER BY c.position LIMIT q.lim OFFSET q.off) c ORDER BY q.n, c.position")
+        params.update(ids=list(terms), limits=[t[0] for t in terms.values()],
+                      offsets=[t[1] for t in terms.values()])
+        for row in cur.execute(sql, params).fetchall():
+            rec = dict(zip(COMMENT_COLS, row, strict=True))
+            out.setdefault(rec["parent_id"], []).append(rec)
+        return out
+
+    def _comment_totals(self, cur: psycopg.Cursor[Any], media_ids: Sequence[str],
+                        args: ConnectionArgs) -> dict[str, int]:
+        """How many comments each post has after the date filter (absent: none)."""
+        where, params = _date_filter(args)
+        params["ids"] = list(media_ids)
+        sql = (f"SELECT parent_id, COUNT(*) FROM comments WHERE parent_id = ANY(%(ids)s){where}"
+               " GROUP BY parent_id")
+        return {r[0]: r[1] for r in cur.execute(sql, params)}
+
+    # -- freshness bookkeeping ----------------------------------------------------------
+
+    def mark_missing(self, kind: str, key: str, at: float) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO missing (kind, key, checked_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (kind, key) DO UPDATE SET checked_at = excluded.checked_at",
+                (kind, key.lower(), at))
+
+    def missing_since(self, kind: str, key: str) -> float | None:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT checked_at FROM missing WHERE kind = %s AND key = %s",
+                               (kind, key.lower())).fetchone()
+        return None if row is None else float(row[0])
+
+    # -- writing ----------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            cur = conn.cursor()
+            check_references(batch, lambda table, ids: _existing(cur, table, ids))
+            self._write(cur, batch)
+
+    def _write(self, cur: psycopg.Cursor[Any], batch: Batch) -> None:
+        pending: list[list[Any]] = []
+        sql = ""
+        for table, rec, state in write_order(batch):
+            up = upsert(table, rec, state, "%s")
+            if up.sql != sql and pending:
+                cur.executemany(sql, pending)
+                pending = []
+            sql = up.sql
+            pending.append(up.values)
+        if pending:
+            cur.executemany(sql, pending)
+        parents, rows = comment_rows(batch)
+        if parents:
+            cur.execute("DELETE FROM comments WHERE parent_id = ANY(%s)", (parents,))
+            cols = ", ".join((*COMMENT_COLS, "position"))
+            marks = ", ".join(["%s"] * (len(COMMENT_COLS) + 1))
+            cur.executemany(
+                f"INSERT INTO comments ({cols}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE"
+                f" SET {', '.join(f'{c} = excluded.{c}' for c in (*COMMENT_COLS, 'position'))}",
+                rows)
+        for rec in batch.tags:
+            if rec.get("media_ids") is not None:
+                cur.execute("DELETE FROM tag_media WHERE tag = %s", (rec["id"],))
+                cur.executemany(
+                    "INSERT INTO tag_media (tag, position, media_id) VALUES (%s, %s, %s)",
+                    [(rec["id"], i, m) for i, m in enumerate(rec["media_ids"])])
+
+
+def _existing(cur: psycopg.Cursor[Any], table: str, ids: set[str]) -> set[str]:
+    rows = cur.execute(f"SELECT id FROM {table} WHERE id = ANY(%s)",
+                       (sorted(ids),)).fetchall()
+    return {r[0] for r in rows}
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver error (libpq's messages never carry the password)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,333 @@
+"""One conformance suite for every :class:`~graphfields.instagram.store.Store` backend.
+
+Each test runs, unchanged, against SQLite and PostgreSQL (a throwaway cluster from
+``tests/pgcluster.py``; under CI a missing PostgreSQL fails). Everything goes through the
+Store protocol: pages forwards and backwards with ``offset`` and date filters against
+Python's own slicing, batched comment pages against the per-post ones, imports, upserts,
+the partial/pinned merge, atomic failed imports and negative results.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import new_postgres_database
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphfields.instagram.dataset import DatasetError, import_dataset
+from graphfields.instagram.shortcode import id_to_shortcode, make_media_id
+from graphfields.instagram.store import Store, StoreError, open_store
+from graphfields.relay import window
+from graphfields.schema import ConnectionArgs
+
+NOW = 1_560_000_000
+T0 = 1_550_000_000
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _open(kind: str, request: pytest.FixtureRequest, folder: Path) -> Store:
+    if kind == "sqlite":
+        return open_store(folder / "ig.sqlite3")
+    return open_store(new_postgres_database(request.getfixturevalue("postgres_server")))
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each backend."""
+    s = _open(request.param, request, tmp_path)
+    yield s
+    s.close()
+
+
+def sample(n_media: int = 14, n_comments: int = 9) -> dict[str, Any]:
+    """Two users, a location, posts with shared timestamps (the ID tie-break), comments
+    of several posts in an order unlike their timestamps, and a tag whose feed is in
+    neither timestamp nor ID order."""
+    media = []
+    for i in range(n_media):
+        ts = T0 + (i // 2) * 3600
+        media.append({"id": str(make_media_id(ts, shard=i)), "timestamp": ts, "owner_id": "1",
+                      "caption": [f"post {i} #sun"], "tags": ["sun"], "like_count": i,
+                      "location_id": "77" if i % 3 == 0 else None})
+    media.append({"id": str(make_media_id(T0 + 5)), "owner_id": "2", "timestamp": T0 + 5})
+    comments = [
+        {"id": str(900 + 20 * p + i), "parent_id": media[p]["id"],
+         "timestamp": T0 + 10 * ((i * 7) % n_comments), "text": f"c{p}.{i}",
+         "owner_id": "2" if i % 2 else "1"}
+        for p in (0, 1, 3) for i in range(n_comments - p)
+    ]
+    feed = [m["id"] for m in reversed(media[:n_media])][::2] + [m["id"] for m in media][::2]
+    return {
+        "users": [
+            {"id": "1", "username": "alice", "full_name": "Alice A", "is_private": False,
+             "follower_count": 10, "last_update": NOW},
+            {"id": 2, "username": "Bob", "profile_pic_url": "https://x/b.jpg"},
+        ],
+        "locations": [{"id": "77", "name": "Lisbon", "slug": "lisbon", "has_public_page": True}],
+        "media": media,
+        "comments": comments,
+        "tags": [{"id": "Sun", "media_count": 99, "media_ids": feed}],
+    }
+
+
+DATA = sample()
+_ALL = ConnectionArgs()
+
+
+def snapshot(store: Store, data: dict[str, Any] = DATA) -> dict[str, Any]:
+    """Everything the store answers about ``data``'s nodes, through the protocol."""
+    users = {u["username"]: store.get_user(u["username"]) for u in data["users"]}
+    media = {m["id"]: store.get_media(str(m["id"])) for m in data["media"]}
+    pages = {
+        "user": [store.user_media_page(str(u["id"]), _ALL) for u in data["users"]],
+        "tag": [store.tag_media_page(t["id"].lower(), _ALL) for t in data["tags"]],
+        "comments": store.media_comments_pages([m["id"] for m in data["media"]], _ALL),
+    }
+    tags = {t["id"]: store.get_tag(t["id"].lower()) for t in data["tags"]}
+    return {"users": users, "media": media, "pages": pages, "tags": tags}
+
+
+# -- imports and lookups -------------------------------------------------------------------
+
+
+def test_import_and_lookups(store: Store) -> None:
+    counts = import_dataset(store, copy.deepcopy(DATA), now=NOW)
+    assert counts == {"users": 2, "locations": 1, "media": 15, "comments": 23, "tags": 1}
+    alice = store.get_user("ALICE")
+    assert alice is not None and alice["id"] == "1" and alice["is_private"] is False
+    assert alice["last_update"] == NOW and alice["full_name"] == "Alice A"
+    bob = store.get_user("bob")
+    assert bob is not None and bob["last_update"] == NOW and bob["follower_count"] is None
+    assert store.get_user("carol") is None
+    first = DATA["media"][0]
+    post = store.get_media(first["id"])
+    assert post is not None and post["caption"] == ["post 0 #sun"] and post["tags"] == ["sun"]
+    assert post["owner_id"] == "1" and post["location_id"] == "77"
+    assert post["shortcode"] == id_to_shortcode(first["id"])
+    assert store.get_media_by_shortcode(post["shortcode"]) == post
+    assert store.get_media("1") is None and store.get_media_by_shortcode("AAAA") is None
+    tag = store.get_tag("SUN")
+    assert tag is not None and tag["id"] == "sun" and tag["media_count"] == 99
+    users = store.users_by_ids(["1", "2", "1", "404"])
+    assert sorted(users) == ["1", "2"] and users["2"]["username"] == "Bob"
+    assert list(store.locations_by_ids(["77", "77"])) == ["77"]
+    assert store.locations_by_ids([])  == {} and store.users_by_ids(["x"]) == {}
+    assert store.locations_by_ids(["77"])["77"]["has_public_page"] is True
+
+
+def test_orders(store: Store) -> None:
+    import_dataset(store, copy.deepcopy(DATA), now=NOW)
+    page = store.user_media_page("1", _ALL)
+    keys = [(m["timestamp"], m["id"]) for m in page.nodes]
+    assert keys == sorted(keys, reverse=True) and len(keys) == 14
+    assert [m["id"] for m in store.tag_media_page("sun", _ALL).nodes] == \
+        DATA["tags"][0]["media_ids"]
+    texts = [c["text"] for c in store.media_comments_page(DATA["media"][1]["id"], _ALL).nodes]
+    assert texts == [f"c1.{i}" for i in range(8)]
+
+
+# -- pages against Python's slicing -----------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    s = _open(request.param, request, tmp_path_factory.mktemp("pages"))
+    import_dataset(s, copy.deepcopy(DATA), now=NOW)
+    yield s
+    s.close()
+
+
+def _expected(items: list[dict[str, Any]], args: ConnectionArgs) -> tuple[list[str], int,
+                                                                           bool, bool]:
+    kept = [m for m in items
+            if (args.since is None or m["timestamp"] >= args.since)
+            and (args.until is None or m["timestamp"] <= args.until)]
+    start, end = window(len(kept), args.first, args.last, args.after, args.before, args.offset)
+    return [str(m["id"]) for m in kept[start:end]], start, end < len(kept), start > 0
+
+
+def _collections() -> dict[str, tuple[Callable[[Store, ConnectionArgs], Any], list[Any]]]:
+    by_id = {m["id"]: m for m in DATA["media"]}
+    user = sorted((m for m in DATA["media"] if m["owner_id"] == "1"),
+                  key=lambda m: (m["timestamp"], m["id"]), reverse=True)
+    post = DATA["media"][0]["id"]
+    return {
+        "user": (lambda s, a: s.user_media_page("1", a), user),
+        "tag": (lambda s, a: s.tag_media_page("sun", a),
+                [by_id[i] for i in DATA["tags"][0]["media_ids"]]),
+        "comments": (lambda s, a: s.media_comments_page(post, a),
+                     [c for c in DATA["comments"] if c["parent_id"] == post]),
+        "none": (lambda s, a: s.user_media_page("404", a), []),
+    }
+
+
+_COLLECTIONS = _collections()
+_small = st.none() | st.integers(min_value=0, max_value=18)
+_offset = st.integers(min_value=0, max_value=4) | st.just(0)
+_stamp = st.none() | st.integers(min_value=T0 - 10, max_value=T0 + 8 * 3600)
+_args = st.builds(ConnectionArgs, first=_small, last=_small, after=_small, before=_small,
+                  since=_stamp, until=_stamp, offset=_offset)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(_COLLECTIONS)), _args)
+def test_pages_equal_python_slicing(shared: Store, which: str, args: ConnectionArgs) -> None:
+    fetch, items = _COLLECTIONS[which]
+    page = fetch(shared, args)
+    ids, start, has_next, has_prev = _expected(items, args)
+    assert [str(n["id"]) for n in page.nodes] == ids
+    assert (page.has_next_page, page.has_previous_page) == (has_next, has_prev)
+    if ids:
+        assert page.offset == start
+
+
+@pytest.mark.parametrize("args", [
+    ConnectionArgs(first=3), ConnectionArgs(first=2, after=5), ConnectionArgs(last=2),
+    ConnectionArgs(first=1, before=3), ConnectionArgs(first=2, after=40),
+    ConnectionArgs(first=2, offset=3, since=T0 + 20), ConnectionArgs(last=3, until=T0 + 40),
+])
+def test_named_pages(shared: Store, args: ConnectionArgs) -> None:
+    for fetch, items in _COLLECTIONS.values():
+        page = fetch(shared, args)
+        ids, _, has_next, has_prev = _expected(items, args)
+        assert ([str(n["id"]) for n in page.nodes], page.has_next_page,
+                page.has_previous_page) == (ids, has_next, has_prev)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(DATA["media"])), max_size=10), _args)
+def test_batched_comment_pages_equal_the_per_post_pages(
+        shared: Store, which: list[int], args: ConnectionArgs) -> None:
+    known = [m["id"] for m in DATA["media"]]
+    ids = [known[i] if i < len(known) else "404" for i in which]  # unknown, repeated IDs
+    assert shared.media_comments_pages(ids, args) == [
+        shared.media_comments_page(i, args) for i in ids]
+
+
+# -- upserts, merges, atomicity ------------------------------------------------------------
+
+
+def test_reimport_is_an_upsert_that_replaces_comments_and_feed(store: Store) -> None:
+    import_dataset(store, copy.deepcopy(DATA), now=NOW)
+    post = DATA["media"][0]["id"]
+    again = {"users": [{"id": "1", "username": "alice", "full_name": "Alice B"}],
+             "comments": [{"id": "5000", "parent_id": post, "text": "only one"}],
+             "tags": [{"id": "sun", "media_ids": [post]}]}
+    import_dataset(store, again, now=NOW + 5)
+    alice = store.get_user("alice")
+    assert alice is not None and alice["full_name"] == "Alice B"
+    assert alice["follower_count"] is None and alice["last_update"] == NOW + 5  # a full record
+    assert [c["text"] for c in store.media_comments_page(post, _ALL).nodes] == ["only one"]
+    other = DATA["media"][1]["id"]
+    assert len(store.media_comments_page(other, _ALL).nodes) == 8  # untouched
+    assert [m["id"] for m in store.tag_media_page("sun", _ALL).nodes] == [post]
+    tag = store.get_tag("sun")
+    assert tag is not None and tag["media_count"] is None
+
+
+def test_a_comment_moving_to_another_post(store: Store) -> None:
+    import_dataset(store, copy.deepcopy(DATA), now=NOW)
+    first, second = DATA["media"][0]["id"], DATA["media"][2]["id"]
+    import_dataset(store, {"comments": [{"id": "900", "parent_id": second, "text": "moved"}]},
+                   now=NOW)
+    assert [c["id"] for c in store.media_comments_page(second, _ALL).nodes] == ["900"]
+    assert "900" not in [c["id"] for c in store.media_comments_page(first, _ALL).nodes]
+
+
+def test_partial_records_keep_stored_values(store: Store) -> None:
+    from graphfields.instagram.dataset import parse_dataset
+
+    import_dataset(store, copy.deepcopy(DATA), now=NOW)
+    batch = parse_dataset({"users": [{"id": "1", "username": "alice", "follower_count": 11}]},
+                          now=NOW + 100)
+    batch.partial = {("user", "1")}
+    store.write(batch)
+    alice = store.get_user("alice")
+    assert alice is not None
+    assert (alice["full_name"], alice["follower_count"], alice["last_update"],
+            alice["complete"]) == ("Alice A", 11, NOW, 1)  # still complete
+    batch = parse_dataset({"users": [{"id": "3", "username": "carol"}]}, now=NOW)
+    batch.partial = {("user", "3")}
+    store.write(batch)
+    carol = store.get_user("carol")
+    assert carol is not None and carol["complete"] == 0
+
+
+def test_pinned_rows_are_only_replaced_by_pinned_ones(store: Store) -> None:
+    import_dataset(store, copy.deepcopy(DATA), now=NOW, pinned=True)
+    import_dataset(store, {"users": [{"id": "1", "username": "alice", "full_name": "X"}]},
+                   now=NOW + 1)
+    alice = store.get_user("alice")
+    assert alice is not None and alice["full_name"] == "Alice A" and alice["complete"] == 2
+    import_dataset(store, {"users": [{"id": "1", "username": "alice", "full_name": "Y"}]},
+                   now=NOW + 2, pinned=True)
+    alice = store.get_user("alice")
+    assert alice is not None and alice["full_name"] == "Y"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["media"].append({"id": str(make_media_id(T0 + 99)), "owner_id": "55"}),
+     r'media\[15\]: unknown owner_id "55"'),
+    (lambda d: d["comments"].append({"id": "1", "parent_id": "123"}),
+     r'comments\[23\]: unknown parent_id "123"'),
+    (lambda d: d["tags"][0]["media_ids"].append("42"), r'tags\[0\]: unknown media_ids "42"'),
+    (lambda d: d["media"][3].update(location_id="78"), r'media\[3\]: unknown location_id "78"'),
+])
+def test_failed_import_changes_nothing(store: Store, change: Callable[[dict[str, Any]], None],
+                                       message: str) -> None:
+    import_dataset(store, copy.deepcopy(DATA), now=NOW)
+    before = snapshot(store)
+    bad = copy.deepcopy(DATA)
+    bad["users"][0]["full_name"] = "Changed"
+    bad["comments"] = bad["comments"][:3] + bad["comments"][3:]
+    change(bad)
+    with pytest.raises(DatasetError, match=message):
+        import_dataset(store, bad, now=NOW + 1)
+    assert snapshot(store) == before
+
+
+def test_crash_mid_write_rolls_back(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import_dataset(store, copy.deepcopy(DATA), now=NOW)
+    before = snapshot(store)
+    module = sys.modules[type(store).__module__]
+    real = module.write_order
+
+    def flaky(batch: Any) -> Iterator[Any]:
+        for n, item in enumerate(real(batch)):
+            if n == 6:  # after the users, a location and some posts
+                raise RuntimeError("disk on fire")
+            yield item
+
+    monkeypatch.setattr(module, "write_order", flaky)
+    changed = copy.deepcopy(DATA)
+    changed["users"][0]["full_name"] = "Changed"
+    changed["comments"] = changed["comments"][:2]
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_dataset(store, changed, now=NOW + 1)
+    assert snapshot(store) == before
+
+
+def test_negative_results(store: Store) -> None:
+    assert store.missing_since("user", "ghost") is None
+    store.mark_missing("user", "ghost", 123.5)
+    store.mark_missing("tag", "ghost", 7.0)
+    assert store.missing_since("user", "GHOST") == 123.5
+    store.mark_missing("user", "Ghost", 200.25)
+    assert store.missing_since("user", "ghost") == 200.25
+    assert store.missing_since("tag", "ghost") == 7.0
+    assert store.missing_since("media", "ghost") is None
+
+
+def test_unusable_database_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(StoreError, match="cannot open the database"):
+        open_store(tmp_path / "dir")
+    with pytest.raises(StoreError, match=r"cannot open the database postgresql://u:\*\*\*@"):
+        open_store("postgresql://u:secret@127.0.0.1:1/x?connect_timeout=2")
