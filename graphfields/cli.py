@@ -214,9 +214,51 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="a request's line and headers must arrive within this time of the "
                    "connection opening or the previous answer, else 408 and close "
                    "(default 30; 0: no limit)")
+    p.add_argument("--loader", metavar="MODULE:ATTR",
+                   help="the Loader that fetches missing and stale nodes (a class or instance)")
+    p.add_argument("--loaders", type=_count, default=4, metavar="N",
+                   help="load worker threads in this process (default 4; 0: leave the jobs "
+                   "to `graphfields worker` processes)")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=_cmd_serve)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def _add_worker(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "worker", help="run the reference API's load jobs (beside `graphfields serve`)",
+        description="Claim load jobs from the job table of a database that `graphfields "
+        "serve` processes share, run the loader and write the nodes. Run as many as you "
+        "like, on any machine that reaches the database.")
+    p.add_argument("--db", required=True, type=_database, metavar="PATH|URL",
+                   help="the SQLite file or postgresql:// URL the servers use")
+    p.add_argument("--loader", metavar="MODULE:ATTR", help="the Loader (a class or instance)")
+    p.add_argument("--demo", action="store_true", help="the demo's synthetic loader")
+    p.add_argument("--demo-delay", type=_seconds, metavar="SECONDS",
+                   help="simulated latency of the demo's synthetic loader")
+    p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                   help="loads run at once (default 1)")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=_cmd_worker)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from graphfields.instagram.serving import WorkerOptions, run_worker
+
+    return run_worker(WorkerOptions(db=args.db, demo=args.demo, loader=args.loader,
+                                    threads=args.threads, demo_delay=args.demo_delay,
+                                    log_level=args.log_level))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -225,7 +267,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return run_server(ServeOptions(
         host=args.host, port=args.port, db=args.db, data=args.data, demo=args.demo,
         tokens=tuple(args.token), threads=args.threads, log_level=args.log_level,
-        demo_delay=args.demo_delay, header_timeout=args.header_timeout))
+        demo_delay=args.demo_delay, header_timeout=args.header_timeout,
+        loader=args.loader, loaders=args.loaders))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ast(sub)
     _add_schema(sub)
     _add_serve(sub)
+    _add_worker(sub)
     return parser
 
 

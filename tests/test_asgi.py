@@ -21,7 +21,7 @@ TOKEN = "tok"
 
 class _Service:
     def fetch(self, node_type: str, node_id: str, fields: str | None,
-              filters: Mapping[str, str]) -> dict[str, Any]:
+              filters: Mapping[str, str], *, client: str | None = None) -> dict[str, Any]:
         if node_id == "missing":
             raise NodeNotFound(node_id)
         return {"id": node_id, "thread": threading.current_thread().name,

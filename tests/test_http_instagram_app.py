@@ -39,11 +39,13 @@ class FakeService:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str | None, dict[str, str]]] = []
+        self.clients: list[str | None] = []
         self.closed = 0
 
     def fetch(self, node_type: str, node_id: str, fields: str | None,
-              filters: Mapping[str, str]) -> dict[str, Any]:
+              filters: Mapping[str, str], *, client: str | None = None) -> dict[str, Any]:
         self.calls.append((node_type, node_id, fields, dict(filters)))
+        self.clients.append(client)
         if node_id == "loading":
             raise NodeLoading("12345")
         if node_id == "gone":
@@ -358,3 +360,9 @@ def test_the_real_service_never_answers_500(real_api: Api, path: str, fields: st
     body = resp.json()
     assert resp.status in {200, 400, 404}, (path, params, body)
     assert list(body) == ["error", "data", "status"]
+
+
+def test_the_access_token_is_the_client_of_a_load() -> None:
+    """The service counts a client's pending loads by its token (a bounded share each)."""
+    _, service = call("/instagram/user/alice", {"fields": "id"})
+    assert service.clients == [TOKEN]

@@ -20,7 +20,7 @@ from graphfields.wsgi import WSGIApp
 
 class _Service:
     def fetch(self, node_type: str, node_id: str, fields: str | None,
-              filters: Mapping[str, str]) -> dict[str, Any]:
+              filters: Mapping[str, str], *, client: str | None = None) -> dict[str, Any]:
         return {"id": node_id, **({"fields": fields} if fields else {})}
 
     def close(self) -> None:

@@ -81,7 +81,7 @@ class Service(Protocol):
     """What the routes need (:class:`graphfields.instagram.service.InstagramService` is one)."""
 
     def fetch(self, node_type: str, node_id: str, fields: str | None,
-              filters: Mapping[str, str]) -> dict[str, Any]: ...
+              filters: Mapping[str, str], *, client: str | None = None) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -193,7 +193,8 @@ class Api:
                 http_status=405, headers=(("allow", "GET"),))
         query = parse_query(request.query_string, max_bytes=self.max_query_bytes,
                             max_value_chars=self.max_value_chars)
-        if not self.authenticate(query.pop(self.token_param, None)):
+        token = query.pop(self.token_param, None)
+        if not self.authenticate(token):
             raise ApiError(403, AUTHENTICATION, "Invalid access token")
         params = PARAMS[kind]
         unknown = [name for name in query if name not in params]
@@ -207,7 +208,9 @@ class Api:
                            f"limit is {self.max_node_chars})")
         filters = {k: v for k, v in query.items() if k in FILTERS}
         try:
-            data = self.service.fetch(kind, node, query.get("fields") or None, filters)
+            # the token is the client whose bounded share of the load queue this counts against
+            data = self.service.fetch(kind, node, query.get("fields") or None, filters,
+                                      client=token)
         except NodeLoading as exc:
             raise ApiError(202, REQUEST_ACCEPTED, "Some nodes you requested are being loaded "
                            f"now: {printable(exc.node_id, 256)}. Try again later") from exc

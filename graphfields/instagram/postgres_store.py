@@ -36,6 +36,7 @@ from graphfields.instagram.backend import (
     write_order,
 )
 from graphfields.instagram.dataset import Batch
+from graphfields.instagram.jobs import JOBS_TABLE, Enqueued, Job, new_claim
 from graphfields.instagram.store import Row, StoreError, describe
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
@@ -66,6 +67,9 @@ _SCHEMA = [
     " media_id TEXT NOT NULL, PRIMARY KEY (tag, position))",
     "CREATE TABLE IF NOT EXISTS missing (kind TEXT NOT NULL, key TEXT NOT NULL,"
     " checked_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, key))",
+    JOBS_TABLE,
+    "CREATE INDEX IF NOT EXISTS jobs_by_client ON jobs (client)",
+    "CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (enqueued_at)",
 ]
 _SCHEMA_LOCK = 0x67726670  # pg_advisory_xact_lock key: processes create the tables in turn
 
@@ -285,6 +289,64 @@ class PostgresStore:
             row = conn.execute("SELECT checked_at FROM missing WHERE kind = %s AND key = %s",
                                (kind, key.lower())).fetchone()
         return None if row is None else float(row[0])
+
+    # -- the job table (graphfields.instagram.jobs) -----------------------------------
+
+    def enqueue(self, kind: str, key: str, *, client: str | None, now: float,
+                limit: int | None) -> Enqueued:
+        find = "SELECT 1 FROM jobs WHERE kind = %s AND key = %s"
+        with self.pool.connection() as conn:
+            if conn.execute(find, (kind, key)).fetchone() is not None:
+                return Enqueued.PENDING  # the common case (a stale node asked again) reads only
+            with conn.transaction():
+                if limit is not None and client is not None:
+                    # one client's enqueues in turn, so its share is never exceeded
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (client,))
+                    row = conn.execute("SELECT COUNT(*) FROM jobs WHERE client = %s",
+                                       (client,)).fetchone()
+                    assert row is not None
+                    if row[0] >= limit:
+                        return Enqueued.FULL
+                cur = conn.execute(
+                    "INSERT INTO jobs (kind, key, client, enqueued_at) VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT (kind, key) DO NOTHING", (kind, key, client, now))
+                return Enqueued.ADDED if cur.rowcount else Enqueued.PENDING
+
+    def claim(self, *, now: float, lease: float) -> Job | None:
+        claim = new_claim()
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "UPDATE jobs SET lease_until = %s, claim = %s, attempts = attempts + 1"
+                " WHERE (kind, key) = (SELECT kind, key FROM jobs WHERE lease_until IS NULL"
+                " OR lease_until < %s ORDER BY enqueued_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                " RETURNING kind, key, attempts", (now + lease, claim, now)).fetchone()
+        return None if row is None else Job(row[0], row[1], claim, row[2])
+
+    def renew(self, job: Job, *, now: float, lease: float) -> bool:
+        with self.pool.connection() as conn:
+            cur = conn.execute("UPDATE jobs SET lease_until = %s WHERE kind = %s AND key = %s"
+                               " AND claim = %s", (now + lease, job.kind, job.key, job.claim))
+            return cur.rowcount > 0
+
+    def finish(self, job: Job) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("DELETE FROM jobs WHERE kind = %s AND key = %s AND claim = %s",
+                         (job.kind, job.key, job.claim))
+
+    def pending(self, kind: str, keys: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return set()
+        with self.pool.connection() as conn:
+            rows = conn.execute("SELECT key FROM jobs WHERE kind = %s AND key = ANY(%s)",
+                                (kind, wanted)).fetchall()
+        return {r[0] for r in rows}
+
+    def job_count(self) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT COUNT(*) FROM jobs").fetchone()
+        assert row is not None
+        return int(row[0])
 
     # -- writing ----------------------------------------------------------------------
 

@@ -33,18 +33,19 @@ from graphfields.schema import (
 __all__ = ["SCHEMA", "Context", "node_type"]
 
 
-def _never(kind: str, key: str) -> bool:
-    return False
+def _never(kind: str, keys: Sequence[str]) -> set[str]:
+    return set()
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What resolvers need: the store, and whether a node is being refreshed right now
-    (``updating(kind, key)`` with kind ``media``/``user``/``tag``; user and tag keys in
-    lower case)."""
+    """What resolvers need: the store, and which nodes are being loaded right now
+    (``updating(kind, keys)``: the subset of ``keys`` with a load job, kind
+    ``media``/``user``/``tag``, user and tag keys in lower case; one call per place of a
+    request)."""
 
     store: Store
-    updating: Callable[[str, str], bool] = _never
+    updating: Callable[[str, Sequence[str]], set[str]] = _never
 
 
 def _rows_for(key: str, lookup: Callable[[Context, list[str]], Any]) -> Any:
@@ -75,12 +76,16 @@ def _comments(media: Sequence[Row], args: ConnectionArgs, ctx: Context) -> Seque
     return ctx.store.media_comments_pages([m["id"] for m in media], args)
 
 
-def _updating(kind: str, key: str) -> Callable[[Row, Context], bool]:
-    def resolve(node: Row, ctx: Context) -> bool:
-        value: Any = node.get(key)
-        return value is not None and ctx.updating(kind, str(value).lower())
+def _updating(kind: str, key: str) -> Any:
+    """A batch resolver of ``is_being_updated``: the load key of each node is its
+    ``key`` field, and one job-table query answers a whole page of nodes."""
 
-    return resolve
+    def batch(nodes: Sequence[Row], ctx: Context) -> list[bool]:
+        keys = [None if n.get(key) is None else str(n[key]).lower() for n in nodes]
+        busy = ctx.updating(kind, [k for k in keys if k is not None])
+        return [k is not None and k in busy for k in keys]
+
+    return batch
 
 
 FRESHNESS = ("timestamp", "last_update", "is_being_updated")
@@ -114,25 +119,25 @@ Owner = ObjectType("Owner", _stored("users", "id", "username", "profile_pic_url"
                                     "full_name"))
 Comment = ObjectType("Comment", {
     **_after(_stored("comments"), "parent_id", {"created_time": CREATED}),
-    "is_being_updated": field_(Boolean, resolve=_updating("media", "parent_id")),
+    "is_being_updated": field_(Boolean, batch=_updating("media", "parent_id")),
     "owner": OWNER,
 })
 Media = ObjectType("Media", {
     **_after(_stored("media"), "shortcode", {"created_time": CREATED}),
-    "is_being_updated": field_(Boolean, resolve=_updating("media", "id")),
+    "is_being_updated": field_(Boolean, batch=_updating("media", "id")),
     "location": field_("Location", batch=_locations), "owner": OWNER,
     "comments": Connection("Comment", default_first=20, max_first=100, timestamp_field="timestamp",
                            always=FRESHNESS, batch=_comments),
 })
 User = ObjectType("User", {
     **_stored("users"),
-    "is_being_updated": field_(Boolean, resolve=_updating("user", "username")),
+    "is_being_updated": field_(Boolean, batch=_updating("user", "username")),
     "media": Connection("Media", default_first=20, max_first=100, order_by="timestamp",
                         timestamp_field="timestamp", always=FRESHNESS, resolve=_user_media),
 })
 Tag = ObjectType("Tag", {
     **_stored("tags"),
-    "is_being_updated": field_(Boolean, resolve=_updating("tag", "id")),
+    "is_being_updated": field_(Boolean, batch=_updating("tag", "id")),
     "media": Connection("Media", default_first=20, max_first=100, order_by="timestamp",
                         timestamp_field="timestamp", always=FRESHNESS, resolve=_tag_media),
 })

@@ -16,10 +16,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +26,16 @@ from graphfields.errors import FieldsValidationError, GraphFieldsError, Validati
 from graphfields.execution import execute
 from graphfields.instagram.dataset import (
     USERNAME,
-    Batch,
-    DatasetError,
     import_dataset,
-    parse_dataset,
     tag_key,
 )
-from graphfields.instagram.loader import Loader, LoadResult
+from graphfields.instagram.freshness import Freshness
+from graphfields.instagram.jobs import Enqueued, JobQueue, MemoryJobs, wall_clock
+from graphfields.instagram.loader import Loader
 from graphfields.instagram.schema import SCHEMA, Context, node_type
 from graphfields.instagram.shortcode import is_shortcode, shortcode_to_id
-from graphfields.instagram.store import PARTIAL, PINNED, Row, Store, open_store
+from graphfields.instagram.store import Row, Store, open_store
+from graphfields.instagram.worker import Worker
 
 __all__ = [
     "SPEC_DATASET",
@@ -74,42 +72,15 @@ class NodeNotFound(GraphFieldsError):
         super().__init__(f"Some nodes you requested cannot be loaded: {node_id}")
 
 
-@dataclass(frozen=True, slots=True)
-class Freshness:
-    """The plan's freshness rules and load limits (spec section 2), in seconds and counts.
-
-    A post is refreshed when its last update is ``post_ttl`` old, unless the post itself
-    is older than ``post_max_age``; a profile after ``profile_ttl``; a tag after
-    ``tag_ttl``. Nodes stored only partially (a post seen in a feed, a commenter) are
-    always due for a full load.
-    """
-
-    post_ttl: float = 2 * 3600
-    profile_ttl: float = 24 * 3600
-    tag_ttl: float = 2 * 3600
-    post_max_age: float = 7 * 24 * 3600
-    negative_ttl: float = 3600
-    max_tag_media: int = 100
-    max_comments: int = 250
-    max_user_media: int = 100
-
-    def __post_init__(self) -> None:
-        # Checked here, once: a string or NaN would fail (or silently skip) every freshness
-        # check of every request instead of the call that configured it. inf is "never".
-        for f in fields(self):
-            value = getattr(self, f.name)
-            counts = f.name.startswith("max_")
-            kind = int if counts else (int, float)
-            if isinstance(value, bool) or not isinstance(value, kind) or not value >= 0:
-                what = "a non-negative integer" if counts else "a non-negative number of seconds"
-                raise ValueError(f"{f.name} must be {what}, not {value!r}")
-
-
 class InstagramService:
     """Serves ``media``, ``user`` and ``tag`` nodes from a :class:`Store`.
 
-    Background loads run on a small thread pool owned by the service; :meth:`close`
-    stops it (waiting for running loads) and closes the store.
+    With a loader, missing and stale nodes become jobs in ``jobs`` (by default the
+    store's own job table, :mod:`graphfields.instagram.jobs`; a store without one gets an
+    in-memory queue), run by ``workers`` :class:`~graphfields.instagram.worker.Worker`
+    threads owned by the service (0: none here - ``graphfields worker`` processes run
+    them). :meth:`close` stops the threads (waiting for running loads) and closes the
+    store.
     """
 
     def __init__(
@@ -121,27 +92,35 @@ class InstagramService:
         freshness: Freshness | None = None,
         limits: Limits | None = None,
         workers: int = 4,
+        jobs: JobQueue | None = None,
     ) -> None:
         self.store = store
         self.loader = loader
         self.clock = clock
         self.freshness = freshness or Freshness()
         self.limits = limits
-        self._lock = threading.Lock()
-        self._inflight: dict[tuple[str, str], Future[None]] = {}
-        self._pool = (
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphfields-load")
-            if loader is not None
-            else None
-        )
-        self._context = Context(store, self.is_updating)
+        self.jobs: JobQueue = jobs if jobs is not None else (
+            store if isinstance(store, JobQueue) else MemoryJobs())
+        self._stop = threading.Event()
+        self._wake = threading.Semaphore(0)
+        self._threads: list[threading.Thread] = []
+        if loader is not None:
+            worker = Worker(store, self.jobs, loader, freshness=self.freshness, clock=clock)
+            for n in range(workers):
+                thread = threading.Thread(target=worker.run, args=(self._stop, self._wake),
+                                          name=f"graphfields-load-{n}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        self._context = Context(store, self.updating)
 
     # -- requests ---------------------------------------------------------------------
 
     def fetch(
-        self, node_type_: str, node_id: str, fields: str | None, filters: Mapping[str, str]
+        self, node_type_: str, node_id: str, fields: str | None, filters: Mapping[str, str],
+        *, client: str | None = None,
     ) -> dict[str, Any]:
-        """The ``data`` of a response (see the module docstring).
+        """The ``data`` of a response (see the module docstring). ``client`` (the access
+        token) is whose share of the job queue a load request counts against.
 
         Raises :class:`~graphfields.errors.FieldsSyntaxError`, ``FieldsValidationError`` or
         ``LimitExceededError`` for the request (HTTP 400), :class:`NodeLoading` (202) and
@@ -154,29 +133,34 @@ class InstagramService:
             raise FieldsValidationError([ValidationIssue(message, 0, 1, 1)])
         text = fields if fields is not None and fields.strip() else ",".join(root.defaults)
         plan = compile(SCHEMA, root, text, filters=dict(filters) or None, limits=self.limits)
-        row = self._root(node_type_, node_id)
+        row = self._root(node_type_, node_id, client)
         return execute(plan, row, context=self._context)
 
     def is_updating(self, kind: str, key: str) -> bool:
-        """Whether a load of ``kind``/``key`` (user and tag keys in lower case) is running."""
-        return (kind, key) in self._inflight
+        """Whether a load of ``kind``/``key`` (user and tag keys in lower case) is queued
+        or running, in any process sharing the store."""
+        return bool(self.jobs.pending(kind, [key]))
+
+    def updating(self, kind: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are being loaded (one query for a whole page of nodes; none
+        without a loader: nothing is ever loaded then)."""
+        return self.jobs.pending(kind, keys) if self.loader is not None else set()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until no load is running (tests, demos); ``False`` on timeout."""
+        """Wait until no load is queued or running (tests, demos); ``False`` on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                running = list(self._inflight.values())
-            if not running:
-                return True
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
+        while self.jobs.job_count():
+            if deadline is not None and time.monotonic() >= deadline:
                 return False
-            wait_futures(running, timeout=left)
+            time.sleep(0.005)
+        return True
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._stop.set()
+        for _ in self._threads:
+            self._wake.release()
+        for thread in self._threads:
+            thread.join()
         self.store.close()
 
     # -- the root node and its freshness -------------------------------------------------
@@ -206,110 +190,28 @@ class InstagramService:
                 return tag, self.store.get_tag(tag)
         raise NodeNotFound(node_id)
 
-    def _root(self, kind: str, node_id: str) -> Row:
+    def _root(self, kind: str, node_id: str, client: str | None) -> Row:
         key, row = self._lookup(kind, node_id)
         if row is not None:
-            if self.loader is not None and self._stale(kind, row):
-                self._start(kind, key)
+            if self.loader is not None and self.freshness.stale(kind, row, self.clock()):
+                self._enqueue(kind, key, client)
             return row
         if self.loader is None:
             raise NodeNotFound(node_id)
-        if self.is_updating(kind, key):
-            raise NodeLoading(node_id)
         since = self.store.missing_since(kind, key)
         if since is not None and self.clock() - since < self.freshness.negative_ttl:
             raise NodeNotFound(node_id)
-        self._start(kind, key)
+        self._enqueue(kind, key, client)
         raise NodeLoading(node_id)
 
-    def _stale(self, kind: str, row: Row) -> bool:
-        state = row.get("complete", 1)
-        if state == PINNED:
-            return False
-        if state == PARTIAL:
-            return True
-        now = self.clock()
-        age = now - (row.get("last_update") or 0)
-        f = self.freshness
-        if kind == "media":
-            return now - (row.get("timestamp") or 0) <= f.post_max_age and age >= f.post_ttl
-        return age >= (f.profile_ttl if kind == "user" else f.tag_ttl)
-
-    # -- background loads -----------------------------------------------------------------
-
-    def _start(self, kind: str, key: str) -> None:
-        """Start loading ``kind``/``key`` unless a load of it is running (single flight)."""
-        assert self._pool is not None
-        with self._lock:
-            if (kind, key) not in self._inflight:
-                self._inflight[(kind, key)] = self._pool.submit(self._load, kind, key)
-
-    def _load(self, kind: str, key: str) -> None:
-        try:
-            result = self._call_loader(kind, key)
-            if result is None:
-                self.store.mark_missing(kind, key, self.clock())
-            else:
-                self.store.write(self._batch(kind, key, result))
-        except Exception:
-            log.exception("loading %s %r failed; the store is unchanged", kind, key)
-        finally:
-            with self._lock:
-                self._inflight.pop((kind, key), None)
-
-    def _call_loader(self, kind: str, key: str) -> LoadResult | None:
-        assert self.loader is not None
-        f = self.freshness
-        if kind == "media":
-            return self.loader.load_media(key, max_comments=f.max_comments)
-        if kind == "user":
-            return self.loader.load_user(key, max_media=f.max_user_media)
-        return self.loader.load_tag(key, max_media=f.max_tag_media)
-
-    def _batch(self, kind: str, key: str, result: LoadResult) -> Batch:
-        """Validate a loader's result, enforce the plan limits, mark what is partial."""
-        batch = parse_dataset(dict(result), now=int(self.clock()))
-        f = self.freshness
-        kept: dict[str, int] = {}
-        comments = []
-        for c in batch.comments:
-            n = kept.get(c["parent_id"], 0)
-            if n < f.max_comments:
-                comments.append(c)
-                kept[c["parent_id"]] = n + 1
-        batch.comments = comments
-        root: str | None = None
-        if kind == "media":
-            root = next((m["id"] for m in batch.media if m["id"] == key), None)
-        elif kind == "user":
-            root = next((u["id"] for u in batch.users if u["username"].lower() == key), None)
-            if root is not None:
-                own = sorted(
-                    (m for m in batch.media if m["owner_id"] == root),
-                    key=lambda m: (m["timestamp"], m["id"]),
-                    reverse=True,
-                )
-                dropped = {m["id"] for m in own[f.max_user_media :]}
-                batch.media = [m for m in batch.media if m["id"] not in dropped]
-                # What hangs off a dropped post goes with it: a dangling comment or feed
-                # entry would fail the whole write, and the user would be "loading" forever.
-                batch.comments = [c for c in batch.comments if c["parent_id"] not in dropped]
-                for t in batch.tags:
-                    if t.get("media_ids") is not None:
-                        t["media_ids"] = [i for i in t["media_ids"] if i not in dropped]
-        else:
-            for t in batch.tags:
-                if t.get("media_ids") is not None:
-                    t["media_ids"] = t["media_ids"][: f.max_tag_media]
-            root = next((t["id"] for t in batch.tags if t["id"] == key), None)
-        if root is None:
-            raise DatasetError(f"the loader's result for {kind} {key!r} does not contain it")
-        # Only the node asked for is a full load; everything around it is partial.
-        batch.partial = {("user", u["id"]) for u in batch.users} | {
-            ("media", m["id"]) for m in batch.media
-        }
-        batch.partial.discard(("user" if kind == "user" else "media", root))
-        return batch
+    def _enqueue(self, kind: str, key: str, client: str | None) -> None:
+        """Queue a load of ``kind``/``key`` unless one is queued or running (single
+        flight) or the client's share of the queue is full (then nothing is queued: the
+        request still answers 202, and the client may ask again later)."""
+        done = self.jobs.enqueue(kind, key, client=client, now=wall_clock(),
+                                 limit=self.freshness.max_client_jobs)
+        if done is Enqueued.ADDED and self._threads:
+            self._wake.release()
 
 
 def create_service(

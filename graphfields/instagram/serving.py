@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import unquote_plus
 
 from graphfields.http import TOKENS_ENV, tokens_from_env
@@ -28,10 +28,13 @@ from graphfields.http import TOKENS_ENV, tokens_from_env
 __all__ = [
     "DEMO_TOKEN",
     "ServeOptions",
+    "WorkerOptions",
     "curl_examples",
     "default_db_path",
+    "load_loader",
     "redact",
     "run_server",
+    "run_worker",
 ]
 
 DEMO_TOKEN = "demo-token"
@@ -158,6 +161,8 @@ class ServeOptions:
     log_level: str = "info"
     demo_delay: float | None = None
     header_timeout: float = 30.0
+    loader: str | None = None
+    loaders: int = 4
 
 
 def _resolve_tokens(opts: ServeOptions, environ: Mapping[str, str]) -> tuple[list[str], str]:
@@ -235,9 +240,11 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
         opts = replace(opts, port=sock.getsockname()[1])  # --port 0: the port the OS chose
         db = opts.db or default_db_path(env, demo=opts.demo)
         try:  # create_service opens the store (StoreError) and makes a SQLite file's folder
+            loader = None if opts.loader is None else load_loader(opts.loader)
             service = create_service(db=db, data_file=opts.data, demo=opts.demo,
-                                     demo_delay=opts.demo_delay)
-        except (GraphFieldsError, OSError) as exc:
+                                     demo_delay=opts.demo_delay, loader=loader,
+                                     workers=opts.loaders)
+        except (GraphFieldsError, OSError, ValueError) as exc:
             print(f"graphfields serve: {exc}", file=sys.stderr)
             return 1
         close = _once(service.close)
@@ -302,3 +309,103 @@ def _once(fn: Callable[[], None]) -> Callable[[], None]:
         fn()
 
     return call
+
+
+def load_loader(spec: str) -> Any:
+    """The :class:`~graphfields.instagram.loader.Loader` ``MODULE:ATTR`` names (a class or
+    factory is called with no arguments). Raises :class:`ValueError` saying what is wrong."""
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr or not all(
+            p.isidentifier() for p in [*module_name.split("."), *attr.split(".")]):
+        raise ValueError(f'--loader expects MODULE:ATTR (e.g. "myapp.load:Loader"), got "{spec}"')
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        value: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            value = getattr(value, part)
+        loader = value() if callable(value) and not hasattr(value, "load_user") else value
+        if isinstance(loader, type):
+            loader = loader()
+    except (Exception, SystemExit) as exc:
+        raise ValueError(f'cannot load the loader "{spec}": {type(exc).__name__}: {exc}') \
+            from None
+    missing = [m for m in ("load_media", "load_user", "load_tag") if not hasattr(loader, m)]
+    if missing:
+        raise ValueError(f'"{spec}" is not a Loader: it has no {", ".join(missing)}')
+    return loader
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """Everything ``graphfields worker`` was asked for."""
+
+    db: str | Path
+    demo: bool = False
+    loader: str | None = None
+    threads: int = 1
+    demo_delay: float | None = None
+    log_level: str = "info"
+
+
+def run_worker(opts: WorkerOptions, *, stop: threading.Event | None = None) -> int:
+    """Run load jobs from the job table of ``opts.db`` until Ctrl-C or SIGTERM (or
+    ``stop``); 0 after a clean stop, 1 on bad input (no loader, a database that cannot
+    be opened). Running loads finish first; a killed worker's jobs are taken again by
+    another worker once their lease lapses."""
+    from graphfields.errors import GraphFieldsError
+    from graphfields.instagram.jobs import JobQueue
+    from graphfields.instagram.store import describe, open_store
+    from graphfields.instagram.worker import Worker
+
+    if opts.loader is not None:
+        try:
+            loader = load_loader(opts.loader)
+        except ValueError as exc:
+            print(f"graphfields worker: {exc}", file=sys.stderr)
+            return 1
+    elif opts.demo:
+        from graphfields.instagram.synthetic import SyntheticLoader
+
+        loader = SyntheticLoader() if opts.demo_delay is None else SyntheticLoader(
+            delay=opts.demo_delay)
+    else:
+        print("graphfields worker: give --loader MODULE:ATTR (or --demo for the synthetic "
+              "loader)", file=sys.stderr)
+        return 1
+    try:
+        store = open_store(opts.db)
+    except (GraphFieldsError, OSError) as exc:
+        print(f"graphfields worker: {exc}", file=sys.stderr)
+        return 1
+    if not isinstance(store, JobQueue):  # pragma: no cover - both stores have one
+        print("graphfields worker: this store has no job table", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=opts.log_level.upper(),
+                        format="%(levelname)s:     %(name)s: %(message)s")
+    stop = stop or threading.Event()
+    worker = Worker(store, store, loader)
+    threads = [threading.Thread(target=worker.run, args=(stop,), name=f"graphfields-load-{n}")
+               for n in range(opts.threads)]
+    previous = None
+    if _main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    print(f"graphfields worker: running load jobs of {describe(opts.db)} "
+          f"({opts.threads} thread{'s' if opts.threads != 1 else ''})", flush=True)
+    try:
+        for t in threads:
+            t.start()
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        store.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0

@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from graphfields.instagram.backend import (
     write_order,
 )
 from graphfields.instagram.dataset import Batch
+from graphfields.instagram.jobs import JOBS_TABLE, Enqueued, Job, new_claim
 from graphfields.instagram.store import PINNED, Row, StoreError
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
@@ -60,6 +62,9 @@ _SCHEMA = ";\n".join([
     " checked_at REAL NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS usernames (username TEXT PRIMARY KEY COLLATE NOCASE,"
     " user_id TEXT NOT NULL) WITHOUT ROWID",
+    JOBS_TABLE.replace("DOUBLE PRECISION", "REAL"),
+    "CREATE INDEX IF NOT EXISTS jobs_by_client ON jobs (client)",
+    "CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (enqueued_at)",
 ]) + ";"
 
 _JSON_COLS = kinds("strlist")  # lists are JSON text in SQLite
@@ -351,19 +356,85 @@ class SQLiteStore:
         ).fetchone()
         return None if row is None else float(row[0])
 
-    # -- writing ----------------------------------------------------------------------
+    # -- the job table (graphfields.instagram.jobs) -----------------------------------
 
-    def write(self, batch: Batch) -> None:
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (this process's writers queue on the lock; other
+        processes on SQLite's file lock, ``BEGIN IMMEDIATE``)."""
         with self._write_lock:
             conn = self.connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                check_references(batch, lambda table, ids: self._existing(conn, table, ids))
-                self._write(conn, batch)
+                yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def enqueue(self, kind: str, key: str, *, client: str | None, now: float,
+                limit: int | None) -> Enqueued:
+        find = "SELECT 1 FROM jobs WHERE kind = ? AND key = ?"
+        if self.connection().execute(find, (kind, key)).fetchone() is not None:
+            return Enqueued.PENDING  # the common case (a stale node asked again) reads only
+        with self._immediate() as conn:
+            if conn.execute(find, (kind, key)).fetchone() is not None:
+                return Enqueued.PENDING
+            if limit is not None and client is not None:
+                held = conn.execute("SELECT COUNT(*) FROM jobs WHERE client = ?",
+                                    (client,)).fetchone()[0]
+                if held >= limit:
+                    return Enqueued.FULL
+            conn.execute("INSERT INTO jobs (kind, key, client, enqueued_at) VALUES (?, ?, ?, ?)",
+                         (kind, key, client, now))
+            return Enqueued.ADDED
+
+    def claim(self, *, now: float, lease: float) -> Job | None:
+        free = ("SELECT kind, key, attempts FROM jobs WHERE lease_until IS NULL"
+                " OR lease_until < ? ORDER BY enqueued_at LIMIT 1")
+        if self.connection().execute(free, (now,)).fetchone() is None:
+            return None  # idle workers poll without taking the write lock
+        with self._immediate() as conn:
+            row = conn.execute(free, (now,)).fetchone()
+            if row is None:
+                return None
+            job = Job(row[0], row[1], new_claim(), row[2] + 1)
+            conn.execute("UPDATE jobs SET lease_until = ?, claim = ?, attempts = ?"
+                         " WHERE kind = ? AND key = ?",
+                         (now + lease, job.claim, job.attempts, job.kind, job.key))
+            return job
+
+    def renew(self, job: Job, *, now: float, lease: float) -> bool:
+        with self._immediate() as conn:
+            cur = conn.execute("UPDATE jobs SET lease_until = ? WHERE kind = ? AND key = ?"
+                               " AND claim = ?", (now + lease, job.kind, job.key, job.claim))
+            return cur.rowcount > 0
+
+    def finish(self, job: Job) -> None:
+        with self._immediate() as conn:
+            conn.execute("DELETE FROM jobs WHERE kind = ? AND key = ? AND claim = ?",
+                         (job.kind, job.key, job.claim))
+
+    def pending(self, kind: str, keys: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        conn = self.connection()
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in conn.execute(
+                f"SELECT key FROM jobs WHERE kind = ? AND key IN ({marks})", [kind, *chunk]))
+        return found
+
+    def job_count(self) -> int:
+        return int(self.connection().execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+
+    # -- writing ----------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        with self._immediate() as conn:
+            check_references(batch, lambda table, ids: self._existing(conn, table, ids))
+            self._write(conn, batch)
 
     def _existing(self, conn: sqlite3.Connection, table: str, ids: set[str]) -> set[str]:
         found: set[str] = set()
