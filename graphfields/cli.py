@@ -214,6 +214,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="a request's line and headers must arrive within this time of the "
                    "connection opening or the previous answer, else 408 and close "
                    "(default 30; 0: no limit)")
+    p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                   help="server processes sharing the port and the database (default 1; "
+                   "uvicorn's supervisor restarts one that dies)")
     p.add_argument("--loader", metavar="MODULE:ATTR",
                    help="the Loader that fetches missing and stale nodes (a class or instance)")
     p.add_argument("--loaders", type=_count, default=4, metavar="N",
@@ -268,7 +271,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, db=args.db, data=args.data, demo=args.demo,
         tokens=tuple(args.token), threads=args.threads, log_level=args.log_level,
         demo_delay=args.demo_delay, header_timeout=args.header_timeout,
-        loader=args.loader, loaders=args.loaders))
+        loader=args.loader, loaders=args.loaders, workers=args.workers))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from urllib.parse import unquote_plus
 
 from graphfields.http import TOKENS_ENV, tokens_from_env
+from graphfields.instagram.store import is_postgres_url
 
 __all__ = [
     "DEMO_TOKEN",
@@ -163,6 +164,7 @@ class ServeOptions:
     header_timeout: float = 30.0
     loader: str | None = None
     loaders: int = 4
+    workers: int = 1
 
 
 def _resolve_tokens(opts: ServeOptions, environ: Mapping[str, str]) -> tuple[list[str], str]:
@@ -247,6 +249,10 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
         except (GraphFieldsError, OSError, ValueError) as exc:
             print(f"graphfields serve: {exc}", file=sys.stderr)
             return 1
+        if opts.workers > 1:  # the data is imported: the processes only open the store
+            service.close()
+            print(_banner(opts, db, tokens, origin), file=out, flush=True)
+            return _run_processes(opts, db, tokens, sock)
         close = _once(service.close)
         app = create_asgi_app(service, tokens=tokens, max_workers=opts.threads,
                               close_on_shutdown=False)
@@ -270,6 +276,61 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1
+
+
+_CHILD_ENV = "GRAPHFIELDS_SERVE_PROCESS"
+"""How ``serve --workers N`` hands its options to the processes uvicorn spawns."""
+
+
+def _run_processes(opts: ServeOptions, db: str | Path, tokens: list[str],
+                   sock: socket.socket) -> int:
+    """``serve --workers N``: uvicorn's own supervisor spawns N server processes on the one
+    bound socket (the kernel spreads connections over them) and starts a new one when one
+    dies; each process opens the shared store itself and runs its own load threads."""
+    import json
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[_CHILD_ENV] = json.dumps({
+        "db": str(db), "demo": opts.demo, "demo_delay": opts.demo_delay,
+        "loader": opts.loader, "loaders": opts.loaders, "threads": opts.threads,
+        "tokens": tokens})
+    config = uvicorn.Config("graphfields.instagram.serving:process_app", factory=True,
+                            workers=opts.workers, log_level=opts.log_level, lifespan="on",
+                            server_header=False)
+    from graphfields.instagram.protocol import configure as configure_protocol
+
+    configure_protocol(config, opts.header_timeout)  # the same deadline in every process
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        os.environ.pop(_CHILD_ENV, None)
+    return 0
+
+
+def process_app() -> Any:
+    """The application of one ``serve --workers N`` process (uvicorn calls it there)."""
+    import json
+
+    from graphfields.instagram.app import create_asgi_app
+    from graphfields.instagram.service import create_service
+
+    opts = json.loads(os.environ[_CHILD_ENV])
+    logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
+    if opts["loader"] is not None:
+        loader = load_loader(opts["loader"])
+    elif opts["demo"]:
+        from graphfields.instagram.synthetic import SyntheticLoader
+
+        delay = opts["demo_delay"]
+        loader = SyntheticLoader() if delay is None else SyntheticLoader(delay=delay)
+    else:
+        loader = None
+    db = opts["db"]
+    service = create_service(db=db if is_postgres_url(db) else Path(db), loader=loader,
+                             workers=opts["loaders"])
+    return create_asgi_app(service, tokens=opts["tokens"], max_workers=opts["threads"])
 
 
 def _listen(host: str, port: int) -> socket.socket:
