@@ -432,3 +432,21 @@ def test_round_trip(
         assert row is not None
         for k, v in p.items():
             assert row[k] == v
+
+
+def test_a_database_made_before_feed_positions_is_numbered_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    s = SQLiteStore(path)
+    import_dataset(s, sample(), now=NOW)
+    expected = s.user_media_page("1", ConnectionArgs(last=5))
+    conn = s.connection()
+    conn.executescript("DROP INDEX media_by_seq; DROP INDEX media_by_time_seq;"
+                       " ALTER TABLE media DROP COLUMN seq;")  # the old schema
+    s.close()
+    s = SQLiteStore(path)
+    try:
+        assert s.user_media_page("1", ConnectionArgs(last=5)) == expected
+        assert s.connection().execute("SELECT COUNT(*) FROM media WHERE seq IS NULL"
+                                      ).fetchone()[0] == 0
+    finally:
+        s.close()

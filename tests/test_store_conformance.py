@@ -331,3 +331,47 @@ def test_unusable_database_is_a_store_error(tmp_path: Path) -> None:
         open_store(tmp_path / "dir")
     with pytest.raises(StoreError, match=r"cannot open the database postgresql://u:\*\*\*@"):
         open_store("postgresql://u:secret@127.0.0.1:1/x?connect_timeout=2")
+
+
+# -- a user's feed positions, kept on write --------------------------------------------
+
+
+def test_feed_positions_survive_any_order_of_writes(store: Store) -> None:
+    """Posts arrive newest, oldest and in between, change timestamp and owner: every page
+    of every owner still equals Python's slicing (the positions are renumbered when an
+    append is not enough)."""
+    import random
+
+    rng = random.Random(7)
+    users = [{"id": str(u), "username": f"u{u}"} for u in range(3)]
+    import_dataset(store, {"users": users}, now=NOW)
+    posts: dict[str, dict[str, Any]] = {}
+    windows = [ConnectionArgs(first=4), ConnectionArgs(first=3, after=5),
+               ConnectionArgs(last=4), ConnectionArgs(last=2, before=6),
+               ConnectionArgs(first=5, since=T0 + 30_000),
+               ConnectionArgs(last=3, until=T0 + 50_000),
+               ConnectionArgs(first=2, after=1, since=T0 + 10_000, until=T0 + 80_000, offset=1),
+               ConnectionArgs(first=3, after=200)]
+    for step in range(8):
+        batch: list[dict[str, Any]] = []
+        for _ in range(rng.randint(1, 12)):
+            ts = T0 + rng.randrange(0, 100_000, 1000)  # shared timestamps: the ID tie-break
+            mid = str(make_media_id(ts, shard=rng.randrange(4096)))
+            batch.append({"id": mid, "owner_id": rng.choice("012"), "timestamp": ts})
+        if posts and step % 3 == 2:  # move a stored post in time, and another to a new owner
+            a, b = rng.sample(sorted(posts), 2)
+            batch.append({**posts[a], "timestamp": posts[a]["timestamp"] + 1})
+            batch.append({**posts[b], "owner_id": str((int(posts[b]["owner_id"]) + 1) % 3)})
+        batch = list({m["id"]: m for m in batch}.values())
+        import_dataset(store, {"media": copy.deepcopy(batch)}, now=NOW)
+        posts.update({m["id"]: m for m in batch})
+        for owner in "012":
+            feed = sorted((m for m in posts.values() if m["owner_id"] == owner),
+                          key=lambda m: (m["timestamp"], m["id"]), reverse=True)
+            assert [m["id"] for m in store.user_media_page(owner, _ALL).nodes] == \
+                [m["id"] for m in feed]
+            for args in windows:
+                page = store.user_media_page(owner, args)
+                ids, _, has_next, has_prev = _expected(feed, args)
+                assert ([n["id"] for n in page.nodes], page.has_next_page,
+                        page.has_previous_page) == (ids, has_next, has_prev), (step, args)

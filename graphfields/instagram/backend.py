@@ -30,15 +30,20 @@ from graphfields.schema import ConnectionArgs
 
 __all__ = [
     "COMMENT_COLS",
+    "Sequencing",
     "Upsert",
     "backward",
     "check_references",
     "comment_rows",
+    "date_params",
     "entity_table",
+    "feed_bounds",
+    "feed_total",
     "forward",
     "forward_page",
     "kinds",
     "past_end",
+    "sequencing",
     "upsert",
     "write_order",
 ]
@@ -76,6 +81,8 @@ def entity_table(collection: str, types: Mapping[str, str],
         defs.append(sql)
     if collection == "comments":
         defs.append(f"position {types['int']} NOT NULL")
+    if collection == "media":
+        defs.append(f"seq {types['int']}")  # the post's place in its owner's feed (see below)
     if collection in STATEFUL:
         defs.append(f"complete {types['int']} NOT NULL DEFAULT {COMPLETE}")
     return f"CREATE TABLE IF NOT EXISTS {collection} ({', '.join(defs)})"
@@ -117,6 +124,82 @@ def past_end(start: int, total: int) -> Page:
 def backward(total: int, args: ConnectionArgs) -> tuple[int, int]:
     """``(start, end)`` of a page that needs the collection's size (``last``/``before``)."""
     return window(total, args.first, args.last, args.after, args.before, args.offset)
+
+
+# -- a user's feed: positions kept on write -----------------------------------------------
+#
+# Each post carries ``seq``, its place among its owner's posts in (timestamp, id) order:
+# 0 for the oldest, dense. A user's feed is served newest first, so offset k of the feed is
+# seq ``hi - k`` (hi: the newest post's seq), and a date filter (a timestamp range) is a
+# seq range too, because seq grows with timestamp. Every page is then an index range on
+# ``(owner_id, seq)`` and the count is ``hi - lo + 1``: a page deep in a 100,000-post feed
+# costs what the first page costs, and ``last(n)`` needs no COUNT(*).
+
+
+def feed_bounds(args: ConnectionArgs, param: Callable[[str], str]) -> tuple[str, str]:
+    """SQL expressions of the lowest and highest seq of a user's posts inside the date
+    filter (NULL if none); ``param(name)`` spells a named parameter (``key`` is the
+    owner, ``since``/``until`` the filter)."""
+    key = param("key")
+    if args.since is None:
+        lo = f"(SELECT MIN(seq) FROM media WHERE owner_id = {key})"
+    else:
+        lo = (f"(SELECT seq FROM media WHERE owner_id = {key} AND timestamp >= {param('since')}"
+              " ORDER BY timestamp, seq LIMIT 1)")
+    if args.until is None:
+        hi = f"(SELECT MAX(seq) FROM media WHERE owner_id = {key})"
+    else:
+        hi = (f"(SELECT seq FROM media WHERE owner_id = {key} AND timestamp <= {param('until')}"
+              " ORDER BY timestamp DESC, seq DESC LIMIT 1)")
+    return lo, hi
+
+
+def feed_total(lo: int | None, hi: int | None) -> int:
+    return 0 if lo is None or hi is None or hi < lo else hi - lo + 1
+
+
+def date_params(args: ConnectionArgs) -> dict[str, Any]:
+    return {k: v for k, v in (("since", args.since), ("until", args.until)) if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Sequencing:
+    """How a write keeps ``seq`` dense and ordered: owners whose feeds are renumbered
+    whole, and ``(media_id, seq)`` of posts simply appended after their owner's newest."""
+
+    renumber: frozenset[str]
+    appended: list[tuple[str, int]]
+
+
+def sequencing(batch: Batch, stored: Mapping[str, tuple[str, int]],
+               newest: Mapping[str, tuple[int, str, int]]) -> Sequencing:
+    """The :class:`Sequencing` of a write. ``stored``: ``{media_id: (owner_id, timestamp)}``
+    of the batch's posts already stored; ``newest``: ``{owner: (timestamp, id, seq)}`` of
+    each owner's newest stored post. The common write (a load adding a user's newest
+    posts) only appends; a post inserted between stored ones, or one whose owner or
+    timestamp changed, renumbers that owner's feed."""
+    renumber: set[str] = set()
+    added: dict[str, list[tuple[int, str]]] = {}
+    for m in batch.media:
+        owner = m["owner_id"]
+        if m["id"] in stored:
+            old_owner, old_time = stored[m["id"]]
+            if (old_owner, old_time) != (owner, m["timestamp"]):
+                renumber.update((owner, old_owner))
+            continue
+        added.setdefault(owner, []).append((m["timestamp"], m["id"]))
+    appended: list[tuple[str, int]] = []
+    for owner, keys in added.items():
+        if owner in renumber:
+            continue
+        keys.sort()
+        top = newest.get(owner)
+        if top is not None and keys[0] <= (top[0], top[1]):
+            renumber.add(owner)
+            continue
+        base = 0 if top is None else top[2] + 1
+        appended += [(media_id, base + i) for i, (_, media_id) in enumerate(keys)]
+    return Sequencing(frozenset(renumber), appended)
 
 
 # -- writes -------------------------------------------------------------------------------

@@ -24,14 +24,19 @@ from typing import Any
 
 from graphfields.instagram.backend import (
     COMMENT_COLS,
+    Sequencing,
     backward,
     check_references,
     comment_rows,
+    date_params,
     entity_table,
+    feed_bounds,
+    feed_total,
     fetch_limit,
     forward,
     forward_page,
     past_end,
+    sequencing,
     upsert,
     write_order,
 )
@@ -60,6 +65,9 @@ _SCHEMA = [
     entity_table("media", _TYPES),
     "CREATE INDEX IF NOT EXISTS media_by_owner ON media (owner_id, timestamp DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS media_by_shortcode ON media (shortcode)",
+    "ALTER TABLE media ADD COLUMN IF NOT EXISTS seq BIGINT",  # a database made before it
+    "CREATE INDEX IF NOT EXISTS media_by_seq ON media (owner_id, seq)",
+    "CREATE INDEX IF NOT EXISTS media_by_time_seq ON media (owner_id, timestamp, seq)",
     entity_table("comments", _TYPES),
     "CREATE INDEX IF NOT EXISTS comments_by_media ON comments (parent_id, position)",
     entity_table("tags", _TYPES),
@@ -71,6 +79,12 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS jobs_by_client ON jobs (client)",
     "CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (enqueued_at)",
 ]
+_RENUMBER = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY"
+             ' timestamp, id COLLATE "C") - 1 AS n FROM media WHERE owner_id = %s) AS r'
+             " WHERE media.id = r.id AND media.seq IS DISTINCT FROM r.n")
+_RENUMBER_ALL = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY"
+                 ' owner_id ORDER BY timestamp, id COLLATE "C") - 1 AS n FROM media) AS r'
+                 " WHERE media.id = r.id AND media.seq IS DISTINCT FROM r.n")
 _SCHEMA_LOCK = 0x67726670  # pg_advisory_xact_lock key: processes create the tables in turn
 
 
@@ -108,6 +122,8 @@ class PostgresStore:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 for sql in _SCHEMA:
                     conn.execute(sql)
+                if conn.execute("SELECT 1 FROM media WHERE seq IS NULL LIMIT 1").fetchone():
+                    conn.execute(_RENUMBER_ALL)
         except psycopg.Error as exc:
             self.pool.close()
             raise StoreError(f"cannot use the database {describe(url)}: "
@@ -190,8 +206,40 @@ class PostgresStore:
         return Page(rows, start, end < total, start > 0)
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
-        return self._page("*", "media WHERE owner_id = %(key)s", owner_id,
-                          "timestamp DESC, id DESC", "timestamp", args)
+        """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
+        is one query, a backward one reads the bounds and the range in one snapshot."""
+        lo, hi = feed_bounds(args, lambda name: f"%({name})s")
+        params: dict[str, Any] = {"key": owner_id, **date_params(args)}
+        bounds = f"SELECT {lo} AS lo, {hi} AS hi"
+        fwd = forward(args)
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            if fwd is not None:
+                start, first = fwd
+                sql = (f"SELECT * FROM media WHERE owner_id = %(key)s AND seq >= {lo}"
+                       f" AND seq <= {hi} - %(start)s ORDER BY seq DESC LIMIT %(limit)s")
+                rows = cur.execute(sql, {**params, "start": start,
+                                         "limit": fetch_limit(first)}).fetchall()
+                page = forward_page(rows, start, first)
+                if page is not None:
+                    return page
+                b = cur.execute(bounds, params).fetchone()
+                assert b is not None
+                return past_end(start, feed_total(b["lo"], b["hi"]))
+            with conn.transaction():  # bounds and range from one snapshot
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                b = cur.execute(bounds, params).fetchone()
+                assert b is not None
+                total = feed_total(b["lo"], b["hi"])
+                start, end = backward(total, args)
+                nodes: list[Row] = []
+                if end > start:
+                    nodes = cur.execute(
+                        "SELECT * FROM media WHERE owner_id = %(key)s AND seq BETWEEN %(a)s"
+                        " AND %(b)s ORDER BY seq DESC",
+                        {"key": owner_id, "a": b["hi"] - end + 1, "b": b["hi"] - start},
+                    ).fetchall()
+        return Page(nodes, start, end < total, start > 0)
 
     def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
         return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id"
@@ -356,7 +404,19 @@ class PostgresStore:
             check_references(batch, lambda table, ids: _existing(cur, table, ids))
             self._write(cur, batch)
 
+    def _sequencing(self, cur: psycopg.Cursor[Any], batch: Batch) -> Sequencing:
+        ids = [m["id"] for m in batch.media]
+        stored = {r[0]: (r[1], r[2]) for r in cur.execute(
+            "SELECT id, owner_id, timestamp FROM media WHERE id = ANY(%s)", (ids,))}
+        owners = sorted({m["owner_id"] for m in batch.media})
+        newest = {r[0]: (r[1], r[2], r[3]) for r in cur.execute(
+            "SELECT o, t.timestamp, t.id, t.seq FROM unnest(%s::text[]) AS o CROSS JOIN"
+            " LATERAL (SELECT timestamp, id, seq FROM media WHERE owner_id = o AND seq IS NOT"
+            " NULL ORDER BY seq DESC LIMIT 1) AS t", (owners,))}
+        return sequencing(batch, stored, newest)
+
     def _write(self, cur: psycopg.Cursor[Any], batch: Batch) -> None:
+        seq = self._sequencing(cur, batch) if batch.media else None
         pending: list[list[Any]] = []
         sql = ""
         for table, rec, state in write_order(batch):
@@ -368,6 +428,12 @@ class PostgresStore:
             pending.append(up.values)
         if pending:
             cur.executemany(sql, pending)
+        if seq is not None:
+            if seq.appended:
+                cur.executemany("UPDATE media SET seq = %s WHERE id = %s",
+                                [(n, i) for i, n in seq.appended])
+            for owner in sorted(seq.renumber):
+                cur.execute(_RENUMBER, (owner,))
         parents, rows = comment_rows(batch)
         if parents:
             cur.execute("DELETE FROM comments WHERE parent_id = ANY(%s)", (parents,))

@@ -23,16 +23,21 @@ from typing import Any
 
 from graphfields.instagram.backend import (
     COMMENT_COLS,
+    Sequencing,
     backward,
     check_references,
     comment_dicts,
     comment_rows,
+    date_params,
     entity_table,
+    feed_bounds,
+    feed_total,
     fetch_limit,
     forward,
     forward_page,
     kinds,
     past_end,
+    sequencing,
     upsert,
     write_order,
 )
@@ -67,6 +72,14 @@ _SCHEMA = ";\n".join([
     "CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (enqueued_at)",
 ]) + ";"
 
+_SEQ_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS media_by_seq ON media (owner_id, seq);"
+    "CREATE INDEX IF NOT EXISTS media_by_time_seq ON media (owner_id, timestamp, seq);")
+_RENUMBER = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY timestamp,"
+             " id) - 1 AS n FROM media WHERE owner_id = ?) AS r WHERE media.id = r.id")
+_RENUMBER_ALL = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY"
+                 " owner_id ORDER BY timestamp, id) - 1 AS n FROM media) AS r"
+                 " WHERE media.id = r.id")
 _JSON_COLS = kinds("strlist")  # lists are JSON text in SQLite
 _BOOL_COLS = kinds("bool")  # booleans are 0/1
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -125,6 +138,7 @@ class SQLiteStore:
         try:
             conn = self.connection()
             conn.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.Error as exc:  # a directory, a file that is not SQLite, no access
             self.close()
             raise StoreError(f"cannot open the database {self.path}: {exc}") from None
@@ -163,6 +177,17 @@ class SQLiteStore:
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
+
+    def _migrate(self) -> None:
+        """Give a database made before feed positions its ``seq`` column and numbers."""
+        conn = self.connection()
+        names = {r[1] for r in conn.execute("PRAGMA table_info(media)")}
+        if "seq" not in names:
+            conn.execute("ALTER TABLE media ADD COLUMN seq INTEGER")
+        conn.executescript(_SEQ_INDEXES)
+        if conn.execute("SELECT 1 FROM media WHERE seq IS NULL LIMIT 1").fetchone():
+            with self._immediate() as c:
+                c.execute(_RENUMBER_ALL)
 
     # -- single nodes -----------------------------------------------------------------
 
@@ -232,8 +257,37 @@ class SQLiteStore:
         return Page(nodes, start, end < total, start > 0)
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
-        return self._page("*", "media WHERE owner_id = :key", owner_id,
-                          "timestamp DESC, id DESC", "timestamp", args)
+        """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
+        is one query, a backward one reads the bounds and the range in one snapshot."""
+        lo, hi = feed_bounds(args, lambda name: f":{name}")
+        params = {"key": owner_id, **date_params(args)}
+        conn = self.connection()
+        fwd = forward(args)
+        if fwd is not None:
+            start, first = fwd
+            sql = (f"SELECT * FROM media WHERE owner_id = :key AND seq >= {lo}"
+                   f" AND seq <= {hi} - :start ORDER BY seq DESC LIMIT :limit")
+            rows = conn.execute(sql, {**params, "start": start, "limit": _limit(first)})
+            page = forward_page([_decode(r) for r in rows], start, first)
+            if page is not None:
+                return page
+            bounds = conn.execute(f"SELECT {lo}, {hi}", params).fetchone()
+            return past_end(start, feed_total(bounds[0], bounds[1]))
+        conn.execute("BEGIN")  # bounds and range from one snapshot
+        try:
+            low, high = conn.execute(f"SELECT {lo}, {hi}", params).fetchone()
+            total = feed_total(low, high)
+            start, end = backward(total, args)
+            nodes = []
+            if end > start:
+                rows = conn.execute(
+                    "SELECT * FROM media WHERE owner_id = :key AND seq BETWEEN :a AND :b"
+                    " ORDER BY seq DESC", {"key": owner_id, "a": high - end + 1,
+                                           "b": high - start})
+                nodes = [_decode(r) for r in rows]
+        finally:
+            conn.execute("COMMIT")
+        return Page(nodes, start, end < total, start > 0)
 
     def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
         return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = :key",
@@ -469,10 +523,33 @@ class SQLiteStore:
             conn.execute("DELETE FROM usernames WHERE user_id = ? AND username <> ?",
                          (user_id, name))
 
+    def _sequencing(self, conn: sqlite3.Connection, batch: Batch) -> Sequencing:
+        ids = [m["id"] for m in batch.media]
+        stored: dict[str, tuple[str, int]] = {}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in conn.execute(
+                    f"SELECT id, owner_id, timestamp FROM media WHERE id IN ({marks})", chunk):
+                stored[r[0]] = (r[1], r[2])
+        newest: dict[str, tuple[int, str, int]] = {}
+        for owner in {m["owner_id"] for m in batch.media}:
+            row = conn.execute("SELECT timestamp, id, seq FROM media WHERE owner_id = ?"
+                               " AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                               (owner,)).fetchone()
+            if row is not None:
+                newest[owner] = (row[0], row[1], row[2])
+        return sequencing(batch, stored, newest)
+
     def _write(self, conn: sqlite3.Connection, batch: Batch) -> None:
+        seq = self._sequencing(conn, batch) if batch.media else None
         for table, rec, state in write_order(batch):
             self._upsert(conn, table, rec, state)
         self._claim_usernames(conn, [rec["id"] for rec in batch.users])
+        if seq is not None:
+            conn.executemany("UPDATE media SET seq = ? WHERE id = ?",
+                             [(n, i) for i, n in seq.appended])
+            conn.executemany(_RENUMBER, [(o,) for o in sorted(seq.renumber)])
         parents, rows = comment_rows(batch)
         conn.executemany("DELETE FROM comments WHERE parent_id = ?", [(p,) for p in parents])
         cols = ", ".join((*COMMENT_COLS, "position"))
