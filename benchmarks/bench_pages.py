@@ -1,0 +1,160 @@
+"""Deep pages of a 100,000-post user, on SQLite and PostgreSQL (issue 10's target: any page
+within 2x the first page's time).
+
+Each store holds one user with 100,000 posts. Contenders, interleaved and repeated, each
+with distinct cursors (a new page every call, as real paging does): the first page
+``first(10)``; ``first(10).after(c)`` at a random depth up to the end; ``last(10)``;
+``last(10).before(c)`` at a random depth; ``first(10)`` inside a date filter at a random
+depth; and, for reference, the query the stores ran before positions were kept on write
+(``ORDER BY timestamp DESC, id DESC LIMIT 11 OFFSET k``, deep ``k``, and its ``COUNT(*)``).
+Printed: median microseconds per page and the ratio to the first page. On PostgreSQL
+the comment pages of 100 posts are also timed three ways (the store's ``LATERAL`` join, a
+``UNION ALL`` of per-post queries, a ``ROW_NUMBER()`` window), as the issue asked.
+
+Run: ``.venv/bin/python -m benchmarks pages`` (part of ``make bench``).
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks._postgres import new_database, postgres_server
+from benchmarks._timing import interleaved_medians
+from graphfields.instagram.dataset import import_dataset
+from graphfields.instagram.shortcode import make_media_id
+from graphfields.instagram.store import Store, open_store
+from graphfields.schema import ConnectionArgs
+
+__all__ = ["main"]
+
+N = 100_000
+NOW = 1_700_000_000
+OWNER = "42"
+
+
+def dataset(n: int = N) -> dict[str, Any]:
+    media = []
+    for i in range(n):
+        ts = NOW - 60 * i - (i % 7)  # some posts share a timestamp with another owner's
+        media.append({"id": str(make_media_id(ts, shard=i % 4096)), "owner_id": OWNER,
+                      "timestamp": ts, "like_count": i, "caption": [f"post {i}"]})
+    return {"users": [{"id": OWNER, "username": "prolific"}], "media": media}
+
+
+def contenders(store: Store, raw: Callable[[str, tuple[Any, ...]], Any],
+               mark: str) -> dict[str, Callable[[], Any]]:
+    rng = random.Random(1)
+
+    def deep() -> int:
+        return rng.randrange(N // 2, N - 11)
+
+    def after() -> Any:
+        return store.user_media_page(OWNER, ConnectionArgs(first=10, after=deep()))
+
+    def before() -> Any:
+        return store.user_media_page(OWNER, ConnectionArgs(last=10, before=deep()))
+
+    def dated() -> Any:
+        since = NOW - 60 * rng.randrange(N // 2, N - 100)
+        return store.user_media_page(OWNER, ConnectionArgs(first=10, since=since,
+                                                           after=rng.randrange(20)))
+
+    def offset_sql() -> Any:
+        return raw("SELECT * FROM media WHERE owner_id = " + mark + " ORDER BY timestamp DESC,"
+                   " id DESC LIMIT 11 OFFSET " + mark, (OWNER, deep()))
+
+    def count_sql() -> Any:
+        return raw("SELECT COUNT(*) FROM media WHERE owner_id = " + mark, (OWNER,))
+
+    return {
+        "first(10)": lambda: store.user_media_page(OWNER, ConnectionArgs(first=10)),
+        "after(deep) first(10)": after,
+        "last(10)": lambda: store.user_media_page(OWNER, ConnectionArgs(last=10)),
+        "before(deep) last(10)": before,
+        "date filter, deep": dated,
+        "old: LIMIT/OFFSET deep": offset_sql,
+        "old: COUNT(*)": count_sql,
+    }
+
+
+def report(name: str, times: dict[str, float]) -> None:
+    base = times["first(10)"]
+    print(f"  {name}: median per page, ratio to first(10)")
+    for label, t in times.items():
+        print(f"    {label:26s} {t * 1e6:9.1f} us  {t / base:6.2f}x")
+
+
+def run_sqlite(data: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "pages.sqlite3")
+        try:
+            start = time.perf_counter()
+            import_dataset(store, data, now=NOW)
+            print(f"  SQLite: imported {N:,} posts in {time.perf_counter() - start:.1f} s")
+            conn = store.connection()  # type: ignore[attr-defined]
+            raw = lambda sql, p: conn.execute(sql, p).fetchall()  # noqa: E731
+            report("SQLite", interleaved_medians(contenders(store, raw, "?"), rounds=300))
+        finally:
+            store.close()
+
+
+def run_postgres(data: dict[str, Any], server: str) -> None:
+    store = open_store(new_database(server))
+    try:
+        start = time.perf_counter()
+        import_dataset(store, data, now=NOW)
+        print(f"  PostgreSQL: imported {N:,} posts in {time.perf_counter() - start:.1f} s")
+        pool = store.pool  # type: ignore[attr-defined]
+
+        def raw(sql: str, params: tuple[Any, ...]) -> Any:
+            with pool.connection() as conn:
+                return conn.execute(sql, params).fetchall()
+
+        with pool.connection() as conn:
+            conn.execute("ANALYZE")
+        report("PostgreSQL", interleaved_medians(contenders(store, raw, "%s"), rounds=200))
+        comments(store, raw)
+    finally:
+        store.close()
+
+
+def comments(store: Store, raw: Callable[[str, tuple[Any, ...]], Any]) -> None:
+    """The comment pages of 100 posts with 25 comments each, first(20): three queries."""
+    posts = [m["id"] for m in store.user_media_page(OWNER, ConnectionArgs(first=100)).nodes]
+    rows = [{"id": f"{p}{c:03d}", "parent_id": p, "timestamp": NOW + c, "text": f"c{c}",
+             "owner_id": OWNER} for p in posts for c in range(25)]
+    import_dataset(store, {"comments": rows}, now=NOW)
+    cols = "id, parent_id, timestamp, text, owner_id, last_update"
+    union = " UNION ALL ".join(
+        f"(SELECT {cols} FROM comments WHERE parent_id = %s ORDER BY position LIMIT 21)"
+        for _ in posts)
+    window = (f"SELECT {cols} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY parent_id"
+              f" ORDER BY position) AS n FROM comments WHERE parent_id = ANY(%s)) c"
+              " WHERE n <= 21 ORDER BY parent_id, n")
+    args = ConnectionArgs(first=20)
+    times = interleaved_medians({
+        "store (LATERAL)": lambda: store.media_comments_pages(posts, args),
+        "UNION ALL": lambda: raw(union, tuple(posts)),
+        "ROW_NUMBER window": lambda: raw(window, (posts,)),
+    }, rounds=60)
+    base = times["store (LATERAL)"]
+    print("  PostgreSQL: comment pages of 100 posts x 25 comments, first(20)")
+    for label, t in times.items():
+        print(f"    {label:26s} {t * 1e3:9.2f} ms  {t / base:6.2f}x")
+
+
+def main() -> None:
+    data = dataset()
+    run_sqlite(data)
+    with postgres_server() as server:
+        if server is not None:
+            run_postgres(data, server)
+
+
+if __name__ == "__main__":
+    main()
