@@ -251,6 +251,9 @@ def _add_worker(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="simulated latency of the demo's synthetic loader")
     p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
                    help="loads run at once (default 1)")
+    p.add_argument("--lease", type=_seconds, metavar="SECONDS",
+                   help="how long a claimed job is this worker's before another may take it "
+                   "again, renewed while the load runs (default 30)")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=_cmd_worker)
@@ -261,7 +264,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     return run_worker(WorkerOptions(db=args.db, demo=args.demo, loader=args.loader,
                                     threads=args.threads, demo_delay=args.demo_delay,
-                                    log_level=args.log_level))
+                                    log_level=args.log_level, lease=args.lease))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

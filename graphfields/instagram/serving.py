@@ -409,6 +409,7 @@ class WorkerOptions:
     threads: int = 1
     demo_delay: float | None = None
     log_level: str = "info"
+    lease: float | None = None
 
 
 def run_worker(opts: WorkerOptions, *, stop: threading.Event | None = None) -> int:
@@ -447,7 +448,10 @@ def run_worker(opts: WorkerOptions, *, stop: threading.Event | None = None) -> i
     logging.basicConfig(level=opts.log_level.upper(),
                         format="%(levelname)s:     %(name)s: %(message)s")
     stop = stop or threading.Event()
-    worker = Worker(store, store, loader)
+    from graphfields.instagram.freshness import Freshness
+
+    freshness = Freshness() if opts.lease is None else Freshness(load_lease=opts.lease)
+    worker = Worker(store, store, loader, freshness=freshness)
     threads = [threading.Thread(target=worker.run, args=(stop,), name=f"graphfields-load-{n}")
                for n in range(opts.threads)]
     previous = None
