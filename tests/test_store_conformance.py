@@ -375,3 +375,33 @@ def test_feed_positions_survive_any_order_of_writes(store: Store) -> None:
                 ids, _, has_next, has_prev = _expected(feed, args)
                 assert ([n["id"] for n in page.nodes], page.has_next_page,
                         page.has_previous_page) == (ids, has_next, has_prev), (step, args)
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "ig.sqlite3")
+    return new_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+def test_an_unchanged_data_file_is_not_imported_again(db: str, tmp_path: Path) -> None:
+    import json
+
+    from graphfields.instagram.service import create_service
+
+    data_file = tmp_path / "data.json"
+    data_file.write_text(json.dumps(DATA), "utf-8")
+    create_service(db=db, data_file=data_file).close()
+    svc = create_service(db=db)  # meanwhile, a load changes a record of the file
+    import_dataset(svc.store, {"users": [{"id": "1", "username": "alice",
+                                          "full_name": "Loaded"}]}, now=NOW)
+    svc.close()
+    svc = create_service(db=db, data_file=data_file)  # the same bytes: skipped
+    assert svc.fetch("user", "alice", "full_name", {}) == {"full_name": "Loaded"}
+    svc.close()
+    changed = copy.deepcopy(DATA)
+    changed["users"][0]["full_name"] = "From the new file"
+    data_file.write_text(json.dumps(changed), "utf-8")
+    svc = create_service(db=db, data_file=data_file)  # a changed file is imported
+    assert svc.fetch("user", "alice", "full_name", {}) == {"full_name": "From the new file"}
+    svc.close()

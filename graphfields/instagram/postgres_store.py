@@ -42,7 +42,7 @@ from graphfields.instagram.backend import (
 )
 from graphfields.instagram.dataset import Batch
 from graphfields.instagram.jobs import JOBS_TABLE, Enqueued, Job, new_claim
-from graphfields.instagram.store import Row, StoreError, describe
+from graphfields.instagram.store import IMPORTS_TABLE, Row, StoreError, describe
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
@@ -77,6 +77,7 @@ _SCHEMA = [
     " checked_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, key))",
     JOBS_TABLE,
     "CREATE INDEX IF NOT EXISTS jobs_by_client ON jobs (client)",
+    IMPORTS_TABLE,
     "CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (enqueued_at)",
 ]
 _RENUMBER = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY"
@@ -337,6 +338,19 @@ class PostgresStore:
             row = conn.execute("SELECT checked_at FROM missing WHERE kind = %s AND key = %s",
                                (kind, key.lower())).fetchone()
         return None if row is None else float(row[0])
+
+    # -- the import log (graphfields.instagram.store.ImportLog) --------------------------
+
+    def imported(self, digest: str) -> bool:
+        with self.pool.connection() as conn:
+            return conn.execute("SELECT 1 FROM imports WHERE digest = %s",
+                                (digest,)).fetchone() is not None
+
+    def record_import(self, digest: str, at: float) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("INSERT INTO imports (digest, imported_at) VALUES (%s, %s) ON CONFLICT"
+                         " (digest) DO UPDATE SET imported_at = excluded.imported_at",
+                         (digest, at))
 
     # -- the job table (graphfields.instagram.jobs) -----------------------------------
 

@@ -43,7 +43,7 @@ from graphfields.instagram.backend import (
 )
 from graphfields.instagram.dataset import Batch
 from graphfields.instagram.jobs import JOBS_TABLE, Enqueued, Job, new_claim
-from graphfields.instagram.store import PINNED, Row, StoreError
+from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
@@ -69,6 +69,7 @@ _SCHEMA = ";\n".join([
     " user_id TEXT NOT NULL) WITHOUT ROWID",
     JOBS_TABLE.replace("DOUBLE PRECISION", "REAL"),
     "CREATE INDEX IF NOT EXISTS jobs_by_client ON jobs (client)",
+    IMPORTS_TABLE.replace("DOUBLE PRECISION", "REAL"),
     "CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (enqueued_at)",
 ]) + ";"
 
@@ -409,6 +410,17 @@ class SQLiteStore:
             "SELECT checked_at FROM missing WHERE kind = ? AND key = ?", (kind, key)
         ).fetchone()
         return None if row is None else float(row[0])
+
+    # -- the import log (graphfields.instagram.store.ImportLog) --------------------------
+
+    def imported(self, digest: str) -> bool:
+        return self.connection().execute("SELECT 1 FROM imports WHERE digest = ?",
+                                         (digest,)).fetchone() is not None
+
+    def record_import(self, digest: str, at: float) -> None:
+        with self._immediate() as conn:
+            conn.execute("INSERT OR REPLACE INTO imports (digest, imported_at) VALUES (?, ?)",
+                         (digest, at))
 
     # -- the job table (graphfields.instagram.jobs) -----------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from graphfields.errors import GraphFieldsError
@@ -19,7 +19,7 @@ from graphfields.instagram.dataset import Batch
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
-__all__ = ["COMPLETE", "PARTIAL", "PINNED", "Row", "Store", "StoreError", "describe",
+__all__ = ["COMPLETE", "PARTIAL", "PINNED", "ImportLog", "Row", "Store", "StoreError", "describe",
            "is_postgres_url", "open_store"]
 
 Row: TypeAlias = dict[str, Any]
@@ -100,6 +100,21 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+IMPORTS_TABLE = ("CREATE TABLE IF NOT EXISTS imports (digest TEXT PRIMARY KEY,"
+                 " imported_at DOUBLE PRECISION NOT NULL)")
+
+
+@runtime_checkable
+class ImportLog(Protocol):
+    """What a store remembers of the dataset files imported into it (both SQL stores keep
+    it in a table), so that ``graphfields serve --data FILE`` skips a file it has imported
+    unchanged before. A store without it re-imports the file on every start."""
+
+    def imported(self, digest: str) -> bool: ...
+
+    def record_import(self, digest: str, at: float) -> None: ...
 
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
