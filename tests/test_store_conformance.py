@@ -405,3 +405,22 @@ def test_an_unchanged_data_file_is_not_imported_again(db: str, tmp_path: Path) -
     svc = create_service(db=db, data_file=data_file)  # a changed file is imported
     assert svc.fetch("user", "alice", "full_name", {}) == {"full_name": "From the new file"}
     svc.close()
+
+
+def _user(uid: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {"id": uid, "username": name, "full_name": f"user {uid}", **extra}
+
+
+def test_a_username_names_one_user_across_writes(store: Store) -> None:
+    import_dataset(store, {"users": [_user("1", "spacex")]}, now=100, pinned=True)
+    import_dataset(store, {"users": [_user("2", "SpaceX", last_update=500)]}, now=200)
+    assert (store.get_user("spacex") or {})["id"] == "1"  # a pinned user keeps its name
+    import_dataset(store, {"users": [_user("3", "spacex")]}, now=300, pinned=True)
+    assert (store.get_user("SPACEX") or {})["id"] == "3"  # a pinned write may move it
+    import_dataset(store, {"users": [_user("4", "alice", last_update=900)]}, now=0)
+    import_dataset(store, {"users": [_user("5", "alice", last_update=100)]}, now=0)
+    assert (store.get_user("alice") or {})["id"] == "5"  # the user written last
+    import_dataset(store, {"users": [_user("5", "bob")]}, now=0)  # 5 renames itself
+    assert store.get_user("alice") is None and (store.get_user("bob") or {})["id"] == "5"
+    import_dataset(store, {"users": [_user("4", "alice")]}, now=0)
+    assert (store.get_user("alice") or {})["id"] == "4"

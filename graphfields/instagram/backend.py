@@ -34,6 +34,7 @@ __all__ = [
     "Upsert",
     "backward",
     "check_references",
+    "claim_usernames",
     "comment_rows",
     "date_params",
     "entity_table",
@@ -283,6 +284,25 @@ def write_order(batch: Batch) -> Iterable[tuple[str, Row, int | None]]:
                 yield table, rec, PARTIAL if (kind, rec["id"]) in batch.partial else full
     for rec in sorted(batch.tags, key=lambda r: r["id"]):
         yield "tags", rec, full
+
+
+def claim_usernames(user_ids: Iterable[str], stored: Callable[[str], tuple[str, int]],
+                    holder: Callable[[str], tuple[str, int | None] | None],
+                    take: Callable[[str, str], object],
+                    release_others: Callable[[str, str], object]) -> None:
+    """A username names one user across writes: the user written last takes it (Instagram
+    moves a name to whoever holds it now), except from a pinned user, which keeps it
+    against any write but a pinned one; a user's former names stop naming it. Run after a
+    write's upserts, over the stored rows (``stored(id)``: its name and ``complete``), so a
+    pinned row the write did not change claims nothing new. ``holder(name)``: the user the
+    name points to and its ``complete``; ``take(name, id)`` points it at ``id``;
+    ``release_others(id, name)`` drops ``id``'s other names."""
+    for user_id in user_ids:
+        name, state = stored(user_id)
+        held = holder(name)
+        if held is None or (held[0] != user_id and (held[1] != PINNED or state == PINNED)):
+            take(name, user_id)
+        release_others(user_id, name)
 
 
 def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]]]:

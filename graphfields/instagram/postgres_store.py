@@ -18,6 +18,8 @@ them in the same order.
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +29,7 @@ from graphfields.instagram.backend import (
     Sequencing,
     backward,
     check_references,
+    claim_usernames,
     comment_rows,
     date_params,
     entity_table,
@@ -42,7 +45,7 @@ from graphfields.instagram.backend import (
 )
 from graphfields.instagram.dataset import Batch
 from graphfields.instagram.jobs import JOBS_TABLE, Enqueued, Job, new_claim
-from graphfields.instagram.store import IMPORTS_TABLE, Row, StoreError, describe
+from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError, describe
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
@@ -73,6 +76,13 @@ _SCHEMA = [
     entity_table("tags", _TYPES),
     "CREATE TABLE IF NOT EXISTS tag_media (tag TEXT NOT NULL, position BIGINT NOT NULL,"
     " media_id TEXT NOT NULL, PRIMARY KEY (tag, position))",
+    "CREATE TABLE IF NOT EXISTS usernames (username TEXT PRIMARY KEY, user_id TEXT NOT NULL)",
+    # a database written before usernames existed: each name to the row that answered it
+    # then (pinned first, then the newest)
+    "INSERT INTO usernames (username, user_id) SELECT DISTINCT ON (lower(username))"
+    " lower(username), id FROM users WHERE NOT EXISTS (SELECT 1 FROM usernames)"
+    f" ORDER BY lower(username), complete = {PINNED} DESC, last_update DESC NULLS LAST"
+    " ON CONFLICT DO NOTHING",
     "CREATE TABLE IF NOT EXISTS missing (kind TEXT NOT NULL, key TEXT NOT NULL,"
     " checked_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, key))",
     JOBS_TABLE,
@@ -86,6 +96,9 @@ _RENUMBER = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (ORD
 _RENUMBER_ALL = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY"
                  ' owner_id ORDER BY timestamp, id COLLATE "C") - 1 AS n FROM media) AS r'
                  " WHERE media.id = r.id AND media.seq IS DISTINCT FROM r.n")
+_SCHEMA.append("CREATE TABLE IF NOT EXISTS graphfields_schema (version TEXT PRIMARY KEY)")
+_SCHEMA_VERSION = hashlib.sha256("\n".join(_SCHEMA).encode()).hexdigest()[:16]
+"""Changes with the DDL: a database already at this version skips it on open."""
 _SCHEMA_LOCK = 0x67726670  # pg_advisory_xact_lock key: processes create the tables in turn
 
 
@@ -119,16 +132,40 @@ class PostgresStore:
         self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, timeout=timeout,
                                    kwargs={"autocommit": True}, open=True)
         try:
-            with self.pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                for sql in _SCHEMA:
-                    conn.execute(sql)
-                if conn.execute("SELECT 1 FROM media WHERE seq IS NULL LIMIT 1").fetchone():
-                    conn.execute(_RENUMBER_ALL)
+            self._create_tables()
         except psycopg.Error as exc:
             self.pool.close()
             raise StoreError(f"cannot use the database {describe(url)}: "
                              f"{_reason(exc)}") from None
+
+    def _create_tables(self) -> None:
+        """The tables, once per schema version: a database already at this version is left
+        alone (no DDL, so no locks that would deadlock with other processes' writes); else
+        one process at a time runs the DDL (an advisory lock), retried on a deadlock."""
+        with self.pool.connection() as conn:
+            try:
+                if conn.execute("SELECT 1 FROM graphfields_schema WHERE version = %s",
+                                (_SCHEMA_VERSION,)).fetchone():
+                    return
+            except psycopg.errors.UndefinedTable:
+                pass
+            for attempt in range(5):
+                try:
+                    with conn.transaction():
+                        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                        for sql in _SCHEMA:
+                            conn.execute(sql)
+                        if conn.execute("SELECT 1 FROM media WHERE seq IS NULL LIMIT 1"
+                                        ).fetchone():
+                            conn.execute(_RENUMBER_ALL)
+                        conn.execute("DELETE FROM graphfields_schema")
+                        conn.execute("INSERT INTO graphfields_schema VALUES (%s)",
+                                     (_SCHEMA_VERSION,))
+                    return
+                except psycopg.errors.DeadlockDetected:
+                    if attempt == 4:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
 
     def close(self) -> None:
         self.pool.close()
@@ -145,8 +182,8 @@ class PostgresStore:
             return cur.execute(sql, params).fetchone()
 
     def get_user(self, username: str) -> Row | None:
-        return self._one("SELECT * FROM users WHERE lower(username) = %s"
-                         " ORDER BY last_update DESC NULLS LAST LIMIT 1", (username.lower(),))
+        return self._one("SELECT users.* FROM usernames JOIN users ON users.id ="
+                         " usernames.user_id WHERE usernames.username = %s", (username.lower(),))
 
     def get_media(self, media_id: str) -> Row | None:
         return self._one("SELECT * FROM media WHERE id = %s", (media_id,))
@@ -418,6 +455,33 @@ class PostgresStore:
             check_references(batch, lambda table, ids: _existing(cur, table, ids))
             self._write(cur, batch)
 
+    def _claim_usernames(self, cur: psycopg.Cursor[Any], ids: list[str]) -> None:
+        """:func:`~graphfields.instagram.backend.claim_usernames` in this database (names
+        are kept in lower case)."""
+
+        def stored(user_id: str) -> tuple[str, int]:
+            row = cur.execute("SELECT lower(username), complete FROM users WHERE id = %s",
+                              (user_id,)).fetchone()
+            assert row is not None
+            return row[0], row[1]
+
+        def holder(name: str) -> tuple[str, int | None] | None:
+            row = cur.execute(
+                "SELECT usernames.user_id, users.complete FROM usernames LEFT JOIN users"
+                " ON users.id = usernames.user_id WHERE usernames.username = %s",
+                (name,)).fetchone()
+            return None if row is None else (row[0], row[1])
+
+        def take(name: str, user_id: str) -> None:
+            cur.execute("INSERT INTO usernames (username, user_id) VALUES (%s, %s) ON CONFLICT"
+                        " (username) DO UPDATE SET user_id = excluded.user_id", (name, user_id))
+
+        def release_others(user_id: str, name: str) -> None:
+            cur.execute("DELETE FROM usernames WHERE user_id = %s AND username <> %s",
+                        (user_id, name))
+
+        claim_usernames(ids, stored, holder, take, release_others)
+
     def _sequencing(self, cur: psycopg.Cursor[Any], batch: Batch) -> Sequencing:
         ids = [m["id"] for m in batch.media]
         stored = {r[0]: (r[1], r[2]) for r in cur.execute(
@@ -448,6 +512,7 @@ class PostgresStore:
                                 [(n, i) for i, n in seq.appended])
             for owner in sorted(seq.renumber):
                 cur.execute(_RENUMBER, (owner,))
+        self._claim_usernames(cur, [rec["id"] for rec in batch.users])
         parents, rows = comment_rows(batch)
         if parents:
             cur.execute("DELETE FROM comments WHERE parent_id = ANY(%s)", (parents,))

@@ -26,6 +26,7 @@ from graphfields.instagram.backend import (
     Sequencing,
     backward,
     check_references,
+    claim_usernames,
     comment_dicts,
     comment_rows,
     date_params,
@@ -517,23 +518,27 @@ class SQLiteStore:
         conn.execute(up.sql, up.values)
 
     def _claim_usernames(self, conn: sqlite3.Connection, ids: list[str]) -> None:
-        """A username names one user across writes: the user written last takes it (Instagram
-        moves a name to whoever holds it now), except from a pinned user, which keeps it
-        against any write but a pinned one. A user's former names stop naming it. Reads the
-        stored rows, so a pinned row a write did not change claims nothing new."""
-        for user_id in ids:
-            name, state = conn.execute(
-                "SELECT username, complete FROM users WHERE id = ?", (user_id,)).fetchone()
-            holder = conn.execute(
+        """:func:`~graphfields.instagram.backend.claim_usernames` on this file."""
+
+        def stored(user_id: str) -> tuple[str, int]:
+            row = conn.execute("SELECT username, complete FROM users WHERE id = ?",
+                               (user_id,)).fetchone()
+            return row[0], row[1]
+
+        def holder(name: str) -> tuple[str, int | None] | None:
+            row = conn.execute(
                 "SELECT usernames.user_id, users.complete FROM usernames"
                 " LEFT JOIN users ON users.id = usernames.user_id WHERE usernames.username = ?",
                 (name,)).fetchone()
-            if holder is None or (holder[0] != user_id
-                                  and (holder[1] != PINNED or state == PINNED)):
-                conn.execute("INSERT OR REPLACE INTO usernames (username, user_id) VALUES (?, ?)",
-                             (name, user_id))
-            conn.execute("DELETE FROM usernames WHERE user_id = ? AND username <> ?",
-                         (user_id, name))
+            return None if row is None else (row[0], row[1])
+
+        claim_usernames(
+            ids, stored, holder,
+            lambda name, user_id: conn.execute(
+                "INSERT OR REPLACE INTO usernames (username, user_id) VALUES (?, ?)",
+                (name, user_id)),
+            lambda user_id, name: conn.execute(
+                "DELETE FROM usernames WHERE user_id = ? AND username <> ?", (user_id, name)))
 
     def _sequencing(self, conn: sqlite3.Connection, batch: Batch) -> Sequencing:
         ids = [m["id"] for m in batch.media]
