@@ -19,6 +19,7 @@ what a store means is decided here, once:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,11 @@ __all__ = [
     "Sequencing",
     "Upsert",
     "backward",
+    "batched_pages",
     "check_references",
     "claim_usernames",
     "comment_rows",
+    "date_filter",
     "date_params",
     "entity_table",
     "feed_bounds",
@@ -44,6 +47,7 @@ __all__ = [
     "forward_page",
     "kinds",
     "past_end",
+    "read_page",
     "sequencing",
     "upsert",
     "write_order",
@@ -125,6 +129,79 @@ def past_end(start: int, total: int) -> Page:
 def backward(total: int, args: ConnectionArgs) -> tuple[int, int]:
     """``(start, end)`` of a page that needs the collection's size (``last``/``before``)."""
     return window(total, args.first, args.last, args.after, args.before, args.offset)
+
+
+def read_page(args: ConnectionArgs, *, rows: Callable[[int, int | None], list[Row]],
+              total: Callable[[], int], part: Callable[[int, int], list[Row]],
+              snapshot: Callable[[], AbstractContextManager[object]]) -> Page:
+    """One collection's page from a backend's reads: ``rows(start, limit)`` (a forward
+    page: ``limit`` rows from ``start``, ``None``: all), ``total()`` (its size after the
+    date filter) and ``part(start, end)`` (rows ``start`` to ``end``, read right after
+    ``total()`` in one ``snapshot()``: a backward page)."""
+    fwd = forward(args)
+    if fwd is not None:
+        start, first = fwd
+        page = forward_page(rows(start, fetch_limit(first)), start, first)
+        return page if page is not None else past_end(start, total())
+    with snapshot():  # count and slice from one snapshot
+        size = total()
+        start, end = backward(size, args)
+        nodes = part(start, end) if end > start else []
+    return Page(nodes, start, end < size, start > 0)
+
+
+def date_filter(args: ConnectionArgs, column: str,
+                param: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
+    """``AND <column> >= since AND <column> <= until`` (the parts the filter has) and its
+    parameters; ``param(name)`` spells a named parameter in the backend's dialect."""
+    where = ""
+    if args.since is not None:
+        where += f" AND {column} >= {param('since')}"
+    if args.until is not None:
+        where += f" AND {column} <= {param('until')}"
+    return where, date_params(args)
+
+
+def batched_pages(
+    media_ids: Sequence[str], args: ConnectionArgs,
+    rows: Callable[[Mapping[str, tuple[int | None, int]]], Mapping[str, list[Row]]],
+    totals: Callable[[Sequence[str]], Mapping[str, int]],
+    snapshot: Callable[[], AbstractContextManager[object]],
+) -> list[Page]:
+    """The comment pages of many posts (``media_comments_pages``), from a backend's two
+    batch reads: ``rows({post: (limit, offset)})`` (limit ``None``: all) and
+    ``totals(posts)`` after the date filter. A forward page is one ``rows`` read (plus the
+    totals of the posts it ran past the end of); a backward one reads totals and rows in
+    one ``snapshot()``. One page per ID, in order (an ID given twice gets the same page)."""
+    ids = list(media_ids)
+    wanted = list(dict.fromkeys(ids))
+    pages: dict[str, Page] = {}
+    fwd = forward(args)
+    if fwd is not None:
+        start, first = fwd
+        fetch = fetch_limit(first)
+        found = rows({m: (fetch, start) for m in wanted})
+        beyond = []
+        for media_id in wanted:
+            page = forward_page(found.get(media_id, []), start, first)
+            if page is not None:
+                pages[media_id] = page
+            else:
+                beyond.append(media_id)
+        if beyond:
+            counts = totals(beyond)
+            for media_id in beyond:
+                pages[media_id] = past_end(start, counts.get(media_id, 0))
+    else:
+        with snapshot():  # count and slice from one snapshot
+            counts = totals(wanted)
+            windows = {m: backward(counts.get(m, 0), args) for m in wanted}
+            found = rows({m: (end - start, start) for m, (start, end) in windows.items()
+                          if end > start})
+        for media_id, (start, end) in windows.items():
+            total = counts.get(media_id, 0)
+            pages[media_id] = Page(found.get(media_id, []), start, end < total, start > 0)
+    return [pages[media_id] for media_id in ids]
 
 
 # -- a user's feed: positions kept on write -----------------------------------------------

@@ -20,25 +20,22 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from graphfields.instagram.backend import (
     COMMENT_COLS,
     Sequencing,
-    backward,
+    batched_pages,
     check_references,
     claim_usernames,
     comment_rows,
+    date_filter,
     date_params,
     entity_table,
     feed_bounds,
-    feed_total,
-    fetch_limit,
-    forward,
-    forward_page,
-    past_end,
+    read_page,
     sequencing,
     upsert,
     write_order,
@@ -102,17 +99,12 @@ _SCHEMA_VERSION = hashlib.sha256("\n".join(_SCHEMA).encode()).hexdigest()[:16]
 _SCHEMA_LOCK = 0x67726670  # pg_advisory_xact_lock key: processes create the tables in turn
 
 
+def _param(name: str) -> str:
+    return f"%({name})s"
+
+
 def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
-    """``AND <column> ...`` conditions and their named parameters."""
-    where = ""
-    params: dict[str, Any] = {}
-    if args.since is not None:
-        where += f" AND {column} >= %(since)s"
-        params["since"] = args.since
-    if args.until is not None:
-        where += f" AND {column} <= %(until)s"
-        params["until"] = args.until
-    return where, params
+    return date_filter(args, column, _param)
 
 
 class PostgresStore:
@@ -211,6 +203,37 @@ class PostgresStore:
 
     # -- pages ------------------------------------------------------------------------
 
+    def _read(self, args: ConnectionArgs, forward_sql: str, count_sql: str, part_sql: str,
+              params: dict[str, Any], part: Callable[[dict[str, Any], int, int],
+                                                     dict[str, Any]]) -> Page:
+        """:func:`~graphfields.instagram.backend.read_page` on one pooled connection:
+        ``count_sql`` answers ``n`` (and, for a feed, ``hi``); ``part(row, start, end)``
+        gives ``part_sql``'s parameters from that row."""
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            counted: dict[str, Any] = {}
+
+            def total() -> int:
+                row = cur.execute(count_sql, params).fetchone()
+                assert row is not None
+                counted.update(row)
+                return int(row["n"])
+
+            @contextmanager
+            def snapshot() -> Iterator[None]:
+                with conn.transaction():
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    yield
+
+            return read_page(
+                args,
+                rows=lambda start, limit: cur.execute(
+                    forward_sql, {**params, "start": start, "limit": limit}).fetchall(),
+                total=total,
+                part=lambda start, end: cur.execute(
+                    part_sql, part(counted, start, end)).fetchall(),
+                snapshot=snapshot)
+
     def _page(self, cols: str, source: str, key: str, order: str, ts: str,
               args: ConnectionArgs) -> Page:
         """One collection's page: ``source`` selects it with the parameter ``%(key)s``."""
@@ -218,66 +241,25 @@ class PostgresStore:
         params["key"] = key
         source += where
         select = (f"SELECT {cols} FROM {source} ORDER BY {order}"
-                  " LIMIT %(limit)s OFFSET %(offset)s")
-        count = f"SELECT COUNT(*) AS n FROM {source}"
-        fwd = forward(args)
-        with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            if fwd is not None:
-                start, first = fwd
-                rows = cur.execute(select, {**params, "limit": fetch_limit(first),
-                                            "offset": start}).fetchall()
-                page = forward_page(rows, start, first)
-                if page is not None:
-                    return page
-                found = cur.execute(count, params).fetchone()
-                assert found is not None
-                return past_end(start, found["n"])
-            with conn.transaction():  # count and slice from one snapshot
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                found = cur.execute(count, params).fetchone()
-                assert found is not None
-                total = found["n"]
-                start, end = backward(total, args)
-                rows = cur.execute(select, {**params, "limit": end - start,
-                                            "offset": start}).fetchall()
-        return Page(rows, start, end < total, start > 0)
+                  " LIMIT %(limit)s OFFSET %(start)s")
+        return self._read(args, select, f"SELECT COUNT(*) AS n FROM {source}", select, params,
+                          lambda _, start, end: {**params, "start": start,
+                                                 "limit": end - start})
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
         """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
         is one query, a backward one reads the bounds and the range in one snapshot."""
-        lo, hi = feed_bounds(args, lambda name: f"%({name})s")
+        lo, hi = feed_bounds(args, _param)
         params: dict[str, Any] = {"key": owner_id, **date_params(args)}
-        bounds = f"SELECT {lo} AS lo, {hi} AS hi"
-        fwd = forward(args)
-        with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            if fwd is not None:
-                start, first = fwd
-                sql = (f"SELECT * FROM media WHERE owner_id = %(key)s AND seq >= {lo}"
-                       f" AND seq <= {hi} - %(start)s ORDER BY seq DESC LIMIT %(limit)s")
-                rows = cur.execute(sql, {**params, "start": start,
-                                         "limit": fetch_limit(first)}).fetchall()
-                page = forward_page(rows, start, first)
-                if page is not None:
-                    return page
-                b = cur.execute(bounds, params).fetchone()
-                assert b is not None
-                return past_end(start, feed_total(b["lo"], b["hi"]))
-            with conn.transaction():  # bounds and range from one snapshot
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                b = cur.execute(bounds, params).fetchone()
-                assert b is not None
-                total = feed_total(b["lo"], b["hi"])
-                start, end = backward(total, args)
-                nodes: list[Row] = []
-                if end > start:
-                    nodes = cur.execute(
-                        "SELECT * FROM media WHERE owner_id = %(key)s AND seq BETWEEN %(a)s"
-                        " AND %(b)s ORDER BY seq DESC",
-                        {"key": owner_id, "a": b["hi"] - end + 1, "b": b["hi"] - start},
-                    ).fetchall()
-        return Page(nodes, start, end < total, start > 0)
+        return self._read(
+            args,
+            f"SELECT * FROM media WHERE owner_id = %(key)s AND seq >= {lo}"
+            f" AND seq <= {hi} - %(start)s ORDER BY seq DESC LIMIT %(limit)s",
+            f"SELECT GREATEST(COALESCE({hi} - {lo} + 1, 0), 0) AS n, {hi} AS hi",
+            "SELECT * FROM media WHERE owner_id = %(key)s AND seq BETWEEN %(a)s AND %(b)s"
+            " ORDER BY seq DESC", params,
+            lambda row, start, end: {"key": owner_id, "a": row["hi"] - end + 1,
+                                     "b": row["hi"] - start})
 
     def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
         return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id"
@@ -292,43 +274,20 @@ class PostgresStore:
         """Every post's page at once: one ``LATERAL`` query for a forward page, a count
         query and one more for a backward one (in one snapshot), whatever the number of
         posts. Each post reads only its own page on the ``(parent_id, position)`` index."""
-        ids = list(media_ids)
-        if len(ids) == 1:
-            return [self.media_comments_page(ids[0], args)]
-        wanted = list(dict.fromkeys(ids))
-        pages: dict[str, Page] = {}
-        fwd = forward(args)
+        if len(media_ids) == 1:
+            return [self.media_comments_page(media_ids[0], args)]
         with self.pool.connection() as conn:
             cur = conn.cursor()
-            if fwd is not None:
-                start, first = fwd
-                fetch = fetch_limit(first)
-                found = self._comment_rows(cur, {m: (fetch, start) for m in wanted}, args)
-                beyond = []
-                for media_id in wanted:
-                    page = forward_page(found.get(media_id, []), start, first)
-                    if page is not None:
-                        pages[media_id] = page
-                    else:
-                        beyond.append(media_id)
-                if beyond:
-                    totals = self._comment_totals(cur, beyond, args)
-                    for media_id in beyond:
-                        pages[media_id] = past_end(start, totals.get(media_id, 0))
-            else:
-                with conn.transaction():  # count and slice from one snapshot
+
+            @contextmanager
+            def snapshot() -> Iterator[None]:
+                with conn.transaction():
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    totals = self._comment_totals(cur, wanted, args)
-                    windows = {m: backward(totals.get(m, 0), args) for m in wanted}
-                    terms: dict[str, tuple[int | None, int]] = {
-                        m: (end - start, start) for m, (start, end) in windows.items()
-                        if end > start}
-                    found = self._comment_rows(cur, terms, args)
-                for media_id, (start, end) in windows.items():
-                    total = totals.get(media_id, 0)
-                    pages[media_id] = Page(found.get(media_id, []), start, end < total,
-                                           start > 0)
-        return [pages[media_id] for media_id in ids]
+                    yield
+
+            return batched_pages(media_ids, args,
+                                 lambda terms: self._comment_rows(cur, terms, args),
+                                 lambda posts: self._comment_totals(cur, posts, args), snapshot)
 
     def _comment_rows(self, cur: psycopg.Cursor[Any],
                       terms: Mapping[str, tuple[int | None, int]],

@@ -318,15 +318,7 @@ def process_app() -> Any:
 
     opts = json.loads(os.environ[_CHILD_ENV])
     logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
-    if opts["loader"] is not None:
-        loader = load_loader(opts["loader"])
-    elif opts["demo"]:
-        from graphfields.instagram.synthetic import SyntheticLoader
-
-        delay = opts["demo_delay"]
-        loader = SyntheticLoader() if delay is None else SyntheticLoader(delay=delay)
-    else:
-        loader = None
+    loader = _loader(opts["loader"], opts["demo"], opts["demo_delay"])
     db = opts["db"]
     service = create_service(db=db if is_postgres_url(db) else Path(db), loader=loader,
                              workers=opts["loaders"])
@@ -399,6 +391,18 @@ def load_loader(spec: str) -> Any:
     return loader
 
 
+def _loader(spec: str | None, demo: bool, demo_delay: float | None) -> Any:
+    """The loader ``--loader`` names, else the demo's synthetic one with ``--demo``, else
+    ``None``."""
+    if spec is not None:
+        return load_loader(spec)
+    if demo:
+        from graphfields.instagram.synthetic import SyntheticLoader
+
+        return SyntheticLoader() if demo_delay is None else SyntheticLoader(delay=demo_delay)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
     """Everything ``graphfields worker`` was asked for."""
@@ -422,18 +426,12 @@ def run_worker(opts: WorkerOptions, *, stop: threading.Event | None = None) -> i
     from graphfields.instagram.store import describe, open_store
     from graphfields.instagram.worker import Worker
 
-    if opts.loader is not None:
-        try:
-            loader = load_loader(opts.loader)
-        except ValueError as exc:
-            print(f"graphfields worker: {exc}", file=sys.stderr)
-            return 1
-    elif opts.demo:
-        from graphfields.instagram.synthetic import SyntheticLoader
-
-        loader = SyntheticLoader() if opts.demo_delay is None else SyntheticLoader(
-            delay=opts.demo_delay)
-    else:
+    try:
+        loader = _loader(opts.loader, opts.demo, opts.demo_delay)
+    except ValueError as exc:
+        print(f"graphfields worker: {exc}", file=sys.stderr)
+        return 1
+    if loader is None:
         print("graphfields worker: give --loader MODULE:ATTR (or --demo for the synthetic "
               "loader)", file=sys.stderr)
         return 1

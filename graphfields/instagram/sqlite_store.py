@@ -24,20 +24,18 @@ from typing import Any
 from graphfields.instagram.backend import (
     COMMENT_COLS,
     Sequencing,
-    backward,
+    batched_pages,
     check_references,
     claim_usernames,
     comment_dicts,
     comment_rows,
+    date_filter,
     date_params,
     entity_table,
     feed_bounds,
     feed_total,
-    fetch_limit,
-    forward,
-    forward_page,
     kinds,
-    past_end,
+    read_page,
     sequencing,
     upsert,
     write_order,
@@ -105,23 +103,17 @@ def _encode(col: str, value: Any) -> Any:
     return value
 
 
-def _limit(first: int | None) -> int:
-    """SQL ``LIMIT`` of a forward page (-1: no limit)."""
-    n = fetch_limit(first)
+def _sql_limit(n: int | None) -> int:
+    """SQLite's ``LIMIT`` (-1: no limit)."""
     return -1 if n is None else n
 
 
+def _param(name: str) -> str:
+    return f":{name}"
+
+
 def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
-    """``AND <column> ...`` conditions and their named parameters."""
-    where = ""
-    params: dict[str, Any] = {}
-    if args.since is not None:
-        where += f" AND {column} >= :since"
-        params["since"] = args.since
-    if args.until is not None:
-        where += f" AND {column} <= :until"
-        params["until"] = args.until
-    return where, params
+    return date_filter(args, column, _param)
 
 
 class SQLiteStore:
@@ -231,6 +223,9 @@ class SQLiteStore:
 
     # -- pages ------------------------------------------------------------------------
 
+    def _rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        return [_decode(r) for r in self.connection().execute(sql, params)]
+
     def _page(self, cols: str, source: str, key: str, order: str, ts: str,
               args: ConnectionArgs) -> Page:
         """One collection's page: ``source`` selects it with the parameter ``:key``."""
@@ -240,56 +235,40 @@ class SQLiteStore:
         select = f"SELECT {cols} FROM {source} ORDER BY {order} LIMIT :limit OFFSET :offset"
         count = f"SELECT COUNT(*) FROM {source}"
         conn = self.connection()
-        fwd = forward(args)
-        if fwd is not None:
-            start, first = fwd
-            rows = conn.execute(select, {**params, "limit": _limit(first), "offset": start})
-            page = forward_page([_decode(r) for r in rows], start, first)
-            if page is not None:
-                return page
-            return past_end(start, conn.execute(count, params).fetchone()[0])
-        conn.execute("BEGIN")  # count and slice from one snapshot
-        try:
-            total = conn.execute(count, params).fetchone()[0]
-            start, end = backward(total, args)
-            rows = conn.execute(select, {**params, "limit": end - start, "offset": start})
-            nodes = [_decode(r) for r in rows]
-        finally:
-            conn.execute("COMMIT")
-        return Page(nodes, start, end < total, start > 0)
+        return read_page(
+            args,
+            rows=lambda start, limit: self._rows(select, {**params, "offset": start,
+                                                          "limit": _sql_limit(limit)}),
+            total=lambda: int(conn.execute(count, params).fetchone()[0]),
+            part=lambda start, end: self._rows(select, {**params, "offset": start,
+                                                        "limit": end - start}),
+            snapshot=lambda: self._read_snapshot(conn))
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
         """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
         is one query, a backward one reads the bounds and the range in one snapshot."""
-        lo, hi = feed_bounds(args, lambda name: f":{name}")
+        lo, hi = feed_bounds(args, _param)
         params = {"key": owner_id, **date_params(args)}
         conn = self.connection()
-        fwd = forward(args)
-        if fwd is not None:
-            start, first = fwd
-            sql = (f"SELECT * FROM media WHERE owner_id = :key AND seq >= {lo}"
-                   f" AND seq <= {hi} - :start ORDER BY seq DESC LIMIT :limit")
-            rows = conn.execute(sql, {**params, "start": start, "limit": _limit(first)})
-            page = forward_page([_decode(r) for r in rows], start, first)
-            if page is not None:
-                return page
-            bounds = conn.execute(f"SELECT {lo}, {hi}", params).fetchone()
-            return past_end(start, feed_total(bounds[0], bounds[1]))
-        conn.execute("BEGIN")  # bounds and range from one snapshot
-        try:
+        forward_sql = (f"SELECT * FROM media WHERE owner_id = :key AND seq >= {lo}"
+                       f" AND seq <= {hi} - :start ORDER BY seq DESC LIMIT :limit")
+        top = [0]
+
+        def total() -> int:
             low, high = conn.execute(f"SELECT {lo}, {hi}", params).fetchone()
-            total = feed_total(low, high)
-            start, end = backward(total, args)
-            nodes = []
-            if end > start:
-                rows = conn.execute(
-                    "SELECT * FROM media WHERE owner_id = :key AND seq BETWEEN :a AND :b"
-                    " ORDER BY seq DESC", {"key": owner_id, "a": high - end + 1,
-                                           "b": high - start})
-                nodes = [_decode(r) for r in rows]
-        finally:
-            conn.execute("COMMIT")
-        return Page(nodes, start, end < total, start > 0)
+            top[0] = 0 if high is None else high
+            return feed_total(low, high)
+
+        return read_page(
+            args,
+            rows=lambda start, limit: self._rows(forward_sql, {**params, "start": start,
+                                                               "limit": _sql_limit(limit)}),
+            total=total,
+            part=lambda start, end: self._rows(
+                "SELECT * FROM media WHERE owner_id = :key AND seq BETWEEN :a AND :b"
+                " ORDER BY seq DESC", {"key": owner_id, "a": top[0] - end + 1,
+                                       "b": top[0] - start}),
+            snapshot=lambda: self._read_snapshot(conn))
 
     def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
         return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = :key",
@@ -312,49 +291,28 @@ class SQLiteStore:
         the end) needs come from one ``GROUP BY`` query. A single post takes
         :meth:`media_comments_page`.
         """
-        ids = list(media_ids)
-        if len(ids) == 1:
-            return [self.media_comments_page(ids[0], args)]
-        wanted = list(dict.fromkeys(ids))
-        pages: dict[str, Page] = {}
+        if len(media_ids) == 1:
+            return [self.media_comments_page(media_ids[0], args)]
         conn = self.connection()
-        fwd = forward(args)
-        if fwd is not None:
-            start, first = fwd
-            fetch = _limit(first)
-            found = self._comment_rows(conn, {m: (fetch, start) for m in wanted}, args)
-            beyond = []
-            for media_id in wanted:
-                page = forward_page(found.get(media_id, []), start, first)
-                if page is not None:
-                    pages[media_id] = page
-                else:
-                    beyond.append(media_id)
-            if beyond:
-                totals = self._comment_totals(conn, beyond, args)
-                for media_id in beyond:
-                    pages[media_id] = past_end(start, totals.get(media_id, 0))
-        else:
-            conn.execute("BEGIN")  # count and slice from one snapshot
-            try:
-                totals = self._comment_totals(conn, wanted, args)
-                windows = {m: backward(totals.get(m, 0), args) for m in wanted}
-                terms = {m: (end - start, start) for m, (start, end) in windows.items()}
-                found = self._comment_rows(conn, {m: t for m, t in terms.items() if t[0]}, args)
-            finally:
-                conn.execute("COMMIT")
-            for media_id, (start, end) in windows.items():
-                total = totals.get(media_id, 0)
-                pages[media_id] = Page(found.get(media_id, []), start, end < total, start > 0)
-        return [pages[media_id] for media_id in ids]
+        return batched_pages(media_ids, args, lambda terms: self._comment_rows(conn, terms, args),
+                             lambda posts: self._comment_totals(conn, posts, args),
+                             lambda: self._read_snapshot(conn))
+
+    @contextmanager
+    def _read_snapshot(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
 
     def _comment_rows(
         self,
         conn: sqlite3.Connection,
-        terms: Mapping[str, tuple[int, int]],
+        terms: Mapping[str, tuple[int | None, int]],
         args: ConnectionArgs,
     ) -> dict[str, list[Row]]:
-        """Comments of several posts, ``{post: (limit, offset)}`` each (limit -1: all),
+        """Comments of several posts, ``{post: (limit, offset)}`` each (limit None: all),
         in ``UNION ALL`` queries of :data:`_TERMS` posts; rows by post, in order."""
         where, params = _date_filter(args)
         cols = ", ".join(COMMENT_COLS)
@@ -370,7 +328,7 @@ class SQLiteStore:
             values = dict(params)
             for j, (media_id, (limit, offset)) in enumerate(chunk):
                 values[f"p{j}"] = media_id
-                values[f"l{j}"] = limit
+                values[f"l{j}"] = _sql_limit(limit)
                 values[f"o{j}"] = offset
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples: dicts are built here, in one pass
