@@ -1,0 +1,144 @@
+"""The reference server against a hand-written Starlette endpoint: same data, same SQL,
+same bytes (checked first), one process each, side by side in the same run.
+
+The data: the spec's dataset plus a user with 2,000 posts, in SQLite. Two mixes over 32
+keep-alive connections (bench_cluster's raw-socket client), 3 s per mix and server, two
+interleaved rounds, the median requests/second: ``repeated`` (the same feed request,
+``id,media.first(10){edges{node{id,like_count}}}``) and ``paging`` (``first(10).after(c)``
+with ``page_info``, a new cursor every request). Both servers run uvicorn with the access
+log off. The issue's target: the reference server at 0.8x the hand-written endpoint or
+better. (The spec's long request and a Strawberry server are not in this benchmark yet.)
+
+Run: ``.venv/bin/python -m benchmarks handwritten`` (starlette: the ``starlette`` extra,
+installed by make).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.bench_cluster import Client, Stats
+from benchmarks.bench_pages import dataset as big_user
+from graphfields.instagram.service import SPEC_DATASET
+from graphfields.instagram.testing import ServerProcess
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "hand-token"
+FEED = "id,media.first(10){edges{node{id,like_count}}}"
+
+
+def _page(n: int) -> str:
+    cursor = base64.b64encode(f"arrayconnection:{n}".encode()).decode()
+    return (f'id,media.first(10).after("{cursor}")'
+            "{page_info{has_next_page,end_cursor},edges{node{id,like_count}}}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def _run(port: int, fields: Callable[[random.Random], str], seconds: float) -> float:
+    stats = Stats()
+    clients = [Client(port, TOKEN, stats) for _ in range(32)]
+    until = time.perf_counter() + seconds
+
+    async def loop(client: Client, rng: random.Random) -> None:
+        while time.perf_counter() < until:
+            status, _ = await client.get("/instagram/user/prolific", {"fields": fields(rng)})
+            assert status == 200
+
+    start = time.perf_counter()
+    try:
+        await asyncio.gather(*(loop(c, random.Random(i)) for i, c in enumerate(clients)))
+    finally:
+        for c in clients:
+            c.close()
+    return len(stats.latencies) / (time.perf_counter() - start)
+
+
+def _get(port: int, fields: str) -> bytes:
+    query = urllib.parse.urlencode({"fields": fields, "access_token": TOKEN})
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/instagram/user/prolific?{query}",
+                                timeout=10) as resp:
+        body: bytes = resp.read()
+        return body
+
+
+def main(seconds: float = 3.0, rounds: int = 2) -> None:
+    try:
+        import starlette  # noqa: F401
+    except ImportError:
+        print("  (skipped: starlette is not installed; pip install -e '.[starlette]')")
+        return
+    with tempfile.TemporaryDirectory(prefix="graphfields-hand-") as tmp:
+        data = big_user(2000)
+        for key, records in json.loads(SPEC_DATASET.read_text("utf-8")).items():
+            data.setdefault(key, []).extend(records)
+        data_file = Path(tmp) / "data.json"
+        data_file.write_text(json.dumps(data), "utf-8")
+        db = Path(tmp) / "db.sqlite3"
+        args = ["--data", str(data_file), "--db", str(db), "--token", TOKEN,
+                "--log-level", "warning"]
+        with ServerProcess(args) as ref:
+            port = _free_port()
+            env = {**os.environ, "BENCH_HANDWRITTEN_DB": str(db),
+                   "BENCH_HANDWRITTEN_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+            hand = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "benchmarks._handwritten:app", "--host",
+                 "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        _get(port, FEED)
+                        break
+                    except OSError:
+                        assert time.monotonic() < deadline, "the Starlette app did not start"
+                        time.sleep(0.1)
+                for fields in (FEED, _page(0), _page(977), _page(1995), _page(3000)):
+                    a, b = _get(ref.port, fields), _get(port, fields)
+                    assert a == b, (fields, a[:300], b[:300])
+                mixes: dict[str, Callable[[random.Random], str]] = {
+                    "repeated": lambda rng: FEED,
+                    "paging": lambda rng: _page(rng.randrange(1990)),
+                }
+                rps: dict[tuple[str, str], list[float]] = {}
+                for r in range(rounds):
+                    for mix, fields_of in mixes.items():
+                        pair = [("reference", ref.port), ("hand-written", port)]
+                        for name, p in pair[r % 2:] + pair[:r % 2]:
+                            rps.setdefault((mix, name), []).append(
+                                asyncio.run(_run(p, fields_of, seconds)))
+            finally:
+                hand.terminate()
+                hand.wait(30)
+    print("reference server vs a hand-written Starlette endpoint (same SQL, same bytes), "
+          "SQLite, 32 connections, one process each:")
+    for mix in ("repeated", "paging"):
+        ours = statistics.median(rps[(mix, "reference")])
+        theirs = statistics.median(rps[(mix, "hand-written")])
+        print(f"  {mix:9s} reference {ours:7,.0f} rps   hand-written {theirs:7,.0f} rps   "
+              f"reference / hand-written {ours / theirs:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
