@@ -184,6 +184,13 @@ def run_sh(code: str, ns: dict[str, Any], where: str, cwd: Path) -> None:
             done = subprocess.run(["make", "-n", *argv[1:]], cwd=ROOT, capture_output=True,
                                   text=True, timeout=60, check=False)
             assert done.returncode == 0, f"{where}: {line}: {done.stderr}"
+        elif argv[0] == "graphfields":  # the command line must parse (options and values)
+            from graphfields.cli import build_parser
+
+            try:
+                build_parser().parse_args(argv[1:])
+            except SystemExit:
+                pytest.fail(f"{where}: {line} does not parse")
         elif argv[:3] == ["python", "-m", "benchmarks"]:
             for name in argv[3:]:
                 assert (ROOT / "benchmarks" / f"bench_{name}.py").is_file(), f"{where}: {line}"
@@ -212,13 +219,17 @@ def _check_error_tree(code: str, where: str) -> None:
 
 
 def _check_serve_usage(code: str, where: str) -> None:
+    """Each ``graphfields COMMAND`` usage (serve, worker) lists exactly that command's
+    options."""
     from graphfields.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    serve = sub.choices["serve"]  # type: ignore[index]
-    options = {o for a in serve._actions for o in a.option_strings} - {"-h", "--help"}
-    assert set(re.findall(r"--[a-z-]+", code)) == options, where
+    for usage in re.split(r"\n(?=graphfields )", code):
+        command = usage.split()[1]
+        cmd = sub.choices[command]  # type: ignore[index]
+        options = {o for a in cmd._actions for o in a.option_strings} - {"-h", "--help"}
+        assert set(re.findall(r"--[a-z-]+", usage)) == options, (where, command)
 
 
 def run_text(code: str, ns: dict[str, Any], where: str, cwd: Path) -> None:
