@@ -93,6 +93,7 @@ def ask(db: str, calls: str, names: list[str]) -> None:
                     left.discard(name)
                 except NodeLoading:
                     pass
+            time.sleep(0.01)  # ask again soon, without spinning
         if left:
             sys.exit(f"never loaded: {sorted(left)}")
     finally:
