@@ -42,16 +42,31 @@ def _locate(exc: Exception, x: Any, sel: SelectionPlan) -> Fail:
     return fail
 
 
-def _failing_field(x: Any, sel: SelectionPlan) -> tuple[list[Any], Exception] | None:
+def _earlier(fail: Fail, x: Any, sel: SelectionPlan) -> Fail:
+    """A field computed ahead of the literal (a resolver, a connection, a nested
+    selection) failed: a plain read written before it in the request that fails too is
+    the one to report, as the interpreter, walking in request order, does. Error path
+    only."""
+    if not fail.segments:
+        return fail
+    key = fail.segments[-1]
+    upto = next((i for i, fp in enumerate(sel.fields) if fp.key == key), 0)
+    found = _failing_field(x, sel, upto) if upto else None
+    return fail if found is None else Fail(found[1], found[0])
+
+
+def _failing_field(x: Any, sel: SelectionPlan, upto: int | None = None,
+                   ) -> tuple[list[Any], Exception] | None:
     """(segments innermost first, exception) of the first plain read of ``x`` that
-    fails, descending into inlined object fields; None if every read succeeds now."""
+    fails (among the first ``upto`` fields), descending into inlined object fields;
+    None if every read succeeds now."""
     try:
         x = call_value(x)
     except Exception as again:
         return [], again
     if x is None:
         return None
-    for fp in sel.fields:
+    for fp in sel.fields[:upto]:
         if fp.how != READ:
             continue
         try:
@@ -111,6 +126,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_aw": runtime.no_await,
     "_as_list": runtime.read_list,
     "_locate": _locate,
+    "_earlier": _earlier,
     "_locate_in": _locate_in,
     "_u": _u,
     "_getter": sources.getter_for,

@@ -118,8 +118,13 @@ class Selections(Emitter):
                 lines.append(f"        c[{slot}].append((o, x))")
             lines.append("        return o")
             lines.append("    except _Fail as f:")
-            lines.append("        f.item = x")
-            lines.append("        raise")
+            if hoisted:
+                lines.append(f"        g = _earlier(f, x, {sel_const})")
+                lines.append("        g.item = x")
+                lines.append("        raise g from None")
+            else:
+                lines.append("        f.item = x")
+                lines.append("        raise")
             lines.append("    except Exception as e:")
             lines.append(f"        raise _locate(e, x, {sel_const}) from None")
             self.out.append("\n".join(lines))
