@@ -23,8 +23,9 @@ from typing import Any
 
 from graphfields import sources
 from graphfields.execution import codegen
+from graphfields.execution.batches import drain_async
 from graphfields.execution.interpret import check, interpret, interpret_async
-from graphfields.execution.runtime import Fail, drain_async, error
+from graphfields.execution.runtime import Fail, error
 from graphfields.plan import Plan, Shape
 
 __all__ = ["HOT_AFTER", "execute", "execute_async", "generated_source", "interpret"]

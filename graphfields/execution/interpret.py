@@ -3,7 +3,7 @@ until it is hot (and every asynchronous execution).
 
 It walks the plan once over the data, placing keys in request order. Batch resolvers are
 deferred exactly as in generated code: the parents of each batch field are collected
-per place in the plan, and :func:`~graphfields.execution.runtime.drain` calls each batch
+per place in the plan, and :func:`~graphfields.execution.batches.drain` calls each batch
 once per place and level (so a request runs the same batch calls, and the same SQL,
 whichever executor runs it). In asynchronous mode, a resolver's awaitable is deferred
 the same way and every batch and awaitable of one level is awaited concurrently.
@@ -15,19 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 from graphfields import relay, sources
+from graphfields.execution.batches import batch_order, drain, drain_async, label
 from graphfields.execution.runtime import (
     AwaitableInSync,
     Fail,
-    batch_order,
     call_value,
     connection_page,
     discard,
-    drain,
-    drain_async,
     error,
     index_of,
     is_awaitable,
-    label,
     no_root,
     path_to,
     read_list,

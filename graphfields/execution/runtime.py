@@ -1,4 +1,5 @@
-"""What both executors share: paths of failures, collections, pages, scalars, batches.
+"""What both executors share: paths of failures, collections, pages, scalars (batches:
+:mod:`graphfields.execution.batches`).
 
 Kept small and free of per-field work: these run once per connection, per batch, or
 only on the error path.
@@ -13,26 +14,14 @@ from typing import Any
 from graphfields import filters, relay, sources
 from graphfields.errors import ExecutionError
 from graphfields.plan import (
-    BATCH_ARGS,
-    BATCHED,
-    RESOLVE,
-    RESOLVE_ARGS,
     ConnectionPlan,
-    EdgesPlan,
-    FieldPlan,
-    ObjectPlan,
-    ScalarPlan,
-    SelectionPlan,
 )
 from graphfields.schema import ConnectionArgs, ResolvedField, Scalar
 
 __all__ = [
     "Fail",
     "as_list",
-    "batch_order",
     "connection_page",
-    "drain",
-    "drain_async",
     "index_of",
     "path_to",
     "render_path",
@@ -296,164 +285,3 @@ def scalar_slow(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return convert(call_value(value))
 
     return slow
-
-
-# -- batches -----------------------------------------------------------------------------
-
-BATCH_RESULT = "a batch resolver's result (one value per parent, in order)"
-
-
-def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
-    """Every batch-resolved field of a plan in the order their batches run in a round:
-    per selection, its batch fields in order (each followed by what is nested in it),
-    then what is nested in its other fields."""
-    out: list[FieldPlan] = []
-
-    def inner(fp: FieldPlan) -> None:
-        if isinstance(fp, ObjectPlan):
-            visit(fp.selection)
-        elif isinstance(fp, ConnectionPlan):
-            for part in fp.parts:
-                if isinstance(part, EdgesPlan) and part.node is not None:
-                    visit(part.node)
-
-    def visit(s: SelectionPlan) -> None:
-        for fp in s.fields:
-            if fp.how in BATCHED:
-                out.append(fp)
-                inner(fp)
-        for fp in s.fields:
-            if fp.how not in BATCHED and not isinstance(fp, ScalarPlan):
-                inner(fp)
-
-    visit(sel)
-    return out
-
-
-def label(sel_type: str, fp: FieldPlan) -> str:
-    return f"{sel_type}.{fp.field.name}"
-
-
-def run_batch(fn: Callable[..., Any], how: str, arg: Any, parents: list[Any],
-              context: Any) -> Any:
-    """Call a batch resolver with or without its arguments."""
-    if how == BATCH_ARGS:
-        return fn(parents, arg, context)
-    return fn(parents, context)
-
-
-def check_batch(values: Any, parents: list[Any], what: str) -> list[Any]:
-    """A batch resolver's result as a list of one value per parent."""
-    out = as_list(values, BATCH_RESULT)
-    if len(out) != len(parents):
-        raise ValueError(f'batch resolver of "{what}" returned {len(out)} values for '
-                         f"{len(parents)} parents")
-    return out
-
-
-def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
-    """Run deferred batch resolvers, level after level, until none is pending.
-
-    ``c`` is ``[context, args, queue, ...]``; a spec is ``(slot, key, fn, how, arg,
-    convert, is_list, label)``: the queue ``c[slot]`` holds ``(output dict, parent)``
-    pairs whose ``key`` the batch fills with ``convert(value, c)``."""
-    busy = True
-    while busy:
-        busy = False
-        for slot, key, fn, how, arg, convert, is_list, what in specs:
-            pending = c[slot]
-            if not pending:
-                continue
-            busy = True
-            c[slot] = []
-            parents = [x for _, x in pending]
-            try:
-                values = check_batch(run_batch(fn, how, c[1][arg] if arg >= 0 else None,
-                                               parents, c[0]), parents, what)
-            except Exception as exc:
-                raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
-            fill(c, root, pending, values, key, convert, is_list)
-
-
-async def drain_async(
-    c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...],
-    awaits: list[tuple[dict[str, Any], str, Any, Any]] | None = None,
-    settle: Callable[[Any, dict[str, Any], str, Any, Any], None] | None = None,
-) -> None:
-    """:func:`drain` awaiting: every pending batch of a level (and every awaitable in
-    ``awaits``: ``(output dict, key, awaitable, field plan)``, filled in by ``settle``)
-    runs concurrently; their values are filled in level order, which may queue the next
-    level. Cancelling the caller cancels whatever is pending."""
-    while True:
-        waiting = list(awaits) if awaits else []
-        if awaits:
-            awaits.clear()
-        batches = []
-        for spec in specs:
-            slot = spec[0]
-            if c[slot]:
-                batches.append((spec, c[slot]))
-                c[slot] = []
-        if not waiting and not batches:
-            return
-        calls: list[Any] = [pending for _, _, pending, _ in waiting]
-        for (_, _, fn, how, arg, _, _, _), pending in batches:
-            calls.append(_call_batch(fn, how, c[1][arg] if arg >= 0 else None,
-                                     [x for _, x in pending], c[0]))
-        import asyncio  # (only here: execute does not need it)
-
-        results = await asyncio.gather(*calls, return_exceptions=True)
-        if waiting:
-            assert settle is not None
-            for (out, key, _, fp), result in zip(waiting, results, strict=False):
-                settle(root, out, key, fp, result)
-        for (spec, pending), result in zip(batches, results[len(waiting):], strict=True):
-            _, key, _, _, _, convert, is_list, what = spec
-            try:
-                if isinstance(result, BaseException):
-                    raise result
-                values = check_batch(result, [x for _, x in pending], what)
-            except Exception as exc:
-                raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
-            fill(c, root, pending, values, key, convert, is_list)
-
-
-async def _call_batch(fn: Callable[..., Any], how: str, arg: Any, parents: list[Any],
-                      context: Any) -> Any:
-    result = run_batch(fn, how, arg, parents, context)
-    if is_awaitable(result):
-        result = await result
-    return result
-
-
-def awaits_only_in_batches(sel: SelectionPlan) -> bool:
-    """Whether every resolver of a plan is a batch (so the walk itself never meets an
-    awaitable, and generated code can walk it for :func:`execute_async`)."""
-    stack = [sel]
-    while stack:
-        s = stack.pop()
-        for fp in s.fields:
-            if fp.how in (RESOLVE, RESOLVE_ARGS):
-                return False
-            if isinstance(fp, ObjectPlan):
-                stack.append(fp.selection)
-            elif isinstance(fp, ConnectionPlan):
-                stack.extend(p.node for p in fp.parts if isinstance(p, EdgesPlan) and p.node)
-    return True
-
-
-def fill(c: list[Any], root: Any, pending: list[tuple[Any, Any]], values: list[Any],
-         key: str, convert: Callable[[Any, Any], Any], is_list: bool) -> None:
-    """Put a batch's converted values into the waiting output dicts."""
-    for (out, _), value in zip(pending, values, strict=True):
-        try:
-            out[key] = convert(value, c)
-        except Fail as fail:
-            if is_list:
-                fail.segments.append(index_of(value, fail.item))
-            fail.segments.append(key)
-            fail.segments.extend(reversed(path_to(root, out) or []))
-            raise
-        except Exception as exc:
-            raise Fail(exc, [key, *reversed(path_to(root, out) or [])]) from None
-

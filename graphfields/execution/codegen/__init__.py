@@ -5,7 +5,7 @@ The generated code is what one would write by hand for that one shape (see
 :mod:`~graphfields.execution.codegen.connections`); the request's arguments are read at
 run time, so every request of the shape shares it. Batch resolvers are deferred: every
 parent of a batch field at one place is queued during the walk, then
-:func:`~graphfields.execution.runtime.drain` calls each batch once per place and level.
+:func:`~graphfields.execution.batches.drain` calls each batch once per place and level.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from graphfields import sources
+from graphfields.execution.batches import awaits_only_in_batches, batch_order
 from graphfields.execution.codegen.connections import Connections
-from graphfields.execution.runtime import awaits_only_in_batches, batch_order
 from graphfields.plan import Shape
 
 __all__ = ["Compiled", "Runner", "build"]
@@ -71,7 +71,7 @@ class _Generator(Connections):
 class Compiled(NamedTuple):
     """A shape's generated code: ``run(data, context, args)`` executes it; ``walk``
     (when every resolver is a batch) builds the output with the batches left queued in
-    ``c``, for the caller to drain (:func:`~graphfields.execution.runtime.drain_async`)."""
+    ``c``, for the caller to drain (:func:`~graphfields.execution.batches.drain_async`)."""
 
     run: Runner
     walk: Callable[[Any, Any, tuple[Any, ...]], tuple[dict[str, Any], list[Any]]] | None

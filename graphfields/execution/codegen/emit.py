@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphfields import relay, schema, sources
-from graphfields.execution import runtime
+from graphfields.execution import batches, runtime
 from graphfields.execution.runtime import (
     Fail,
     call_value,
@@ -135,7 +135,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_cur": relay.cursor,
     "_window": relay.window,
     "_index": runtime.index_of,
-    "_drain": runtime.drain,
+    "_drain": batches.drain,
     "_error": runtime.error,
     "_datetime": _dt.datetime,
     "_no_root": runtime.no_root,
