@@ -88,7 +88,7 @@ class FieldsParam:
     - ``filters``: also read the request-level date filters (``from_date``, ``to_date``,
       ``from_timestamp``, ``to_timestamp``) and apply them to the type's connections
       (``True`` for all four, or a sequence of their names).
-    - ``limits``: the :class:`~graphfields.validate.Limits` requests must stay within.
+    - ``limits``: the :class:`~graphfields.Limits` requests must stay within.
     """
 
     def __init__(
