@@ -13,12 +13,10 @@ Run by bench_handwritten as ``uvicorn benchmarks._handwritten:app`` with
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import sqlite3
 import threading
-import time
 from typing import Any
 
 import orjson
@@ -27,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from benchmarks._handwritten_long import long_data
 from benchmarks.data import spec_request
 
 DB = os.environ.get("BENCH_HANDWRITTEN_DB", "")
@@ -45,75 +44,11 @@ _PAGE = ("SELECT id, like_count, timestamp, last_update FROM media WHERE owner_i
          " ORDER BY seq DESC LIMIT 11")
 
 
-_LONG_USER = ("SELECT users.id, users.username, users.last_update, users.complete FROM usernames"
-              " JOIN users ON users.id = usernames.user_id WHERE usernames.username = ?")
-_LONG_PAGE = ("SELECT id, shortcode, timestamp, media_type, media_url, caption, tagged_user_media,"
-              " tagged_user_text, tags, like_count, comment_count, video_view_count, owner_id,"
-              " location_id, last_update FROM media WHERE owner_id = ?"
-              " AND seq >= (SELECT MIN(seq) FROM media WHERE owner_id = ?)"
-              " AND seq <= (SELECT MAX(seq) FROM media WHERE owner_id = ?) - 0"
-              " ORDER BY seq DESC LIMIT 6")
-_OWNERS = "SELECT id, username, profile_pic_url, full_name FROM users WHERE id IN ({})"
-_LOCATIONS = "SELECT id, name, slug, has_public_page FROM locations WHERE id IN ({})"
-_COMMENTS = ("SELECT * FROM (SELECT id, parent_id, timestamp, text, owner_id, last_update"
-             " FROM comments WHERE parent_id = ? ORDER BY position LIMIT 6 OFFSET 0)")
-
-
-def _iso(ts: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
-
-
-def _list(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _owners(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
-    wanted = list(dict.fromkeys(i for i in ids if i is not None))
-    if not wanted:
-        return {}
-    rows = conn.execute(_OWNERS.format(",".join("?" * len(wanted))), wanted)
-    return {i: {"id": i, "username": u, "full_name": f, "profile_pic_url": p}
-            for i, u, p, f in rows}
-
-
 def _long(conn: sqlite3.Connection, name: str) -> Response:
-    """The spec's long request, written out: the same six statements as the reference
-    server's store (user, page, owners, locations, comments, commenters)."""
-    user = conn.execute(_LONG_USER, (name,)).fetchone()
-    if user is None:
+    data = long_data(conn, name, 5, 5)
+    if data is None:
         return _error(404, "NodeNotExistsError",
                       f"Some nodes you requested cannot be loaded: {name}")
-    uid = user[0]
-    posts = conn.execute(_LONG_PAGE, (uid, uid, uid)).fetchall()[:5]
-    owners = _owners(conn, [p[12] for p in posts])
-    places = list(dict.fromkeys(p[13] for p in posts if p[13] is not None))
-    locations = {} if not places else {
-        i: {"id": i, "name": n, "slug": s, "has_public_page": None if h is None else bool(h)}
-        for i, n, s, h in conn.execute(_LOCATIONS.format(",".join("?" * len(places))), places)}
-    by_post: dict[str, list[Any]] = {}
-    if len(posts) > 1:
-        sql = " UNION ALL ".join([_COMMENTS] * len(posts))
-        for row in conn.execute(sql, [p[0] for p in posts]):
-            by_post.setdefault(row[1], []).append(row)
-    elif posts:
-        by_post[posts[0][0]] = conn.execute(_COMMENTS, (posts[0][0],)).fetchall()
-    commenters = _owners(conn, [c[4] for rows in by_post.values() for c in rows])
-    edges = []
-    for (mid, code, ts, kind, url, caption, tagged_media, tagged_text, tags, likes, n_comments,
-         views, owner, place, updated) in posts:
-        comments = [{"node": {"id": cid, "last_update": clu, "is_being_updated": False,
-                              "parent_id": parent, "created_time": _iso(cts), "timestamp": cts,
-                              "text": text, "owner": commenters.get(cowner)}}
-                    for cid, parent, cts, text, cowner, clu in by_post.get(mid, [])[:5]]
-        edges.append({"node": {
-            "last_update": updated, "is_being_updated": False, "shortcode": code,
-            "created_time": _iso(ts), "timestamp": ts, "media_type": kind, "media_url": url,
-            "caption": _list(caption), "tagged_user_media": _list(tagged_media),
-            "tagged_user_text": _list(tagged_text), "tags": _list(tags), "like_count": likes,
-            "comment_count": n_comments, "video_view_count": views,
-            "location": locations.get(place), "owner": owners.get(owner),
-            "comments": {"edges": comments}}})
-    data = {"id": uid, "username": user[1], "media": {"edges": edges}}
     return Response(orjson.dumps({"error": {}, "data": data, "status": "ok"}),
                     media_type="application/json; charset=utf-8")
 

@@ -9,7 +9,9 @@ interleaved rounds, the median requests/second: ``repeated`` (the same feed requ
 with ``page_info``, a new cursor every request) and ``long`` (the spec's long user request
 with ``media.first(5)`` and ``comments.first(5)``, repeated, on ``spacex``). Both servers
 run uvicorn with the access log off. The issue's target: the reference server at 0.8x the
-hand-written endpoint or better. (A Strawberry server is not in this benchmark yet.)
+hand-written endpoint or better. When ``.venv/strawberry`` exists (``make bench-env``), a
+Strawberry server (:mod:`benchmarks._strawberry_server`: parser and validation caches on,
+DataLoaders, the same SQL and bytes) runs beside them, in that virtualenv.
 
 Run: ``.venv/bin/python -m benchmarks handwritten`` (starlette: the ``starlette`` extra,
 installed by make).
@@ -41,6 +43,7 @@ from graphfields.instagram.testing import ServerProcess
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parent.parent
+STRAWBERRY_PYTHON = ROOT / ".venv" / "strawberry" / "bin" / "python"
 TOKEN = "hand-token"
 FEED = "id,media.first(10){edges{node{id,like_count}}}"
 LONG = spec_request(5, 5)  # the hand-written endpoint's third shape
@@ -108,50 +111,72 @@ def main(seconds: float = 3.0, rounds: int = 2) -> None:
         args = ["--data", str(data_file), "--db", str(db), "--token", TOKEN,
                 "--log-level", "warning"]
         with ServerProcess(args) as ref:
-            port = _free_port()
             env = {**os.environ, "BENCH_HANDWRITTEN_DB": str(db),
                    "BENCH_HANDWRITTEN_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-            hand = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "benchmarks._handwritten:app", "--host",
-                 "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ports = {"reference": ref.port}
+            apps = [("hand-written", sys.executable, "benchmarks._handwritten:app")]
+            if STRAWBERRY_PYTHON.exists():
+                apps.append(("Strawberry", str(STRAWBERRY_PYTHON),
+                             "benchmarks._strawberry_server:app"))
+            procs = []
             try:
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        _get(port, FEED)
-                        break
-                    except OSError:
-                        assert time.monotonic() < deadline, "the Starlette app did not start"
-                        time.sleep(0.1)
-                for fields in (FEED, _page(0), _page(977), _page(1995), _page(3000)):
-                    a, b = _get(ref.port, fields), _get(port, fields)
-                    assert a == b, (fields, a[:300], b[:300])
-                a, b = _get(ref.port, LONG, "spacex"), _get(port, LONG, "spacex")
-                assert a == b, ("long", a[:600], b[:600])
-                assert len(json.loads(a)["data"]["media"]["edges"]) == 5, a[:300]
+                for name, python, app in apps:
+                    ports[name] = _free_port()
+                    procs.append(subprocess.Popen(
+                        [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port",
+                         str(ports[name]), "--log-level", "warning", "--no-access-log"],
+                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                for name, _, _ in apps:
+                    _wait(ports[name], name)
+                checks = [(f, "prolific") for f in (FEED, _page(0), _page(977), _page(1995),
+                                                    _page(3000))] + [(LONG, "spacex")]
+                for fields, user in checks:
+                    want = _get(ref.port, fields, user)
+                    for name, _, _ in apps:
+                        got = _get(ports[name], fields, user)
+                        assert got == want, (name, fields, want[:600], got[:600])
+                assert len(json.loads(_get(ref.port, LONG, "spacex"))["data"]["media"]["edges"]
+                           ) == 5
                 mixes: dict[str, Mix] = {
                     "repeated": ("prolific", lambda rng: FEED),
                     "paging": ("prolific", lambda rng: _page(rng.randrange(1990))),
                     "long": ("spacex", lambda rng: LONG),
                 }
                 rps: dict[tuple[str, str], list[float]] = {}
+                names = list(ports)
                 for r in range(rounds):
                     for mix, spec in mixes.items():
-                        pair = [("reference", ref.port), ("hand-written", port)]
-                        for name, p in pair[r % 2:] + pair[:r % 2]:
+                        turn = r % len(names)
+                        for name in names[turn:] + names[:turn]:
                             rps.setdefault((mix, name), []).append(
-                                asyncio.run(_run(p, spec, seconds)))
+                                asyncio.run(_run(ports[name], spec, seconds)))
             finally:
-                hand.terminate()
-                hand.wait(30)
+                for proc in procs:
+                    proc.terminate()
+                    proc.wait(30)
     print("reference server vs a hand-written Starlette endpoint (same SQL, same bytes), "
           "SQLite, 32 connections, one process each:")
+    if "Strawberry" not in ports:
+        print("  (no Strawberry server: `make bench-env` installs it in .venv/strawberry)")
     for mix in ("repeated", "paging", "long"):
         ours = statistics.median(rps[(mix, "reference")])
-        theirs = statistics.median(rps[(mix, "hand-written")])
-        print(f"  {mix:9s} reference {ours:7,.0f} rps   hand-written {theirs:7,.0f} rps   "
-              f"reference / hand-written {ours / theirs:.2f}x")
+        line = f"  {mix:9s} reference {ours:7,.0f} rps"
+        for name in names[1:]:
+            theirs = statistics.median(rps[(mix, name)])
+            line += f"   {name} {theirs:7,.0f} rps ({ours / theirs:.2f}x)"
+        print(line)
+    print("  (x: reference / that server; the target is >= 0.8x the hand-written endpoint)")
+
+
+def _wait(port: int, name: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            _get(port, FEED)
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"the {name} app did not start"
+            time.sleep(0.1)
 
 
 if __name__ == "__main__":
