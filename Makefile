@@ -59,7 +59,8 @@ bench-env: $(STAMP)
 	@test -x $(STRAWBERRY)/bin/python || { $(PY) -m venv $(STRAWBERRY) && \
 		$(STRAWBERRY)/bin/python -m pip install -q 'strawberry-graphql' \
 		'strawberry-sqlalchemy-mapper>=0.9' \
-		'sqlalchemy>=2.0,<2.1' 'psycopg[binary]>=3.1' 'lark>=1.1.9,<2' || \
+		'sqlalchemy>=2.0,<2.1' 'psycopg[binary]>=3.1' 'lark>=1.1.9,<2' \
+		'uvicorn>=0.29' 'starlette>=0.36' 'orjson>=3.9' || \
 		{ rm -rf $(STRAWBERRY); echo "strawberry-sqlalchemy-mapper did not install: skipped"; }; }
 
 bench: bench-env

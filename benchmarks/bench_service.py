@@ -4,7 +4,10 @@ The spec's long user request with ``media.first(100)`` and ``comments.first(20)`
 SQLite store holding one user with 100 posts of 20 comments each (owners, locations,
 50 commenters). Reports the median time of one ``fetch`` (compile cached, store reads,
 execute) and the number of SQL statements one request runs, which is what batching
-connections across parents is about: one comments query per page, not one per post.
+connections across parents is about: one comments query per page, not one per post;
+and, interleaved, a hand-written function issuing the same statements and building the
+same answer (``benchmarks._handwritten_long``, checked equal first): the ratio is what
+the service costs over the practical limit.
 
 Then paging traffic through the service (``bench_paging``'s request:
 ``media.first(10).after(cursor)`` with ``page_info``, ``comments.first(5)``) over 2,500
@@ -18,10 +21,13 @@ a fifth of the rounds).
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks._handwritten_long import long_data
 from benchmarks._timing import interleaved_medians, scaled
 from benchmarks.bench_paging import COMMENTS, PAGE, end_cursor, paging_request
 from benchmarks.data import LONG_REQUEST
@@ -64,10 +70,12 @@ def dataset(n_media: int = 100, n_comments: int = 20, n_users: int = 50) -> dict
     return {"users": users, "locations": locations, "media": media, "comments": comments}
 
 
-def measure(rounds: int = 60) -> tuple[float, int, int]:
-    """(median seconds per fetch, SQL statements per fetch, comments returned)."""
+def measure(rounds: int = 60) -> tuple[float, int, int, float]:
+    """(median seconds per fetch, SQL statements per fetch, comments returned, median
+    seconds of the hand-written function)."""
     with tempfile.TemporaryDirectory(prefix="graphfields-bench-") as tmp:
         store = SQLiteStore(Path(tmp) / "bench.sqlite3")
+        hand = sqlite3.connect(Path(tmp) / "bench.sqlite3")
         import_dataset(store, dataset(), now=NOW)
         service = InstagramService(store, clock=lambda: NOW)
         try:
@@ -78,12 +86,15 @@ def measure(rounds: int = 60) -> tuple[float, int, int]:
             store.connection().set_trace_callback(statements.append)
             service.fetch("user", "spacex", LONG_REQUEST, {})
             store.connection().set_trace_callback(None)
-            median = interleaved_medians(
-                {"fetch": lambda: service.fetch("user", "spacex", LONG_REQUEST, {})}, rounds
-            )["fetch"]
+            written = long_data(hand, "spacex", 100, 20)
+            assert json.dumps(written) == json.dumps(data), "the hand-written answer differs"
+            medians = interleaved_medians(
+                {"fetch": lambda: service.fetch("user", "spacex", LONG_REQUEST, {}),
+                 "hand-written": lambda: long_data(hand, "spacex", 100, 20)}, rounds)
         finally:
+            hand.close()
             service.close()
-    return median, len(statements), n_comments
+    return medians["fetch"], len(statements), n_comments, medians["hand-written"]
 
 
 def measure_paging(rounds: int) -> dict[str, float]:
@@ -131,12 +142,14 @@ def measure_paging(rounds: int) -> dict[str, float]:
 
 
 def main() -> None:
-    median, queries, n_comments = measure(scaled(60))
+    median, queries, n_comments, hand = measure(scaled(60))
     print("InstagramService.fetch, the spec's long user request with media.first(100) and "
           "comments.first(20),")
     print("SQLite store, 100 posts x 20 comments (no HTTP, plan cached):")
     print(f"  median {median * 1e3:.2f} ms per request, {queries} SQL statements per request, "
           f"{n_comments} comments returned")
+    print(f"  hand-written function, same statements and answer: {hand * 1e3:.2f} ms; "
+          f"fetch / hand-written {median / hand:.2f}x")
     measure_paging(scaled(100))
 
 

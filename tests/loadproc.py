@@ -73,8 +73,8 @@ class _SlowReads:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def get_user(self, username: str) -> Any:
-        row = self._store.get_user(username)
+    def get_user(self, username: str, *, columns: Any = None) -> Any:
+        row = self._store.get_user(username, columns=columns)
         time.sleep(0.02)
         return row
 

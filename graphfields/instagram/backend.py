@@ -18,9 +18,11 @@ what a store means is decided here, once:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphfields.instagram.dataset import Batch, DatasetError
@@ -48,6 +50,8 @@ __all__ = [
     "kinds",
     "past_end",
     "read_page",
+    "row_maker",
+    "selected",
     "sequencing",
     "upsert",
     "write_order",
@@ -91,6 +95,51 @@ def entity_table(collection: str, types: Mapping[str, str],
     if collection in STATEFUL:
         defs.append(f"complete {types['int']} NOT NULL DEFAULT {COMPLETE}")
     return f"CREATE TABLE IF NOT EXISTS {collection} ({', '.join(defs)})"
+
+
+# -- projections: a read selects what the request needs -----------------------------------
+
+
+@lru_cache(maxsize=1024)
+def selected(table: str, wanted: tuple[str, ...] | None,
+             keys: tuple[str, ...] = ("id",)) -> tuple[str, ...]:
+    """The columns a read of ``table`` selects, in declaration order: ``wanted`` (the
+    columns a request reads, :func:`graphfields.instagram.schema.columns_of`) plus the
+    ``keys`` the read itself needs (a row's ID to map it, a comment's post to group it);
+    ``wanted=None``: every stored column (and ``complete`` where the table has it).
+    Raises ``ValueError`` for a name that is not a column of ``table``."""
+    every = columns(table) + (("complete",) if table in STATEFUL else ())
+    if wanted is None:
+        return every
+    unknown = set(wanted) - set(every)
+    if unknown:
+        raise ValueError(f"not columns of {table}: {', '.join(sorted(unknown))}")
+    chosen = set(wanted) | set(keys)
+    return tuple(c for c in every if c in chosen)
+
+
+@lru_cache(maxsize=1024)
+def row_maker(cols: tuple[str, ...], decoded: frozenset[str] = frozenset(),
+              booleans: frozenset[str] = frozenset()) -> Callable[[Sequence[Any]], Row]:
+    """``values -> {cols[0]: values[0], ...}`` (one dict display: the fastest way in
+    CPython), JSON-decoding the ``decoded`` columns and turning the ``booleans`` (0/1)
+    into ``bool``; ``None`` stays ``None``. Column names are checked identifiers from
+    :data:`~graphfields.instagram.entities.ENTITIES`, written into the code only through
+    ``repr``."""
+    known = {c for t in ENTITIES for c in columns(t)} | {"complete"}
+    if not set(cols) <= known:
+        raise ValueError(f"unknown columns: {', '.join(sorted(set(cols) - known))}")
+    items = []
+    for i, col in enumerate(cols):
+        value = f"row[{i}]"
+        if col in decoded:
+            value = f"(None if {value} is None else loads({value}))"
+        elif col in booleans:
+            value = f"(None if {value} is None else bool({value}))"
+        items.append(f"{col!r}: {value}")
+    made: Callable[[Sequence[Any]], Row] = eval(  # the names are checked above
+        f"lambda row: {{{', '.join(items)}}}", {"loads": json.loads})
+    return made
 
 
 # -- pages --------------------------------------------------------------------------------
@@ -396,8 +445,5 @@ def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]]]:
 
 
 def comment_dicts(rows: Sequence[tuple[Any, ...]]) -> list[Row]:
-    """``COMMENT_COLS`` tuples as rows (a literal per row: the fastest way in CPython)."""
-    return [
-        {"id": i, "parent_id": p, "timestamp": t, "text": x, "owner_id": o, "last_update": u}
-        for i, p, t, x, o, u in rows
-    ]
+    """``COMMENT_COLS`` tuples as rows (:func:`row_maker`: a dict display per row)."""
+    return list(map(row_maker(COMMENT_COLS), rows))

@@ -36,6 +36,7 @@ from graphfields.instagram.backend import (
     entity_table,
     feed_bounds,
     read_page,
+    selected,
     sequencing,
     upsert,
     write_order,
@@ -169,37 +170,47 @@ class PostgresStore:
 
     # -- single nodes -----------------------------------------------------------------
 
-    def _one(self, sql: str, params: Sequence[Any]) -> Row | None:
+    def _one(self, table: str, sql: str, params: Sequence[Any],
+             columns: Sequence[str] | None, prefix: str = "") -> Row | None:
+        """One row of ``sql`` (``SELECT {} FROM ...``: the select list goes in ``{}``)."""
         with self._rows() as cur:
-            return cur.execute(sql, params).fetchone()
+            return cur.execute(sql.format(_select_list(table, columns, prefix)),
+                               params).fetchone()
 
-    def get_user(self, username: str) -> Row | None:
-        return self._one("SELECT users.* FROM usernames JOIN users ON users.id ="
-                         " usernames.user_id WHERE usernames.username = %s", (username.lower(),))
+    def get_user(self, username: str, *, columns: Sequence[str] | None = None) -> Row | None:
+        return self._one("users", "SELECT {} FROM usernames JOIN users ON users.id ="
+                         " usernames.user_id WHERE usernames.username = %s",
+                         (username.lower(),), columns, "users.")
 
-    def get_media(self, media_id: str) -> Row | None:
-        return self._one("SELECT * FROM media WHERE id = %s", (media_id,))
+    def get_media(self, media_id: str, *, columns: Sequence[str] | None = None) -> Row | None:
+        return self._one("media", "SELECT {} FROM media WHERE id = %s", (media_id,), columns)
 
-    def get_media_by_shortcode(self, shortcode: str) -> Row | None:
-        return self._one("SELECT * FROM media WHERE shortcode = %s LIMIT 1", (shortcode,))
+    def get_media_by_shortcode(self, shortcode: str, *,
+                               columns: Sequence[str] | None = None) -> Row | None:
+        return self._one("media", "SELECT {} FROM media WHERE shortcode = %s LIMIT 1",
+                         (shortcode,), columns)
 
-    def get_tag(self, name: str) -> Row | None:
-        return self._one("SELECT * FROM tags WHERE id = %s", (name.lower(),))
+    def get_tag(self, name: str, *, columns: Sequence[str] | None = None) -> Row | None:
+        return self._one("tags", "SELECT {} FROM tags WHERE id = %s", (name.lower(),), columns)
 
-    def _by_ids(self, table: str, ids: Iterable[str]) -> dict[str, Row]:
+    def _by_ids(self, table: str, ids: Iterable[str],
+                columns: Sequence[str] | None) -> dict[str, Row]:
         wanted = list(dict.fromkeys(i for i in ids if i is not None))
         if not wanted:
             return {}
+        cols = _select_list(table, columns)
         with self._rows() as cur:
-            rows = cur.execute(f"SELECT * FROM {table} WHERE id = ANY(%s)",
+            rows = cur.execute(f"SELECT {cols} FROM {table} WHERE id = ANY(%s)",
                                (wanted,)).fetchall()
         return {r["id"]: r for r in rows}
 
-    def users_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
-        return self._by_ids("users", ids)
+    def users_by_ids(self, ids: Iterable[str], *,
+                     columns: Sequence[str] | None = None) -> Mapping[str, Row]:
+        return self._by_ids("users", ids, columns)
 
-    def locations_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
-        return self._by_ids("locations", ids)
+    def locations_by_ids(self, ids: Iterable[str], *,
+                         columns: Sequence[str] | None = None) -> Mapping[str, Row]:
+        return self._by_ids("locations", ids, columns)
 
     # -- pages ------------------------------------------------------------------------
 
@@ -246,36 +257,43 @@ class PostgresStore:
                           lambda _, start, end: {**params, "start": start,
                                                  "limit": end - start})
 
-    def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
+    def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
+                        columns: Sequence[str] | None = None) -> Page:
         """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
         is one query, a backward one reads the bounds and the range in one snapshot."""
         lo, hi = feed_bounds(args, _param)
         params: dict[str, Any] = {"key": owner_id, **date_params(args)}
+        cols = _select_list("media", columns)
         return self._read(
             args,
-            f"SELECT * FROM media WHERE owner_id = %(key)s AND seq >= {lo}"
+            f"SELECT {cols} FROM media WHERE owner_id = %(key)s AND seq >= {lo}"
             f" AND seq <= {hi} - %(start)s ORDER BY seq DESC LIMIT %(limit)s",
             f"SELECT GREATEST(COALESCE({hi} - {lo} + 1, 0), 0) AS n, {hi} AS hi",
-            "SELECT * FROM media WHERE owner_id = %(key)s AND seq BETWEEN %(a)s AND %(b)s"
+            f"SELECT {cols} FROM media WHERE owner_id = %(key)s AND seq BETWEEN %(a)s AND %(b)s"
             " ORDER BY seq DESC", params,
             lambda row, start, end: {"key": owner_id, "a": row["hi"] - end + 1,
                                      "b": row["hi"] - start})
 
-    def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
-        return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id"
+    def tag_media_page(self, tag: str, args: ConnectionArgs, *,
+                       columns: Sequence[str] | None = None) -> Page:
+        return self._page(_select_list("media", columns, "m."),
+                          "tag_media t JOIN media m ON m.id = t.media_id"
                           " WHERE t.tag = %(key)s", tag.lower(), "t.position", "m.timestamp",
                           args)
 
-    def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
-        return self._page(", ".join(COMMENT_COLS), "comments WHERE parent_id = %(key)s",
+    def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
+                            columns: Sequence[str] | None = None) -> Page:
+        return self._page(", ".join(_comment_columns(columns)),
+                          "comments WHERE parent_id = %(key)s",
                           media_id, "position", "timestamp", args)
 
-    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
+    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
+                             columns: Sequence[str] | None = None) -> list[Page]:
         """Every post's page at once: one ``LATERAL`` query for a forward page, a count
         query and one more for a backward one (in one snapshot), whatever the number of
         posts. Each post reads only its own page on the ``(parent_id, position)`` index."""
         if len(media_ids) == 1:
-            return [self.media_comments_page(media_ids[0], args)]
+            return [self.media_comments_page(media_ids[0], args, columns=columns)]
         with self.pool.connection() as conn:
             cur = conn.cursor()
 
@@ -286,19 +304,21 @@ class PostgresStore:
                     yield
 
             return batched_pages(media_ids, args,
-                                 lambda terms: self._comment_rows(cur, terms, args),
+                                 lambda terms: self._comment_rows(cur, terms, args, columns),
                                  lambda posts: self._comment_totals(cur, posts, args), snapshot)
 
     def _comment_rows(self, cur: psycopg.Cursor[Any],
                       terms: Mapping[str, tuple[int | None, int]],
-                      args: ConnectionArgs) -> dict[str, list[Row]]:
+                      args: ConnectionArgs,
+                      columns: Sequence[str] | None) -> dict[str, list[Row]]:
         """Comments of several posts, ``{post: (limit, offset)}`` each (limit ``None``:
         all), in one ``LATERAL`` query; rows by post, in order."""
         out: dict[str, list[Row]] = {}
         if not terms:
             return out
         where, params = _date_filter(args, "c.timestamp")
-        cols = ", ".join(f"c.{c}" for c in COMMENT_COLS)
+        names = _comment_columns(columns)
+        cols = ", ".join(f"c.{c}" for c in names)
         sql = (
             f"SELECT {cols} FROM unnest(%(ids)s::text[], %(limits)s::bigint[],"
             " %(offsets)s::bigint[]) WITH ORDINALITY AS q(pid, lim, off, n)"
@@ -307,7 +327,7 @@ class PostgresStore:
         params.update(ids=list(terms), limits=[t[0] for t in terms.values()],
                       offsets=[t[1] for t in terms.values()])
         for row in cur.execute(sql, params).fetchall():
-            rec = dict(zip(COMMENT_COLS, row, strict=True))
+            rec = dict(zip(names, row, strict=True))
             out.setdefault(rec["parent_id"], []).append(rec)
         return out
 
@@ -487,6 +507,21 @@ class PostgresStore:
                 cur.executemany(
                     "INSERT INTO tag_media (tag, position, media_id) VALUES (%s, %s, %s)",
                     [(rec["id"], i, m) for i, m in enumerate(rec["media_ids"])])
+
+
+def _select_list(table: str, columns: Sequence[str] | None, prefix: str = "") -> str:
+    """The select list of a read of ``table``: ``columns`` (plus the row's ID), or
+    ``*`` for whole rows."""
+    if columns is None:
+        return prefix + "*"
+    return ", ".join(prefix + c for c in selected(table, tuple(columns)))
+
+
+def _comment_columns(columns: Sequence[str] | None) -> tuple[str, ...]:
+    """The columns a comment read selects (always its post: pages group by it)."""
+    if columns is None:
+        return COMMENT_COLS
+    return selected("comments", tuple(columns), ("id", "parent_id"))
 
 
 def _existing(cur: psycopg.Cursor[Any], table: str, ids: set[str]) -> set[str]:

@@ -5,16 +5,22 @@ Type names are the ones error messages show (``Cannot query field "id_" on type
 owners and locations of a page come from one batch query each, and connections return a
 :class:`graphfields.relay.Page` sliced and filtered in the store; the comments of all the
 posts of a page are one batch call too (``Connection(batch=...)``).
+
+Reads select what the request needs: :func:`columns_of` walks a compiled plan's
+selection once per shape and says, per object type, which stored columns its fields and
+resolvers read; the service puts that in the :class:`Context`, and the resolvers pass it
+to the store (``columns=``), which selects only those (plus the keys it needs itself).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphfields.instagram.entities import ENTITIES
 from graphfields.instagram.store import Row, Store
+from graphfields.plan import READ, ConnectionPlan, EdgesPlan, ObjectPlan, ScalarPlan, SelectionPlan
 from graphfields.relay import Page
 from graphfields.schema import (
     ID,
@@ -30,22 +36,34 @@ from graphfields.schema import (
     field_,
 )
 
-__all__ = ["SCHEMA", "Context", "node_type"]
+__all__ = ["SCHEMA", "TABLES", "Columns", "Context", "columns_of", "node_type"]
 
 
 def _never(kind: str, keys: Sequence[str]) -> set[str]:
     return set()
 
 
+Columns = Mapping[str, tuple[str, ...]]
+"""Per object type name, the stored columns a request reads (:func:`columns_of`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What resolvers need: the store, and which nodes are being loaded right now
+    """What resolvers need: the store, which nodes are being loaded right now
     (``updating(kind, keys)``: the subset of ``keys`` with a load job, kind
     ``media``/``user``/``tag``, user and tag keys in lower case; one call per place of a
-    request)."""
+    request), and the columns this request reads per type (``None``: whole rows, for a
+    store whose reads take no ``columns=``)."""
 
     store: Store
     updating: Callable[[str, Sequence[str]], set[str]] = _never
+    columns: Columns | None = None
+
+
+def _select(ctx: Context, type_name: str) -> dict[str, Any]:
+    """The ``columns=`` keyword of a store read of ``type_name`` rows (none: whole rows)."""
+    cols = ctx.columns
+    return {} if cols is None else {"columns": cols.get(type_name, ())}
 
 
 def _rows_for(key: str, lookup: Callable[[Context, list[str]], Any]) -> Any:
@@ -59,21 +77,24 @@ def _rows_for(key: str, lookup: Callable[[Context, list[str]], Any]) -> Any:
     return batch
 
 
-_owners = _rows_for("owner_id", lambda ctx, ids: ctx.store.users_by_ids(ids))
-_locations = _rows_for("location_id", lambda ctx, ids: ctx.store.locations_by_ids(ids))
+_owners = _rows_for("owner_id",
+                    lambda ctx, ids: ctx.store.users_by_ids(ids, **_select(ctx, "Owner")))
+_locations = _rows_for(
+    "location_id", lambda ctx, ids: ctx.store.locations_by_ids(ids, **_select(ctx, "Location")))
 
 
 def _user_media(user: Row, args: ConnectionArgs, ctx: Context) -> Page:
-    return ctx.store.user_media_page(user["id"], args)
+    return ctx.store.user_media_page(user["id"], args, **_select(ctx, "Media"))
 
 
 def _tag_media(tag: Row, args: ConnectionArgs, ctx: Context) -> Page:
-    return ctx.store.tag_media_page(tag["id"], args)
+    return ctx.store.tag_media_page(tag["id"], args, **_select(ctx, "Media"))
 
 
 def _comments(media: Sequence[Row], args: ConnectionArgs, ctx: Context) -> Sequence[Page]:
     """The comment pages of every post at one place of a request, in one store call."""
-    return ctx.store.media_comments_pages([m["id"] for m in media], args)
+    return ctx.store.media_comments_pages([m["id"] for m in media], args,
+                                          **_select(ctx, "Comment"))
 
 
 def _updating(kind: str, key: str) -> Any:
@@ -144,6 +165,50 @@ Tag = ObjectType("Tag", {
 
 SCHEMA = Schema([Media, User, Tag, Comment, Owner, Location])
 _ROOTS = {"media": Media, "user": User, "tag": Tag}
+
+
+TABLES = {"User": "users", "Owner": "users", "Media": "media", "Comment": "comments",
+          "Location": "locations", "Tag": "tags"}
+"""The table each object type's rows come from."""
+
+_READS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Media", "owner"): ("owner_id",), ("Comment", "owner"): ("owner_id",),
+    ("Media", "location"): ("location_id",), ("Media", "comments"): ("id",),
+    ("User", "media"): ("id",), ("Tag", "media"): ("id",),
+    ("Media", "is_being_updated"): ("id",), ("Comment", "is_being_updated"): ("parent_id",),
+    ("User", "is_being_updated"): ("username",), ("Tag", "is_being_updated"): ("id",),
+}
+"""The columns each resolver (a field that is not a plain read) reads of its parent."""
+
+
+def columns_of(selection: SelectionPlan) -> dict[str, tuple[str, ...]]:
+    """Per object type of a compiled selection (``plan.selection``), the stored columns
+    its fields read at every place of the request (plain fields: their ``source``;
+    resolvers: their keys, :data:`_READS`), sorted. A type whose rows are read only
+    for a count (``page_info`` alone) gets none. Computed once per shape (the service
+    caches it): it depends on the selection only, never on argument values."""
+    wanted: dict[str, set[str]] = {}
+
+    def walk(sel: SelectionPlan) -> None:
+        name = sel.type.name
+        cols = wanted.setdefault(name, set())
+        for fp in sel.fields:
+            reads = _READS.get((name, fp.field.name))
+            if reads is not None:
+                cols.update(reads)
+            elif isinstance(fp, ScalarPlan) and fp.how == READ:
+                cols.add(fp.field.source)
+            else:
+                raise ValueError(f"no columns declared for {name}.{fp.field.name}")
+            if isinstance(fp, ObjectPlan):
+                walk(fp.selection)
+            elif isinstance(fp, ConnectionPlan):
+                for part in fp.parts:
+                    if isinstance(part, EdgesPlan) and part.node is not None:
+                        walk(part.node)
+
+    walk(selection)
+    return {name: tuple(sorted(cols)) for name, cols in wanted.items()}
 
 
 def node_type(node_type: str) -> ObjectType:

@@ -13,6 +13,7 @@ requests ask for the same node, one load runs. Without a loader nothing refreshe
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import re
 import threading
@@ -33,7 +34,7 @@ from graphfields.instagram.dataset import (
 from graphfields.instagram.freshness import Freshness
 from graphfields.instagram.jobs import Enqueued, JobQueue, MemoryJobs, wall_clock
 from graphfields.instagram.loader import Loader
-from graphfields.instagram.schema import SCHEMA, Context, node_type
+from graphfields.instagram.schema import SCHEMA, Columns, Context, columns_of, node_type
 from graphfields.instagram.shortcode import is_shortcode, shortcode_to_id
 from graphfields.instagram.store import ImportLog, Row, Store, open_store
 from graphfields.instagram.worker import Worker
@@ -113,6 +114,8 @@ class InstagramService:
                 thread.start()
                 self._threads.append(thread)
         self._context = Context(store, self.updating)
+        self._projects = _takes_columns(store)
+        self._columns: dict[Any, tuple[Context, Columns]] = {}  # per shape (bounded)
 
     # -- requests ---------------------------------------------------------------------
 
@@ -134,8 +137,29 @@ class InstagramService:
             raise FieldsValidationError([ValidationIssue(message, 0, 1, 1)])
         text = fields if fields is not None and fields.strip() else ",".join(root.defaults)
         plan = compile(SCHEMA, root, text, filters=dict(filters) or None, limits=self.limits)
-        row = self._root(node_type_, node_id, client)
-        return execute(plan, row, context=self._context)
+        if not self._projects:
+            return execute(plan, self._root(node_type_, node_id, client, None),
+                           context=self._context)
+        shape = plan.shape
+        found = self._columns.get(shape)
+        if found is None:
+            found = self._project(shape, plan.selection, root.name)
+        context, cols = found
+        row = self._root(node_type_, node_id, client, cols[root.name])
+        return execute(plan, row, context=context)
+
+    def _project(self, shape: Any, selection: Any, root: str) -> tuple[Context, Columns]:
+        """The context of a shape's requests: the columns each type's reads select (the
+        root's plus what the freshness rules read). Cached per shape, a bounded number."""
+        cols = dict(columns_of(selection))
+        keep = ("complete", "last_update", "timestamp") if root == "Media" else (
+            "complete", "last_update")
+        cols[root] = tuple(sorted({*cols.get(root, ()), *keep}))
+        found = (Context(self.store, self.updating, cols), cols)
+        if len(self._columns) >= _SHAPES:
+            self._columns.pop(next(iter(self._columns), None), None)
+        self._columns[shape] = found
+        return found
 
     def is_updating(self, kind: str, key: str) -> bool:
         """Whether a load of ``kind``/``key`` (user and tag keys in lower case) is queued
@@ -166,33 +190,37 @@ class InstagramService:
 
     # -- the root node and its freshness -------------------------------------------------
 
-    def _lookup(self, kind: str, node_id: str) -> tuple[str, Row | None]:
-        """The load key of a path segment and its stored row; NodeNotFound if the segment
-        cannot name a node of that kind."""
+    def _lookup(self, kind: str, node_id: str,
+                columns: tuple[str, ...] | None) -> tuple[str, Row | None]:
+        """The load key of a path segment and its stored row (``columns``: what to
+        select, ``None``: the whole row); NodeNotFound if the segment cannot name a node
+        of that kind."""
+        sel: dict[str, Any] = {} if columns is None else {"columns": columns}
         if kind == "media":
             if _MEDIA_ID.match(node_id):
                 key = str(int(node_id))
-                return key, self.store.get_media(key)
+                return key, self.store.get_media(key, **sel)
             if is_shortcode(node_id):
-                row = self.store.get_media_by_shortcode(node_id)
+                row = self.store.get_media_by_shortcode(node_id, **sel)
                 if row is not None:
                     return row["id"], row
                 media_id = shortcode_to_id(node_id)
                 if media_id < 2**64:  # the largest media ID a dataset accepts
                     key = str(media_id)
-                    return key, self.store.get_media(key)
+                    return key, self.store.get_media(key, **sel)
         elif kind == "user":
             if USERNAME.match(node_id):
                 key = node_id.lower()
-                return key, self.store.get_user(key)
+                return key, self.store.get_user(key, **sel)
         else:
             tag = tag_key(node_id)  # the dataset validator's own normalisation
             if tag is not None:
-                return tag, self.store.get_tag(tag)
+                return tag, self.store.get_tag(tag, **sel)
         raise NodeNotFound(node_id)
 
-    def _root(self, kind: str, node_id: str, client: str | None) -> Row:
-        key, row = self._lookup(kind, node_id)
+    def _root(self, kind: str, node_id: str, client: str | None,
+              columns: tuple[str, ...] | None) -> Row:
+        key, row = self._lookup(kind, node_id, columns)
         if row is not None:
             if self.loader is not None and self.freshness.stale(kind, row, self.clock()):
                 self._enqueue(kind, key, client)
@@ -213,6 +241,23 @@ class InstagramService:
                                  limit=self.freshness.max_client_jobs)
         if done is Enqueued.ADDED and self._threads:
             self._wake.release()
+
+
+_SHAPES = 512
+"""Shapes whose columns a service keeps (the compiler's own cache bounds the rest)."""
+
+_READS = ("get_user", "get_media", "get_media_by_shortcode", "get_tag", "users_by_ids",
+          "locations_by_ids", "user_media_page", "tag_media_page", "media_comments_pages")
+
+
+def _takes_columns(store: Store) -> bool:
+    """Whether every read of ``store`` takes ``columns=`` (both SQL stores do); a store
+    of one's own (or a wrapper) without it gets whole-row reads, as before."""
+    try:
+        return all("columns" in inspect.signature(getattr(store, name)).parameters
+                   for name in _READS)
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def _import_once(store: Store, data_file: str | Path, now: float) -> None:

@@ -27,7 +27,6 @@ from graphfields.instagram.backend import (
     batched_pages,
     check_references,
     claim_usernames,
-    comment_dicts,
     comment_rows,
     date_filter,
     date_params,
@@ -36,6 +35,8 @@ from graphfields.instagram.backend import (
     feed_total,
     kinds,
     read_page,
+    row_maker,
+    selected,
     sequencing,
     upsert,
     write_order,
@@ -97,6 +98,20 @@ def _decode(row: sqlite3.Row) -> Row:
     return out
 
 
+def _maker(cols: tuple[str, ...]) -> Any:
+    """Plain tuples of ``cols`` -> rows, lists decoded and booleans as ``bool``."""
+    return row_maker(cols, _JSON_COLS, _BOOL_COLS)
+
+
+def _projection(table: str, columns: Sequence[str] | None, prefix: str = "",
+                keys: tuple[str, ...] = ("id",)) -> tuple[str, Any] | None:
+    """``(select list, row maker)`` of a projected read (``None``: ``SELECT *``)."""
+    if columns is None:
+        return None
+    cols = selected(table, tuple(columns), keys)
+    return ", ".join(prefix + c for c in cols), _maker(cols)
+
+
 def _encode(col: str, value: Any) -> Any:
     if col in _JSON_COLS and value is not None:
         return json.dumps(value, ensure_ascii=False)
@@ -114,6 +129,14 @@ def _param(name: str) -> str:
 
 def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
     return date_filter(args, column, _param)
+
+
+def _comment_projection(columns: Sequence[str] | None) -> tuple[tuple[str, ...], Any]:
+    """The columns a comment read selects (always its post: pages group by it) and the
+    maker of its rows (comments have no list or boolean column)."""
+    cols = COMMENT_COLS if columns is None else selected(
+        "comments", tuple(columns), ("id", "parent_id"))
+    return cols, row_maker(cols)
 
 
 class SQLiteStore:
@@ -185,49 +208,73 @@ class SQLiteStore:
 
     # -- single nodes -----------------------------------------------------------------
 
-    def _one(self, sql: str, params: Sequence[Any]) -> Row | None:
-        row = self.connection().execute(sql, params).fetchone()
-        return None if row is None else _decode(row)
+    def _one(self, table: str, sql: str, params: Sequence[Any],
+             columns: Sequence[str] | None, prefix: str = "") -> Row | None:
+        """One row of ``sql`` (``SELECT {} FROM ...``: the select list goes in ``{}``)."""
+        proj = _projection(table, columns, prefix)
+        if proj is None:
+            row = self.connection().execute(sql.format(prefix + "*"), params).fetchone()
+            return None if row is None else _decode(row)
+        cursor = self.connection().cursor()
+        cursor.row_factory = None
+        values = cursor.execute(sql.format(proj[0]), params).fetchone()
+        return None if values is None else proj[1](values)
 
-    def get_user(self, username: str) -> Row | None:
+    def get_user(self, username: str, *, columns: Sequence[str] | None = None) -> Row | None:
         return self._one(
-            "SELECT users.* FROM usernames JOIN users ON users.id = usernames.user_id"
-            " WHERE usernames.username = ?", (username,)
-        )
+            "users", "SELECT {} FROM usernames JOIN users ON users.id = usernames.user_id"
+            " WHERE usernames.username = ?", (username,), columns, "users.")
 
-    def get_media(self, media_id: str) -> Row | None:
-        return self._one("SELECT * FROM media WHERE id = ?", (media_id,))
+    def get_media(self, media_id: str, *, columns: Sequence[str] | None = None) -> Row | None:
+        return self._one("media", "SELECT {} FROM media WHERE id = ?", (media_id,), columns)
 
-    def get_media_by_shortcode(self, shortcode: str) -> Row | None:
-        return self._one("SELECT * FROM media WHERE shortcode = ? LIMIT 1", (shortcode,))
+    def get_media_by_shortcode(self, shortcode: str, *,
+                               columns: Sequence[str] | None = None) -> Row | None:
+        return self._one("media", "SELECT {} FROM media WHERE shortcode = ? LIMIT 1",
+                         (shortcode,), columns)
 
-    def get_tag(self, name: str) -> Row | None:
-        return self._one("SELECT * FROM tags WHERE id = ?", (name,))
+    def get_tag(self, name: str, *, columns: Sequence[str] | None = None) -> Row | None:
+        return self._one("tags", "SELECT {} FROM tags WHERE id = ?", (name,), columns)
 
-    def _by_ids(self, table: str, ids: Iterable[str]) -> dict[str, Row]:
+    def _by_ids(self, table: str, ids: Iterable[str],
+                columns: Sequence[str] | None) -> dict[str, Row]:
         wanted = list(dict.fromkeys(i for i in ids if i is not None))
         out: dict[str, Row] = {}
-        conn = self.connection()
+        proj = _projection(table, columns)
+        cursor = self.connection().cursor()
+        if proj is not None:
+            cursor.row_factory = None
         for i in range(0, len(wanted), _CHUNK):
             chunk = wanted[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for row in conn.execute(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
-                out[row["id"]] = _decode(row)
+            sql = f"SELECT {'*' if proj is None else proj[0]} FROM {table} WHERE id IN ({marks})"
+            make = _decode if proj is None else proj[1]
+            for row in cursor.execute(sql, chunk):
+                rec = make(row)
+                out[rec["id"]] = rec
         return out
 
-    def users_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
-        return self._by_ids("users", ids)
+    def users_by_ids(self, ids: Iterable[str], *,
+                     columns: Sequence[str] | None = None) -> Mapping[str, Row]:
+        return self._by_ids("users", ids, columns)
 
-    def locations_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
-        return self._by_ids("locations", ids)
+    def locations_by_ids(self, ids: Iterable[str], *,
+                         columns: Sequence[str] | None = None) -> Mapping[str, Row]:
+        return self._by_ids("locations", ids, columns)
 
     # -- pages ------------------------------------------------------------------------
 
-    def _rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
-        return [_decode(r) for r in self.connection().execute(sql, params)]
+    def _rows(self, sql: str, params: Mapping[str, Any], make: Any = None) -> list[Row]:
+        """The rows of ``sql``: whole rows decoded, or, with ``make`` (a projection's
+        row maker), plain tuples made into rows."""
+        if make is None:
+            return [_decode(r) for r in self.connection().execute(sql, params)]
+        cursor = self.connection().cursor()
+        cursor.row_factory = None
+        return [make(r) for r in cursor.execute(sql, params)]
 
     def _page(self, cols: str, source: str, key: str, order: str, ts: str,
-              args: ConnectionArgs) -> Page:
+              args: ConnectionArgs, make: Any = None) -> Page:
         """One collection's page: ``source`` selects it with the parameter ``:key``."""
         where, params = _date_filter(args, ts)
         params["key"] = key
@@ -238,19 +285,22 @@ class SQLiteStore:
         return read_page(
             args,
             rows=lambda start, limit: self._rows(select, {**params, "offset": start,
-                                                          "limit": _sql_limit(limit)}),
+                                                          "limit": _sql_limit(limit)}, make),
             total=lambda: int(conn.execute(count, params).fetchone()[0]),
             part=lambda start, end: self._rows(select, {**params, "offset": start,
-                                                        "limit": end - start}),
+                                                        "limit": end - start}, make),
             snapshot=lambda: self._read_snapshot(conn))
 
-    def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
+    def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
+                        columns: Sequence[str] | None = None) -> Page:
         """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
         is one query, a backward one reads the bounds and the range in one snapshot."""
         lo, hi = feed_bounds(args, _param)
         params = {"key": owner_id, **date_params(args)}
         conn = self.connection()
-        forward_sql = (f"SELECT * FROM media WHERE owner_id = :key AND seq >= {lo}"
+        proj = _projection("media", columns)
+        cols, make = ("*", None) if proj is None else proj
+        forward_sql = (f"SELECT {cols} FROM media WHERE owner_id = :key AND seq >= {lo}"
                        f" AND seq <= {hi} - :start ORDER BY seq DESC LIMIT :limit")
         top = [0]
 
@@ -262,23 +312,29 @@ class SQLiteStore:
         return read_page(
             args,
             rows=lambda start, limit: self._rows(forward_sql, {**params, "start": start,
-                                                               "limit": _sql_limit(limit)}),
+                                                               "limit": _sql_limit(limit)}, make),
             total=total,
             part=lambda start, end: self._rows(
-                "SELECT * FROM media WHERE owner_id = :key AND seq BETWEEN :a AND :b"
+                f"SELECT {cols} FROM media WHERE owner_id = :key AND seq BETWEEN :a AND :b"
                 " ORDER BY seq DESC", {"key": owner_id, "a": top[0] - end + 1,
-                                       "b": top[0] - start}),
+                                       "b": top[0] - start}, make),
             snapshot=lambda: self._read_snapshot(conn))
 
-    def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
-        return self._page("m.*", "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = :key",
-                          tag, "t.position", "m.timestamp", args)
+    def tag_media_page(self, tag: str, args: ConnectionArgs, *,
+                       columns: Sequence[str] | None = None) -> Page:
+        proj = _projection("media", columns, "m.")
+        cols, make = ("m.*", None) if proj is None else proj
+        return self._page(cols, "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = :key",
+                          tag, "t.position", "m.timestamp", args, make)
 
-    def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
-        return self._page(", ".join(COMMENT_COLS), "comments WHERE parent_id = :key", media_id,
-                          "position", "timestamp", args)
+    def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
+                            columns: Sequence[str] | None = None) -> Page:
+        cols, make = _comment_projection(columns)
+        return self._page(", ".join(cols), "comments WHERE parent_id = :key", media_id,
+                          "position", "timestamp", args, make)
 
-    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
+    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
+                             columns: Sequence[str] | None = None) -> list[Page]:
         """Every post's page at once: one query for a forward page (``first``/``after``),
         a count query and one more for a backward one, whatever the number of posts
         (up to :data:`_TERMS` per query).
@@ -292,9 +348,10 @@ class SQLiteStore:
         :meth:`media_comments_page`.
         """
         if len(media_ids) == 1:
-            return [self.media_comments_page(media_ids[0], args)]
+            return [self.media_comments_page(media_ids[0], args, columns=columns)]
         conn = self.connection()
-        return batched_pages(media_ids, args, lambda terms: self._comment_rows(conn, terms, args),
+        return batched_pages(media_ids, args,
+                             lambda terms: self._comment_rows(conn, terms, args, columns),
                              lambda posts: self._comment_totals(conn, posts, args),
                              lambda: self._read_snapshot(conn))
 
@@ -311,11 +368,13 @@ class SQLiteStore:
         conn: sqlite3.Connection,
         terms: Mapping[str, tuple[int | None, int]],
         args: ConnectionArgs,
+        columns: Sequence[str] | None,
     ) -> dict[str, list[Row]]:
         """Comments of several posts, ``{post: (limit, offset)}`` each (limit None: all),
         in ``UNION ALL`` queries of :data:`_TERMS` posts; rows by post, in order."""
         where, params = _date_filter(args)
-        cols = ", ".join(COMMENT_COLS)
+        selection, make = _comment_projection(columns)
+        cols = ", ".join(selection)
         out: dict[str, list[Row]] = {}
         items = list(terms.items())
         for i in range(0, len(items), _TERMS):
@@ -333,7 +392,7 @@ class SQLiteStore:
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples: dicts are built here, in one pass
             rows = cursor.execute(sql, values).fetchall()
-            for row in comment_dicts(rows):
+            for row in map(make, rows):
                 out.setdefault(row["parent_id"], []).append(row)
         return out
 

@@ -45,35 +45,50 @@ class Store(Protocol):
     Users and tags are looked up case-insensitively. User, media and tag rows also
     carry ``complete`` (:data:`PARTIAL`, :data:`COMPLETE` or :data:`PINNED`), which the
     freshness rules read; it is not part of the API's schema.
+
+    Projections: every read takes ``columns`` (keyword), the stored columns the caller
+    will read (``complete`` included); the rows then carry those (plus the row's ``id``,
+    and a comment's ``parent_id``) and nothing else. ``None`` (the default): whole rows.
+    The service passes it when every read of a store takes it, so a store of one's own
+    may leave it out and gets whole-row reads.
     """
 
-    def get_user(self, username: str) -> Row | None: ...
+    def get_user(self, username: str, *, columns: Sequence[str] | None = None
+                 ) -> Row | None: ...
 
-    def get_media(self, media_id: str) -> Row | None: ...
+    def get_media(self, media_id: str, *, columns: Sequence[str] | None = None
+                  ) -> Row | None: ...
 
-    def get_media_by_shortcode(self, shortcode: str) -> Row | None: ...
+    def get_media_by_shortcode(self, shortcode: str, *, columns: Sequence[str] | None = None
+                               ) -> Row | None: ...
 
-    def get_tag(self, name: str) -> Row | None: ...
+    def get_tag(self, name: str, *, columns: Sequence[str] | None = None) -> Row | None: ...
 
-    def users_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]:
-        """Owner rows (``id, username, full_name, profile_pic_url, type``) in one query."""
+    def users_by_ids(self, ids: Iterable[str], *, columns: Sequence[str] | None = None
+                     ) -> Mapping[str, Row]:
+        """User rows by ID (the schema's owners) in one query."""
         ...
 
-    def locations_by_ids(self, ids: Iterable[str]) -> Mapping[str, Row]: ...
+    def locations_by_ids(self, ids: Iterable[str], *, columns: Sequence[str] | None = None
+                         ) -> Mapping[str, Row]: ...
 
-    def user_media_page(self, owner_id: str, args: ConnectionArgs) -> Page:
+    def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
+                        columns: Sequence[str] | None = None) -> Page:
         """A user's posts, newest first (``timestamp`` then ``id`` descending)."""
         ...
 
-    def tag_media_page(self, tag: str, args: ConnectionArgs) -> Page:
+    def tag_media_page(self, tag: str, args: ConnectionArgs, *,
+                       columns: Sequence[str] | None = None) -> Page:
         """A tag's feed in its stored order."""
         ...
 
-    def media_comments_page(self, media_id: str, args: ConnectionArgs) -> Page:
+    def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
+                            columns: Sequence[str] | None = None) -> Page:
         """A post's comments in their stored order."""
         ...
 
-    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs) -> list[Page]:
+    def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
+                             columns: Sequence[str] | None = None) -> list[Page]:
         """The comment pages of many posts at once: one page per ID, in order (an ID
         given twice gets the same page), each equal to ``media_comments_page(id, args)``.
         The schema's ``Media.comments`` batch resolver calls it once for all the posts of
