@@ -98,6 +98,9 @@ def _get(port: int, fields: str, user: str = "prolific") -> bytes:
         return body
 
 
+LOOP = "reference --threads 0"
+
+
 def main(seconds: float = 2.0, rounds: int = 2) -> None:
     try:
         import starlette  # noqa: F401
@@ -113,10 +116,10 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
         db = Path(tmp) / "db.sqlite3"
         args = ["--data", str(data_file), "--db", str(db), "--token", TOKEN,
                 "--log-level", "warning"]
-        with ServerProcess(args) as ref:
+        with ServerProcess(args) as ref, ServerProcess([*args, "--threads", "0"]) as on_loop:
             env = {**os.environ, "BENCH_HANDWRITTEN_DB": str(db),
                    "BENCH_HANDWRITTEN_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-            ports = {"reference": ref.port}
+            ports = {"reference": ref.port, LOOP: on_loop.port}
             apps = [("hand-written", sys.executable, "benchmarks._handwritten:app"),
                     ("hand-written pooled", sys.executable, "benchmarks._handwritten:pooled")]
             if STRAWBERRY_PYTHON.exists():
@@ -136,6 +139,7 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
                                                     _page(3000))] + [(LONG, "spacex")]
                 for fields, user in checks:
                     want = _get(ref.port, fields, user)
+                    assert _get(on_loop.port, fields, user) == want, (LOOP, fields)
                     for name, _, _ in apps:
                         got = _get(ports[name], fields, user)
                         assert got == want, (name, fields, want[:600], got[:600])
@@ -162,15 +166,18 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
           "SQLite, 32 connections, one process each:")
     if "Strawberry" not in ports:
         print("  (no Strawberry server: `make bench-env` installs it in .venv/strawberry)")
+    others = [name for name in names if name not in ("reference", LOOP)]
     for mix in ("repeated", "paging", "long"):
-        ours = statistics.median(rps[(mix, "reference")])
-        line = f"  {mix:9s} reference {ours:,.0f} rps"
-        for name in names[1:]:
-            theirs = statistics.median(rps[(mix, name)])
-            line += f" | {name} {theirs:,.0f} ({ours / theirs:.2f}x)"
-        print(line)
-    print("  (x: reference / that server; the target is >= 0.8x the hand-written endpoint;"
-          " 'pooled': the same endpoint on Starlette's thread pool)")
+        for reference in ("reference", LOOP):
+            ours = statistics.median(rps[(mix, reference)])
+            line = f"  {mix:9s} {reference} {ours:,.0f} rps"
+            for name in others:
+                theirs = statistics.median(rps[(mix, name)])
+                line += f" | {name} {theirs:,.0f} ({ours / theirs:.2f}x)"
+            print(line)
+    print("  (x: that reference / that server; the target is >= 0.8x the hand-written endpoint;"
+          " 'pooled': the same endpoint on Starlette's thread pool; '--threads 0': the"
+          " reference answering on the event loop)")
 
 
 def _wait(port: int, name: str) -> None:

@@ -36,7 +36,9 @@ class ASGIApp:
     ``handler`` maps a :class:`~graphfields.http.Request` to a
     :class:`~graphfields.http.Response` (an :class:`~graphfields.http.Api` does). ``on_startup``
     and ``on_shutdown`` run (in the pool) on lifespan events; ``on_shutdown`` is where a
-    service is closed. ``max_workers`` sizes the private thread pool. ``internal_error`` is
+    service is closed. ``max_workers`` sizes the private thread pool; ``0`` runs the handler
+    on the event loop itself (no hand-off per request: for a handler whose work never waits
+    long, such as reads from a local SQLite file). ``internal_error`` is
     the answer when the handler raises (default: :data:`graphfields.http.INTERNAL_ERROR`;
     an API with its own envelope passes its own 500).
     """
@@ -79,8 +81,11 @@ class ASGIApp:
     async def _http(self, scope: Scope, send: Send) -> None:
         try:
             request = _request(scope)
-            loop = asyncio.get_running_loop()
-            response = await loop.run_in_executor(self.executor, self.handler, request)
+            if self.max_workers == 0:
+                response = self.handler(request)
+            else:
+                loop = asyncio.get_running_loop()
+                response = await loop.run_in_executor(self.executor, self.handler, request)
         except Exception:
             log.exception("Internal error answering %s %s", scope.get("method"), scope.get("path"))
             response = self.internal_error
@@ -104,7 +109,9 @@ class ASGIApp:
 
     async def _run_hook(self, hook: Callable[[], None] | None, name: str, send: Send) -> None:
         try:
-            if hook is not None:
+            if hook is not None and self.max_workers == 0:
+                hook()
+            elif hook is not None:
                 await asyncio.get_running_loop().run_in_executor(self.executor, hook)
         except Exception as exc:
             log.exception("lifespan %s failed", name)

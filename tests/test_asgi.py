@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import httpx
@@ -206,3 +206,36 @@ def test_through_httpx_asgi_transport() -> None:
     assert nowhere.status_code == 404
     for resp in (ok, missing, post, noauth, nowhere):
         assert resp.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_max_workers_zero_answers_on_the_event_loop() -> None:
+    """``max_workers=0`` (``serve --threads 0``): the handler and the lifespan hooks run on
+    the loop's own thread, answers unchanged."""
+    threads: list[str] = []
+
+    def handler(request: Request) -> Response:
+        threads.append(threading.current_thread().name)
+        return API(request)
+
+    async def scenario() -> tuple[list[dict[str, Any]], str]:
+        app = ASGIApp(handler, max_workers=0,
+                      on_startup=lambda: threads.append(threading.current_thread().name))
+        loop_thread = threading.current_thread().name
+        events = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+        lifespan: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return next(events)
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            lifespan.append(dict(message))
+
+        await app({"type": "lifespan"}, receive, send)
+        sent = await _drive(app, _scope("/instagram/media/7", b"access_token=tok"))
+        return [*lifespan, *sent], loop_thread
+
+    messages, loop_thread = asyncio.run(scenario())
+    assert [m["type"] for m in messages[:2]] == ["lifespan.startup.complete",
+                                                 "lifespan.shutdown.complete"]
+    assert messages[2]["status"] == 200
+    assert threads == [loop_thread, loop_thread]
