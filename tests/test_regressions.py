@@ -142,7 +142,7 @@ def test_alias_on_an_always_key_over_http(api: Api) -> None:
                       "surrounding spaces"),
     (["--token", " t"], "argument --token: an access token must be non-empty, without "
                         "surrounding spaces"),
-    (["--threads", "0"], "argument --threads: must be at least 1, not 0"),
+    (["--threads", "-1"], "argument --threads: must be at least 0, not -1"),
     (["--threads", "many"], "argument --threads: invalid integer: 'many'"),
     (["--demo-delay", "nan"],
      "argument --demo-delay: must be a non-negative, finite number of seconds, not nan"),
