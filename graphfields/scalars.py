@@ -88,7 +88,7 @@ def _serialize_boolean(value: Any) -> Any:
 
 
 # UNIX seconds from 1970 up to the end of year 9999: four-digit years, so strftime's %Y pads.
-_FAST_SECONDS_END = 253_402_300_800
+FAST_SECONDS_END = 253_402_300_800
 
 
 def _serialize_datetime(value: Any) -> Any:
@@ -98,7 +98,7 @@ def _serialize_datetime(value: Any) -> Any:
     shows; an aware datetime prints converted to UTC with a ``Z`` (``12:00+02:00`` is
     ``10:00:00Z``), so its moment is never misread as local time. A ``str`` is taken as
     already formatted."""
-    if type(value) is int and 0 <= value < _FAST_SECONDS_END:
+    if type(value) is int and 0 <= value < FAST_SECONDS_END:
         # The common case (a stored UNIX timestamp), about twice as fast as via datetime.
         return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(value))
     if isinstance(value, _dt.datetime):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import keyword
+import time as _time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from graphfields.execution.runtime import (
     scalar_slow,
 )
 from graphfields.plan import READ, ConnectionPlan, FieldPlan, ObjectPlan, ScalarPlan, SelectionPlan
+from graphfields.scalars import FAST_SECONDS_END
 
 __all__ = ["INLINE_DEPTH", "MISS_LIMIT", "Emitter"]
 
@@ -138,6 +140,8 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_drain": batches.drain,
     "_error": runtime.error,
     "_datetime": _dt.datetime,
+    "_strftime": _time.strftime,
+    "_gmtime": _time.gmtime,
     "_no_root": runtime.no_root,
 }
 
@@ -229,9 +233,12 @@ class Emitter:
         if ser is None:
             return f"(_call(v) if callable(v := {access}) else v)"
         if scalar is schema.Datetime:
+            # UNIX seconds (what stores hold) and naive datetimes inline; the rest serialized
             return (
-                f"(v.isoformat(timespec='seconds') if type(v := {access}) is _datetime"
-                f" and v.tzinfo is None else {slow}(v))"
+                f"(_strftime('%Y-%m-%dT%H:%M:%S', _gmtime(v)) if type(v := {access}) is "
+                f"{self.type_name(int)} and 0 <= v < {FAST_SECONDS_END} else "
+                f"v.isoformat(timespec='seconds') if type(v) is _datetime and v.tzinfo is None "
+                f"else {slow}(v))"
             )
         if fast is not None:
             return f"(v if type(v := {access}) is {self.type_name(fast)} else {slow}(v))"
