@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import operator
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
@@ -24,7 +23,7 @@ from typing import Any, TypeAlias
 
 from graphfields import relay
 from graphfields.errors import SchemaError
-from graphfields.plan import ConnectionPlan, EdgesPlan, ObjectPlan, Plan, SelectionPlan, args_of
+from graphfields.plan import ConnectionPlan, Plan, SelectionPlan, args_of, nested
 from graphfields.schema import Connection, ConnectionArgs, ObjectType, Scalar
 from graphfields.suggest import did_you_mean, suggestions
 
@@ -75,28 +74,15 @@ def needs(plan: Plan) -> Need:
             assert f.object_type is not None
             args: ConnectionArgs | None = None
             if isinstance(fp, ConnectionPlan):
-                assert f.connection is not None
-                args = defaulted(f.connection, args_of(plan, fp))
+                args = args_of(plan, fp)  # defaults already applied by compile
             child = need.children.get((f.source, args))
             if child is None:
                 child = need.children[(f.source, args)] = Need(f.object_type)
-            if isinstance(fp, ObjectPlan):
-                walk(fp.selection, child)
-            elif isinstance(fp, ConnectionPlan):
-                for part in fp.parts:
-                    if isinstance(part, EdgesPlan) and part.node is not None:
-                        walk(part.node, child)
+            for inner in nested(fp):
+                walk(inner, child)
 
     walk(plan.selection, root)
     return root
-
-
-def defaulted(conn: Connection, args: ConnectionArgs) -> ConnectionArgs:
-    """``args`` with the connection's ``default_first`` when neither first nor last is
-    given: the arguments the executor hands a connection resolver."""
-    if args.first is None and args.last is None and conn.default_first is not None:
-        return dataclasses.replace(args, first=conn.default_first)
-    return args
 
 
 def page_key(source: str, args: ConnectionArgs) -> tuple[str, ConnectionArgs]:

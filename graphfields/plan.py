@@ -14,7 +14,7 @@ generated for it once it is hot, and how often it ran).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -31,6 +31,8 @@ __all__ = [
     "SelectionPlan",
     "Shape",
     "args_of",
+    "nested",
+    "selections",
 ]
 
 READ = "read"
@@ -117,6 +119,25 @@ class SelectionPlan:
 
     type: ObjectType
     fields: tuple[FieldPlan, ...]
+
+
+def nested(fp: FieldPlan) -> tuple[SelectionPlan, ...]:
+    """The selections directly inside a field: an object's, a connection's node's."""
+    if isinstance(fp, ObjectPlan):
+        return (fp.selection,)
+    if isinstance(fp, ConnectionPlan):
+        return tuple(p.node for p in fp.parts if isinstance(p, EdgesPlan) and p.node is not None)
+    return ()
+
+
+def selections(sel: SelectionPlan) -> Iterator[SelectionPlan]:
+    """``sel`` and every selection nested in it (depth first, in no particular order)."""
+    stack = [sel]
+    while stack:
+        s = stack.pop()
+        yield s
+        for fp in s.fields:
+            stack.extend(nested(fp))
 
 
 class Shape:

@@ -13,12 +13,11 @@ from graphfields.plan import (
     BATCHED,
     RESOLVE,
     RESOLVE_ARGS,
-    ConnectionPlan,
-    EdgesPlan,
     FieldPlan,
-    ObjectPlan,
     ScalarPlan,
     SelectionPlan,
+    nested,
+    selections,
 )
 
 __all__ = [
@@ -43,12 +42,8 @@ def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
     out: list[FieldPlan] = []
 
     def inner(fp: FieldPlan) -> None:
-        if isinstance(fp, ObjectPlan):
-            visit(fp.selection)
-        elif isinstance(fp, ConnectionPlan):
-            for part in fp.parts:
-                if isinstance(part, EdgesPlan) and part.node is not None:
-                    visit(part.node)
+        for s in nested(fp):
+            visit(s)
 
     def visit(s: SelectionPlan) -> None:
         for fp in s.fields:
@@ -162,17 +157,8 @@ async def _call_batch(fn: Callable[..., Any], how: str, arg: Any, parents: list[
 def awaits_only_in_batches(sel: SelectionPlan) -> bool:
     """Whether every resolver of a plan is a batch (so the walk itself never meets an
     awaitable, and generated code can walk it for :func:`execute_async`)."""
-    stack = [sel]
-    while stack:
-        s = stack.pop()
-        for fp in s.fields:
-            if fp.how in (RESOLVE, RESOLVE_ARGS):
-                return False
-            if isinstance(fp, ObjectPlan):
-                stack.append(fp.selection)
-            elif isinstance(fp, ConnectionPlan):
-                stack.extend(p.node for p in fp.parts if isinstance(p, EdgesPlan) and p.node)
-    return True
+    return all(fp.how not in (RESOLVE, RESOLVE_ARGS)
+               for s in selections(sel) for fp in s.fields)
 
 
 def fill(c: list[Any], root: Any, pending: list[tuple[Any, Any]], values: list[Any],

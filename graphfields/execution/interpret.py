@@ -42,6 +42,7 @@ from graphfields.plan import (
     Plan,
     ScalarPlan,
     SelectionPlan,
+    selections,
 )
 
 __all__ = ["check", "interpret", "interpret_async"]
@@ -98,10 +99,11 @@ class _Walker:
         self.converters: dict[int, Callable[[Any], Any]] = {}
         # (output dict, key, awaitable, field plan): awaited with the next level
         self.awaits: list[tuple[dict[str, Any], str, Any, FieldPlan]] = []
+        owner = {id(fp): s.type.name for s in selections(plan.selection) for fp in s.fields}
         self.specs = tuple(
             (self.slots[id(fp)], fp.key, fp.fn, fp.how, fp.arg, self._converter(fp),
-             isinstance(fp, ObjectPlan) and fp.field.is_list, label(t, fp))
-            for fp, t in ((fp, _owner(plan.selection, fp)) for fp in order)
+             isinstance(fp, ObjectPlan) and fp.field.is_list, label(owner[id(fp)], fp))
+            for fp in order
         )
 
     def _converter(self, fp: FieldPlan) -> Callable[[Any, Any], Any]:
@@ -234,21 +236,6 @@ class _Walker:
             raise
         except Exception as exc:
             raise Fail(exc, [key, *reversed(path_to(root, out) or [])]) from None
-
-
-def _owner(sel: SelectionPlan, target: FieldPlan) -> str:
-    """The name of the type whose selection holds ``target`` (for messages)."""
-    stack = [sel]
-    while stack:
-        s = stack.pop()
-        for fp in s.fields:
-            if fp is target:
-                return s.type.name
-            if isinstance(fp, ObjectPlan):
-                stack.append(fp.selection)
-            elif isinstance(fp, ConnectionPlan):
-                stack.extend(p.node for p in fp.parts if isinstance(p, EdgesPlan) and p.node)
-    return "?"
 
 
 def _page_info(page: relay.Page, nodes: Any, name: str) -> Any:

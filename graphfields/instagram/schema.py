@@ -20,7 +20,7 @@ from typing import Any
 
 from graphfields.instagram.entities import ENTITIES
 from graphfields.instagram.store import Row, Store
-from graphfields.plan import READ, ConnectionPlan, EdgesPlan, ObjectPlan, ScalarPlan, SelectionPlan
+from graphfields.plan import READ, ScalarPlan, SelectionPlan, nested
 from graphfields.relay import Page
 from graphfields.schema import (
     ID,
@@ -200,12 +200,8 @@ def columns_of(selection: SelectionPlan) -> dict[str, tuple[str, ...]]:
                 cols.add(fp.field.source)
             else:
                 raise ValueError(f"no columns declared for {name}.{fp.field.name}")
-            if isinstance(fp, ObjectPlan):
-                walk(fp.selection)
-            elif isinstance(fp, ConnectionPlan):
-                for part in fp.parts:
-                    if isinstance(part, EdgesPlan) and part.node is not None:
-                        walk(part.node)
+            for inner in nested(fp):
+                walk(inner)
 
     walk(selection)
     return {name: tuple(sorted(cols)) for name, cols in wanted.items()}
