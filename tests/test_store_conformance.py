@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from graphfields.instagram.dataset import DatasetError, import_dataset
 from graphfields.instagram.shortcode import id_to_shortcode, make_media_id
 from graphfields.instagram.store import Store, StoreError, open_store
-from graphfields.relay import window
+from graphfields.relay import Page, window
 from graphfields.schema import ConnectionArgs
 
 NOW = 1_560_000_000
@@ -424,3 +424,213 @@ def test_a_username_names_one_user_across_writes(store: Store) -> None:
     assert store.get_user("alice") is None and (store.get_user("bob") or {})["id"] == "5"
     import_dataset(store, {"users": [_user("4", "alice")]}, now=0)
     assert (store.get_user("alice") or {})["id"] == "4"
+
+
+# -- tag feeds and comments: positions kept on write ------------------------------------
+#
+# The stores serve a tag's feed and a post's comments as ranges of positions, and a date
+# filter as a range where the collection's timestamps are monotonic along it (newest first
+# or oldest first); elsewhere they read the filter in order. The cases below hold
+# collections of each kind (rising, falling, constant, unordered, a comment without a
+# timestamp), written in several batches that move comments, replace feeds and change
+# posts' timestamps, and compare every page with Python's reading of the rows.
+
+
+def _within(ts: int | None, args: ConnectionArgs) -> bool:
+    if args.since is None and args.until is None:
+        return True
+    return ts is not None and (args.since is None or ts >= args.since) and (
+        args.until is None or ts <= args.until)
+
+
+def _reference(items: list[dict[str, Any]], args: ConnectionArgs) -> Page:
+    """The page ``args`` selects of ``items`` (rows in the collection's order), as IDs."""
+    kept = [i for i in items if _within(i.get("timestamp"), args)]
+    start, end = window(len(kept), args.first, args.last, args.after, args.before, args.offset)
+    return Page([str(i["id"]) for i in kept[start:end]], start, end < len(kept), start > 0)
+
+
+def _as_ids(page: Page) -> Page:
+    return Page([str(n["id"]) for n in page.nodes], page.offset, page.has_next_page,
+                page.has_previous_page)
+
+
+class _Model:
+    """What a store holds after a series of dataset imports, computed in Python: posts by
+    ID, each tag's feed, each post's comments in order (a batch replaces the comments of
+    the posts it carries; a comment it carries that was stored under another post leaves
+    that post)."""
+
+    def __init__(self) -> None:
+        self.media: dict[str, dict[str, Any]] = {}
+        self.feeds: dict[str, list[str]] = {}
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+
+    def write(self, data: dict[str, Any]) -> None:
+        for m in data.get("media", []):
+            self.media[m["id"]] = {**self.media.get(m["id"], {}), **m}
+        batch = data.get("comments", [])
+        parents = dict.fromkeys(c["parent_id"] for c in batch)
+        ids = {c["id"] for c in batch}
+        for post, rows in self.comments.items():
+            self.comments[post] = [c for c in rows if c["id"] not in ids]
+        for post in parents:
+            self.comments[post] = [c for c in batch if c["parent_id"] == post]
+        for t in data.get("tags", []):
+            if t.get("media_ids") is not None:
+                self.feeds[t["id"]] = list(t["media_ids"])
+
+    def feed(self, tag: str) -> list[dict[str, Any]]:
+        return [self.media[i] for i in self.feeds.get(tag, [])]
+
+
+def _check(store: Store, model: _Model, args: ConnectionArgs, posts: list[str],
+           tags: list[str]) -> None:
+    for tag in tags:
+        assert _as_ids(store.tag_media_page(tag, args)) == _reference(model.feed(tag), args), (
+            tag, args)
+    expected = [_reference(model.comments.get(p, []), args) for p in posts]
+    assert [_as_ids(store.media_comments_page(p, args)) for p in posts] == expected, args
+    assert [_as_ids(page) for page in store.media_comments_pages(posts, args)] == expected, args
+
+
+def _ordered_sample() -> list[dict[str, Any]]:
+    """Three batches: posts a user's feed would list, tags newest first (ties included),
+    of one timestamp and in no order; comments oldest first with ties, newest first, in no
+    order and without a timestamp; then comments moving between posts, a feed replaced and
+    a post moved in time (which unorders the feed holding it)."""
+    ts = [T0 + 100 * (i // 3) for i in range(12)]  # threes share a timestamp
+    media: list[dict[str, Any]] = [{"id": str(make_media_id(ts[i], shard=500 + i)),
+                                    "owner_id": "9", "timestamp": ts[i]} for i in range(12)]
+    ids = [m["id"] for m in media]
+    newest_first = [ids[i] for i in sorted(range(12), key=lambda i: -ts[i])]
+
+    def comments(post: int, stamps: Sequence[int | None], first: int = 0) -> list[dict[str, Any]]:
+        return [{"id": str(7000 + first + i), "parent_id": ids[post], "timestamp": t,
+                 "text": f"{post}.{i}"} for i, t in enumerate(stamps)]
+
+    rising = [T0 + 10 * (i // 2) for i in range(9)]
+    first = {
+        "users": [{"id": "9", "username": "ordered"}],
+        "media": media,
+        "tags": [{"id": "dawn", "media_ids": newest_first},
+                 {"id": "flat", "media_ids": ids[3:6]},
+                 {"id": "mixed", "media_ids": [ids[4], ids[0], ids[9], ids[2]]}],
+        "comments": (comments(0, rising) + comments(1, rising[::-1], 20)
+                     + comments(2, [T0 + 30, T0, T0 + 50, T0 + 10], 40)
+                     + comments(3, [T0, None, T0 + 20], 60) + comments(4, [T0 + 5] * 4, 80)),
+    }
+    moved = comments(5, [T0 + 1, T0 + 2, T0 + 3], 2)  # comments 7002..7004 leave post 0
+    second = {"comments": moved,
+              "tags": [{"id": "flat", "media_ids": ids[6:9][::-1]},  # a feed replaced
+                       {"id": "dawn", "media_count": 5}]}  # a tag's record without its feed
+    third = {"media": [{**media[7], "timestamp": T0 + 1000}],  # its feeds are then unordered
+             "comments": comments(1, [T0 + 40, T0 + 40, T0 + 41], 21)}  # from post 1 to 1
+    return [first, second, third]
+
+
+ORDERED = _ordered_sample()
+_ORDERED_WINDOWS = [
+    ConnectionArgs(), ConnectionArgs(first=2), ConnectionArgs(first=2, after=3),
+    ConnectionArgs(last=3), ConnectionArgs(last=2, before=5), ConnectionArgs(first=3, offset=2),
+    ConnectionArgs(first=1, after=40), ConnectionArgs(last=1, before=0),
+    ConnectionArgs(since=T0 + 10), ConnectionArgs(until=T0 + 20),
+    ConnectionArgs(first=2, since=T0 + 10, until=T0 + 30),
+    ConnectionArgs(first=2, after=0, since=T0 + 10, until=T0 + 30, offset=1),
+    ConnectionArgs(last=2, since=T0 + 100), ConnectionArgs(last=2, before=3, until=T0 + 300),
+    ConnectionArgs(first=5, since=T0 + 5, until=T0 + 5),
+    ConnectionArgs(first=5, since=T0 + 6, until=T0 + 9),  # between timestamps: empty
+    ConnectionArgs(since=T0 + 50, until=T0 + 10),  # an empty range
+    ConnectionArgs(first=2, since=T0 - 5), ConnectionArgs(last=4, until=T0 + 5000),
+    ConnectionArgs(first=3, after=1, since=T0 + 1000),
+    ConnectionArgs(since=T0 + 500), ConnectionArgs(last=3, until=T0 + 250),  # the moved post
+]
+
+
+@pytest.mark.parametrize("args", _ORDERED_WINDOWS)
+def test_ordered_collections_in_batches(store: Store, args: ConnectionArgs) -> None:
+    model = _Model()
+    posts = [m["id"] for m in ORDERED[0]["media"]][:7]
+    for data in ORDERED:
+        import_dataset(store, copy.deepcopy(data), now=NOW)
+        model.write(copy.deepcopy(data))
+        _check(store, model, args, posts, ["dawn", "flat", "mixed", "none"])
+
+
+def test_a_pinned_post_keeps_its_time_in_feeds(store: Store) -> None:
+    data = ORDERED[0]
+    import_dataset(store, copy.deepcopy(data), now=NOW, pinned=True)
+    moved = {**data["media"][7], "timestamp": T0 + 1000}
+    import_dataset(store, {"media": [moved]}, now=NOW)  # refused: the stored post is pinned
+    model = _Model()
+    model.write(copy.deepcopy(data))
+    for args in _ORDERED_WINDOWS:
+        _check(store, model, args, [], ["dawn"])
+
+
+_ids_seen = iter(range(10**6))
+_time = st.integers(min_value=T0, max_value=T0 + 12)  # a narrow range: many equal times
+_arrangement = st.sampled_from(["rising", "falling", "as drawn"])
+
+
+def _arrange(rows: list[dict[str, Any]], how: str, key: str = "timestamp") -> None:
+    if how != "as drawn" and all(r.get(key) is not None for r in rows):
+        rows.sort(key=lambda r: r[key], reverse=how == "falling")
+
+
+@st.composite
+def _histories(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Datasets written in turn: posts (new, or again with another timestamp), tag feeds
+    of known posts (in a timestamp order or not), comments of some posts (ordered or not,
+    some without a timestamp, IDs from a small pool, so comments move between posts)."""
+    run = next(_ids_seen)
+    user = f"h{run}"
+    posts = [str(10**15 + run * 100 + i) for i in range(draw(st.integers(2, 6)))]
+    tags = [f"hist{run}x{i}" for i in range(2)]
+    times: dict[str, int] = {}
+    history = []
+    for step in range(draw(st.integers(1, 4))):
+        data: dict[str, Any] = {"users": [{"id": user, "username": user}] if step == 0 else []}
+        fresh = posts if step == 0 else draw(st.lists(st.sampled_from(posts), unique=True))
+        data["media"] = [{"id": p, "owner_id": user, "timestamp": draw(_time)} for p in fresh]
+        times.update({m["id"]: m["timestamp"] for m in data["media"]})
+        data["tags"] = []
+        for tag in draw(st.lists(st.sampled_from(tags), unique=True)):
+            if draw(st.booleans()):
+                feed = [{"id": p, "timestamp": times[p]}
+                        for p in draw(st.lists(st.sampled_from(posts), unique=True))]
+                _arrange(feed, draw(_arrangement))
+                data["tags"].append({"id": tag, "media_ids": [f["id"] for f in feed]})
+            else:
+                data["tags"].append({"id": tag, "media_count": step})  # the feed stays
+        data["comments"] = []
+        pool = iter(draw(st.permutations(range(12))))
+        for post in draw(st.lists(st.sampled_from(posts), unique=True, max_size=3)):
+            stamps = st.none() | _time if draw(st.booleans()) else _time
+            rows = [{"id": f"{user}c{next(pool)}", "parent_id": post,
+                     "timestamp": draw(stamps)} for _ in range(draw(st.integers(0, 4)))]
+            _arrange(rows, draw(_arrangement))
+            data["comments"] += rows
+        history.append(data)
+    return history, posts, tags
+
+
+_window = st.builds(
+    ConnectionArgs, first=st.none() | st.integers(0, 7), last=st.none() | st.integers(0, 7),
+    after=st.none() | st.integers(0, 8), before=st.none() | st.integers(0, 8),
+    since=st.none() | st.integers(T0 - 1, T0 + 13), until=st.none() | st.integers(T0 - 1, T0 + 13),
+    offset=st.integers(0, 3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=_histories(), windows=st.lists(_window, min_size=1, max_size=4))
+def test_positions_survive_any_history_of_writes(
+        shared: Store, case: tuple[list[dict[str, Any]], list[str], list[str]],
+        windows: list[ConnectionArgs]) -> None:
+    history, posts, tags = case
+    model = _Model()
+    for data in history:
+        import_dataset(shared, copy.deepcopy(data), now=NOW)
+        model.write(copy.deepcopy(data))
+        for args in windows:
+            _check(shared, model, args, posts, tags)

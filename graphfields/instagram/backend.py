@@ -12,8 +12,10 @@ what a store means is decided here, once:
   (:func:`check_references`);
 - the partial/pinned merge of an upsert (:func:`upsert`): a partial record updates only the
   fields it carries and never ``last_update``; a pinned row is only replaced by a pinned one;
-- the order of a batch's writes and comment positions (:func:`write_order`,
-  :func:`comment_rows`).
+- the order of a batch's writes (:func:`write_order`).
+
+The positions that make every page an index range (a user's feed, a tag's feed, a post's
+comments), kept on write, live in :mod:`graphfields.instagram.positions`.
 """
 
 from __future__ import annotations
@@ -27,24 +29,20 @@ from typing import Any
 
 from graphfields.instagram.dataset import Batch, DatasetError
 from graphfields.instagram.entities import ENTITIES, Kind, columns
+from graphfields.instagram.positions import ADDED_COLUMNS
 from graphfields.instagram.store import COMPLETE, PARTIAL, PINNED, Row
 from graphfields.relay import Page, window
 from graphfields.schema import ConnectionArgs
 
 __all__ = [
     "COMMENT_COLS",
-    "Sequencing",
     "Upsert",
     "backward",
     "batched_pages",
     "check_references",
     "claim_usernames",
-    "comment_rows",
-    "date_filter",
     "date_params",
     "entity_table",
-    "feed_bounds",
-    "feed_total",
     "forward",
     "forward_page",
     "kinds",
@@ -52,7 +50,6 @@ __all__ = [
     "read_page",
     "row_maker",
     "selected",
-    "sequencing",
     "upsert",
     "write_order",
 ]
@@ -91,7 +88,9 @@ def entity_table(collection: str, types: Mapping[str, str],
     if collection == "comments":
         defs.append(f"position {types['int']} NOT NULL")
     if collection == "media":
-        defs.append(f"seq {types['int']}")  # the post's place in its owner's feed (see below)
+        defs.append(f"seq {types['int']}")  # the post's place in its owner's feed
+    defs += [f"{col} {types['int']} {rest}" for table, col, rest in ADDED_COLUMNS
+             if table == collection]  # the order flag of its comments, of its feed
     if collection in STATEFUL:
         defs.append(f"complete {types['int']} NOT NULL DEFAULT {COMPLETE}")
     return f"CREATE TABLE IF NOT EXISTS {collection} ({', '.join(defs)})"
@@ -199,16 +198,9 @@ def read_page(args: ConnectionArgs, *, rows: Callable[[int, int | None], list[Ro
     return Page(nodes, start, end < size, start > 0)
 
 
-def date_filter(args: ConnectionArgs, column: str,
-                param: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
-    """``AND <column> >= since AND <column> <= until`` (the parts the filter has) and its
-    parameters; ``param(name)`` spells a named parameter in the backend's dialect."""
-    where = ""
-    if args.since is not None:
-        where += f" AND {column} >= {param('since')}"
-    if args.until is not None:
-        where += f" AND {column} <= {param('until')}"
-    return where, date_params(args)
+def date_params(args: ConnectionArgs) -> dict[str, Any]:
+    """The parameters ``since``/``until`` of a page's date filter (the ones it has)."""
+    return {k: v for k, v in (("since", args.since), ("until", args.until)) if v is not None}
 
 
 def batched_pages(
@@ -251,82 +243,6 @@ def batched_pages(
             total = counts.get(media_id, 0)
             pages[media_id] = Page(found.get(media_id, []), start, end < total, start > 0)
     return [pages[media_id] for media_id in ids]
-
-
-# -- a user's feed: positions kept on write -----------------------------------------------
-#
-# Each post carries ``seq``, its place among its owner's posts in (timestamp, id) order:
-# 0 for the oldest, dense. A user's feed is served newest first, so offset k of the feed is
-# seq ``hi - k`` (hi: the newest post's seq), and a date filter (a timestamp range) is a
-# seq range too, because seq grows with timestamp. Every page is then an index range on
-# ``(owner_id, seq)`` and the count is ``hi - lo + 1``: a page deep in a 100,000-post feed
-# costs what the first page costs, and ``last(n)`` needs no COUNT(*).
-
-
-def feed_bounds(args: ConnectionArgs, param: Callable[[str], str]) -> tuple[str, str]:
-    """SQL expressions of the lowest and highest seq of a user's posts inside the date
-    filter (NULL if none); ``param(name)`` spells a named parameter (``key`` is the
-    owner, ``since``/``until`` the filter)."""
-    key = param("key")
-    if args.since is None:
-        lo = f"(SELECT MIN(seq) FROM media WHERE owner_id = {key})"
-    else:
-        lo = (f"(SELECT seq FROM media WHERE owner_id = {key} AND timestamp >= {param('since')}"
-              " ORDER BY timestamp, seq LIMIT 1)")
-    if args.until is None:
-        hi = f"(SELECT MAX(seq) FROM media WHERE owner_id = {key})"
-    else:
-        hi = (f"(SELECT seq FROM media WHERE owner_id = {key} AND timestamp <= {param('until')}"
-              " ORDER BY timestamp DESC, seq DESC LIMIT 1)")
-    return lo, hi
-
-
-def feed_total(lo: int | None, hi: int | None) -> int:
-    return 0 if lo is None or hi is None or hi < lo else hi - lo + 1
-
-
-def date_params(args: ConnectionArgs) -> dict[str, Any]:
-    return {k: v for k, v in (("since", args.since), ("until", args.until)) if v is not None}
-
-
-@dataclass(frozen=True, slots=True)
-class Sequencing:
-    """How a write keeps ``seq`` dense and ordered: owners whose feeds are renumbered
-    whole, and ``(media_id, seq)`` of posts simply appended after their owner's newest."""
-
-    renumber: frozenset[str]
-    appended: list[tuple[str, int]]
-
-
-def sequencing(batch: Batch, stored: Mapping[str, tuple[str, int]],
-               newest: Mapping[str, tuple[int, str, int]]) -> Sequencing:
-    """The :class:`Sequencing` of a write. ``stored``: ``{media_id: (owner_id, timestamp)}``
-    of the batch's posts already stored; ``newest``: ``{owner: (timestamp, id, seq)}`` of
-    each owner's newest stored post. The common write (a load adding a user's newest
-    posts) only appends; a post inserted between stored ones, or one whose owner or
-    timestamp changed, renumbers that owner's feed."""
-    renumber: set[str] = set()
-    added: dict[str, list[tuple[int, str]]] = {}
-    for m in batch.media:
-        owner = m["owner_id"]
-        if m["id"] in stored:
-            old_owner, old_time = stored[m["id"]]
-            if (old_owner, old_time) != (owner, m["timestamp"]):
-                renumber.update((owner, old_owner))
-            continue
-        added.setdefault(owner, []).append((m["timestamp"], m["id"]))
-    appended: list[tuple[str, int]] = []
-    for owner, keys in added.items():
-        if owner in renumber:
-            continue
-        keys.sort()
-        top = newest.get(owner)
-        if top is not None and keys[0] <= (top[0], top[1]):
-            renumber.add(owner)
-            continue
-        base = 0 if top is None else top[2] + 1
-        appended += [(media_id, base + i) for i, (_, media_id) in enumerate(keys)]
-    return Sequencing(frozenset(renumber), appended)
 
 
 # -- writes -------------------------------------------------------------------------------
@@ -429,19 +345,6 @@ def claim_usernames(user_ids: Iterable[str], stored: Callable[[str], tuple[str, 
         if held is None or (held[0] != user_id and (held[1] != PINNED or state == PINNED)):
             take(name, user_id)
         release_others(user_id, name)
-
-
-def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The posts whose comments a batch replaces (in order), and its comment rows as
-    ``(*COMMENT_COLS, position)`` tuples, numbered per post in the batch's order."""
-    parents = list(dict.fromkeys(r["parent_id"] for r in batch.comments))
-    positions = dict.fromkeys(parents, 0)
-    rows = []
-    for rec in batch.comments:
-        pos = positions[rec["parent_id"]]
-        positions[rec["parent_id"]] = pos + 1
-        rows.append((*(rec.get(c) for c in COMMENT_COLS), pos))
-    return parents, rows
 
 
 def comment_dicts(rows: Sequence[tuple[Any, ...]]) -> list[Row]:

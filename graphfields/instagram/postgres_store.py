@@ -26,23 +26,31 @@ from typing import Any
 
 from graphfields.instagram.backend import (
     COMMENT_COLS,
-    Sequencing,
     batched_pages,
     check_references,
     claim_usernames,
-    comment_rows,
-    date_filter,
     date_params,
     entity_table,
-    feed_bounds,
     read_page,
     selected,
-    sequencing,
     upsert,
     write_order,
 )
 from graphfields.instagram.dataset import Batch
 from graphfields.instagram.jobs import JOBS_TABLE, Enqueued, Job, new_claim
+from graphfields.instagram.positions import (
+    ADDED_COLUMNS,
+    COMMENTS,
+    MIGRATE_POSITIONS,
+    POSITION_INDEXES,
+    TAG_FEED,
+    Positions,
+    Sequencing,
+    feed_bounds,
+    position_range,
+    sequencing,
+    write_positions,
+)
 from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError, describe
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
@@ -73,7 +81,11 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS comments_by_media ON comments (parent_id, position)",
     entity_table("tags", _TYPES),
     "CREATE TABLE IF NOT EXISTS tag_media (tag TEXT NOT NULL, position BIGINT NOT NULL,"
-    " media_id TEXT NOT NULL, PRIMARY KEY (tag, position))",
+    " media_id TEXT NOT NULL, ts BIGINT, PRIMARY KEY (tag, position))",
+    # a database made before tag feed and comment ranges (MIGRATE_POSITIONS fills them)
+    *(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {col} BIGINT {rest}"
+      for table, col, rest in ADDED_COLUMNS),
+    *POSITION_INDEXES,
     "CREATE TABLE IF NOT EXISTS usernames (username TEXT PRIMARY KEY, user_id TEXT NOT NULL)",
     # a database written before usernames existed: each name to the row that answered it
     # then (pinned first, then the newest)
@@ -102,10 +114,6 @@ _SCHEMA_LOCK = 0x67726670  # pg_advisory_xact_lock key: processes create the tab
 
 def _param(name: str) -> str:
     return f"%({name})s"
-
-
-def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
-    return date_filter(args, column, _param)
 
 
 class PostgresStore:
@@ -146,11 +154,18 @@ class PostgresStore:
                 try:
                     with conn.transaction():
                         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                        ranged = conn.execute(
+                            "SELECT 1 FROM information_schema.columns WHERE table_schema ="
+                            " current_schema() AND table_name = 'tag_media'"
+                            " AND column_name = 'ts'").fetchone()
                         for sql in _SCHEMA:
                             conn.execute(sql)
                         if conn.execute("SELECT 1 FROM media WHERE seq IS NULL LIMIT 1"
                                         ).fetchone():
                             conn.execute(_RENUMBER_ALL)
+                        if not ranged:  # made before tag feed and comment ranges
+                            for sql in MIGRATE_POSITIONS:
+                                conn.execute(sql)
                         conn.execute("DELETE FROM graphfields_schema")
                         conn.execute("INSERT INTO graphfields_schema VALUES (%s)",
                                      (_SCHEMA_VERSION,))
@@ -245,21 +260,22 @@ class PostgresStore:
                     part_sql, part(counted, start, end)).fetchall(),
                 snapshot=snapshot)
 
-    def _page(self, cols: str, source: str, key: str, order: str, ts: str,
-              args: ConnectionArgs) -> Page:
-        """One collection's page: ``source`` selects it with the parameter ``%(key)s``."""
-        where, params = _date_filter(args, ts)
-        params["key"] = key
-        source += where
-        select = (f"SELECT {cols} FROM {source} ORDER BY {order}"
-                  " LIMIT %(limit)s OFFSET %(start)s")
-        return self._read(args, select, f"SELECT COUNT(*) AS n FROM {source}", select, params,
+    def _page(self, p: Positions, cols: str, source: str, key: str, args: ConnectionArgs,
+              alias: str = "") -> Page:
+        """A tag feed's or a post's comments' page: a range of positions (see
+        :mod:`graphfields.instagram.positions`); ``source`` selects the collection's rows
+        (``... WHERE``), ``alias`` prefixes its columns."""
+        r = position_range(p, args, _param, key="%(key)s", start="%(start)s", alias=alias)
+        select = (f"SELECT {cols} FROM {source} {alias}{p.key} = %(key)s AND {r.where}"
+                  f" ORDER BY {alias}position LIMIT %(limit)s OFFSET {r.skip}")
+        params: dict[str, Any] = {"key": key, **date_params(args)}
+        return self._read(args, select, f"SELECT {r.total} AS n", select, params,
                           lambda _, start, end: {**params, "start": start,
                                                  "limit": end - start})
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
                         columns: Sequence[str] | None = None) -> Page:
-        """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
+        """A range of ``seq`` (see :mod:`graphfields.instagram.positions`): a forward page
         is one query, a backward one reads the bounds and the range in one snapshot."""
         lo, hi = feed_bounds(args, _param)
         params: dict[str, Any] = {"key": owner_id, **date_params(args)}
@@ -276,16 +292,14 @@ class PostgresStore:
 
     def tag_media_page(self, tag: str, args: ConnectionArgs, *,
                        columns: Sequence[str] | None = None) -> Page:
-        return self._page(_select_list("media", columns, "m."),
-                          "tag_media t JOIN media m ON m.id = t.media_id"
-                          " WHERE t.tag = %(key)s", tag.lower(), "t.position", "m.timestamp",
-                          args)
+        return self._page(TAG_FEED, _select_list("media", columns, "m."),
+                          "tag_media t JOIN media m ON m.id = t.media_id WHERE", tag.lower(),
+                          args, "t.")
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
                             columns: Sequence[str] | None = None) -> Page:
-        return self._page(", ".join(_comment_columns(columns)),
-                          "comments WHERE parent_id = %(key)s",
-                          media_id, "position", "timestamp", args)
+        return self._page(COMMENTS, ", ".join(_comment_columns(columns)), "comments WHERE",
+                          media_id, args)
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
                              columns: Sequence[str] | None = None) -> list[Page]:
@@ -316,14 +330,16 @@ class PostgresStore:
         out: dict[str, list[Row]] = {}
         if not terms:
             return out
-        where, params = _date_filter(args, "c.timestamp")
+        params = date_params(args)
+        r = position_range(COMMENTS, args, _param, key="q.pid", start="q.off", alias="c.")
         names = _comment_columns(columns)
         cols = ", ".join(f"c.{c}" for c in names)
         sql = (
             f"SELECT {cols} FROM unnest(%(ids)s::text[], %(limits)s::bigint[],"
             " %(offsets)s::bigint[]) WITH ORDINALITY AS q(pid, lim, off, n)"
-            f" CROSS JOIN LATERAL (SELECT * FROM comments c WHERE c.parent_id = q.pid{where}"
-            " ORDER BY c.position LIMIT q.lim OFFSET q.off) c ORDER BY q.n, c.position")
+            " CROSS JOIN LATERAL (SELECT * FROM comments c WHERE c.parent_id = q.pid"
+            f" AND {r.where} ORDER BY c.position LIMIT q.lim OFFSET {r.skip}) c"
+            " ORDER BY q.n, c.position")
         params.update(ids=list(terms), limits=[t[0] for t in terms.values()],
                       offsets=[t[1] for t in terms.values()])
         for row in cur.execute(sql, params).fetchall():
@@ -333,12 +349,13 @@ class PostgresStore:
 
     def _comment_totals(self, cur: psycopg.Cursor[Any], media_ids: Sequence[str],
                         args: ConnectionArgs) -> dict[str, int]:
-        """How many comments each post has after the date filter (absent: none)."""
-        where, params = _date_filter(args)
-        params["ids"] = list(media_ids)
-        sql = (f"SELECT parent_id, COUNT(*) FROM comments WHERE parent_id = ANY(%(ids)s){where}"
-               " GROUP BY parent_id")
-        return {r[0]: r[1] for r in cur.execute(sql, params)}
+        """How many comments each post has after the date filter (absent: none), from
+        the bounds of its positions."""
+        params: dict[str, Any] = {**date_params(args), "ids": list(media_ids)}
+        total = position_range(COMMENTS, args, _param, key="o.id", start="0",
+                               flag="o.comments_order").total
+        sql = f"SELECT o.id, {total} FROM media o WHERE o.id = ANY(%(ids)s)"
+        return {r[0]: r[1] for r in cur.execute(sql, params) if r[1]}
 
     # -- freshness bookkeeping ----------------------------------------------------------
 
@@ -492,21 +509,10 @@ class PostgresStore:
             for owner in sorted(seq.renumber):
                 cur.execute(_RENUMBER, (owner,))
         self._claim_usernames(cur, [rec["id"] for rec in batch.users])
-        parents, rows = comment_rows(batch)
-        if parents:
-            cur.execute("DELETE FROM comments WHERE parent_id = ANY(%s)", (parents,))
-            cols = ", ".join((*COMMENT_COLS, "position"))
-            marks = ", ".join(["%s"] * (len(COMMENT_COLS) + 1))
-            cur.executemany(
-                f"INSERT INTO comments ({cols}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE"
-                f" SET {', '.join(f'{c} = excluded.{c}' for c in (*COMMENT_COLS, 'position'))}",
-                rows)
-        for rec in batch.tags:
-            if rec.get("media_ids") is not None:
-                cur.execute("DELETE FROM tag_media WHERE tag = %s", (rec["id"],))
-                cur.executemany(
-                    "INSERT INTO tag_media (tag, position, media_id) VALUES (%s, %s, %s)",
-                    [(rec["id"], i, m) for i, m in enumerate(rec["media_ids"])])
+        write_positions(batch, () if seq is None else seq.retimed, "%s", cur.executemany,
+                        lambda table, col, key, ids: {r[0] for r in cur.execute(
+                            f"SELECT DISTINCT {col} FROM {table} WHERE {key} = ANY(%s)",
+                            (ids,))})
 
 
 def _select_list(table: str, columns: Sequence[str] | None, prefix: str = "") -> str:

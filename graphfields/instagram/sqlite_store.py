@@ -23,26 +23,34 @@ from typing import Any
 
 from graphfields.instagram.backend import (
     COMMENT_COLS,
-    Sequencing,
     batched_pages,
     check_references,
     claim_usernames,
-    comment_rows,
-    date_filter,
     date_params,
     entity_table,
-    feed_bounds,
-    feed_total,
     kinds,
     read_page,
     row_maker,
     selected,
-    sequencing,
     upsert,
     write_order,
 )
 from graphfields.instagram.dataset import Batch
 from graphfields.instagram.jobs import JOBS_TABLE, Enqueued, Job, new_claim
+from graphfields.instagram.positions import (
+    ADDED_COLUMNS,
+    COMMENTS,
+    MIGRATE_POSITIONS,
+    POSITION_INDEXES,
+    TAG_FEED,
+    Positions,
+    Sequencing,
+    feed_bounds,
+    feed_total,
+    position_range,
+    sequencing,
+    write_positions,
+)
 from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError
 from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
@@ -61,8 +69,8 @@ _SCHEMA = ";\n".join([
     "CREATE INDEX IF NOT EXISTS comments_by_media ON comments (parent_id, position)",
     entity_table("tags", _TYPES, {"id": "TEXT PRIMARY KEY COLLATE NOCASE"}),
     "CREATE TABLE IF NOT EXISTS tag_media (tag TEXT NOT NULL COLLATE NOCASE,"
-    " position INTEGER NOT NULL, media_id TEXT NOT NULL, PRIMARY KEY (tag, position))"
-    " WITHOUT ROWID",
+    " position INTEGER NOT NULL, media_id TEXT NOT NULL, ts INTEGER,"
+    " PRIMARY KEY (tag, position)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS missing (kind TEXT NOT NULL, key TEXT NOT NULL COLLATE NOCASE,"
     " checked_at REAL NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS usernames (username TEXT PRIMARY KEY COLLATE NOCASE,"
@@ -73,9 +81,10 @@ _SCHEMA = ";\n".join([
     "CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (enqueued_at)",
 ]) + ";"
 
-_SEQ_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS media_by_seq ON media (owner_id, seq);"
-    "CREATE INDEX IF NOT EXISTS media_by_time_seq ON media (owner_id, timestamp, seq);")
+_SEQ_INDEXES = ";".join((
+    "CREATE INDEX IF NOT EXISTS media_by_seq ON media (owner_id, seq)",
+    "CREATE INDEX IF NOT EXISTS media_by_time_seq ON media (owner_id, timestamp, seq)",
+    *POSITION_INDEXES))
 _RENUMBER = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY timestamp,"
              " id) - 1 AS n FROM media WHERE owner_id = ?) AS r WHERE media.id = r.id")
 _RENUMBER_ALL = ("UPDATE media SET seq = r.n FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY"
@@ -127,8 +136,18 @@ def _param(name: str) -> str:
     return f":{name}"
 
 
-def _date_filter(args: ConnectionArgs, column: str = "timestamp") -> tuple[str, dict[str, Any]]:
-    return date_filter(args, column, _param)
+def _in(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """``ids`` in chunks of :data:`_CHUNK`, each with its ``?,?,...`` (an ``IN`` list)."""
+    for i in range(0, len(ids), _CHUNK):
+        chunk = list(ids[i : i + _CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
+
+
+def _among(conn: sqlite3.Connection, table: str, col: str, key: str,
+           ids: Sequence[str]) -> set[str]:
+    """The distinct ``col`` of the rows of ``table`` whose ``key`` is one of ``ids``."""
+    return {r[0] for chunk, marks in _in(ids) for r in conn.execute(
+        f"SELECT DISTINCT {col} FROM {table} WHERE {key} IN ({marks})", chunk)}
 
 
 def _comment_projection(columns: Sequence[str] | None) -> tuple[tuple[str, ...], Any]:
@@ -196,11 +215,22 @@ class SQLiteStore:
             conn.close()
 
     def _migrate(self) -> None:
-        """Give a database made before feed positions its ``seq`` column and numbers."""
+        """Give a database made before feed positions its ``seq`` column and numbers, and
+        one made before tag feed and comment ranges their columns, closed-up positions
+        and order flags (:data:`~graphfields.instagram.backend.MIGRATE_POSITIONS`, in one
+        transaction)."""
         conn = self.connection()
         names = {r[1] for r in conn.execute("PRAGMA table_info(media)")}
         if "seq" not in names:
             conn.execute("ALTER TABLE media ADD COLUMN seq INTEGER")
+        missing = [(table, col, rest) for table, col, rest in ADDED_COLUMNS if col not in {
+            r[1] for r in conn.execute(f"PRAGMA table_info({table})")}]
+        if missing:
+            with self._immediate() as c:
+                for table, col, rest in missing:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {col} INTEGER {rest}")
+                for sql in MIGRATE_POSITIONS:
+                    c.execute(sql)
         conn.executescript(_SEQ_INDEXES)
         if conn.execute("SELECT 1 FROM media WHERE seq IS NULL LIMIT 1").fetchone():
             with self._immediate() as c:
@@ -244,9 +274,7 @@ class SQLiteStore:
         cursor = self.connection().cursor()
         if proj is not None:
             cursor.row_factory = None
-        for i in range(0, len(wanted), _CHUNK):
-            chunk = wanted[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in(wanted):
             sql = f"SELECT {'*' if proj is None else proj[0]} FROM {table} WHERE id IN ({marks})"
             make = _decode if proj is None else proj[1]
             for row in cursor.execute(sql, chunk):
@@ -273,27 +301,30 @@ class SQLiteStore:
         cursor.row_factory = None
         return [make(r) for r in cursor.execute(sql, params)]
 
-    def _page(self, cols: str, source: str, key: str, order: str, ts: str,
-              args: ConnectionArgs, make: Any = None) -> Page:
-        """One collection's page: ``source`` selects it with the parameter ``:key``."""
-        where, params = _date_filter(args, ts)
-        params["key"] = key
-        source += where
-        select = f"SELECT {cols} FROM {source} ORDER BY {order} LIMIT :limit OFFSET :offset"
-        count = f"SELECT COUNT(*) FROM {source}"
+    def _page(self, p: Positions, cols: str, source: str, key: str, args: ConnectionArgs,
+              make: Any = None, alias: str = "") -> Page:
+        """A tag feed's or a post's comments' page: a range of positions (see
+        :mod:`graphfields.instagram.positions`); ``source`` selects the collection's rows
+        (``... WHERE``), ``alias`` prefixes its columns."""
+        r = position_range(p, args, _param, key=":key", start=":start", alias=alias)
+        select = (f"SELECT {cols} FROM {source} {alias}{p.key} = :key AND {r.where}"
+                  f" ORDER BY {alias}position LIMIT :limit OFFSET {r.skip}")
+        params = {"key": key, **date_params(args)}
         conn = self.connection()
+
+        def rows(start: int, limit: int | None) -> list[Row]:
+            return self._rows(select, {**params, "start": start, "limit": _sql_limit(limit)},
+                              make)
+
         return read_page(
-            args,
-            rows=lambda start, limit: self._rows(select, {**params, "offset": start,
-                                                          "limit": _sql_limit(limit)}, make),
-            total=lambda: int(conn.execute(count, params).fetchone()[0]),
-            part=lambda start, end: self._rows(select, {**params, "offset": start,
-                                                        "limit": end - start}, make),
+            args, rows=rows,
+            total=lambda: int(conn.execute(f"SELECT {r.total}", params).fetchone()[0]),
+            part=lambda start, end: rows(start, end - start),
             snapshot=lambda: self._read_snapshot(conn))
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
                         columns: Sequence[str] | None = None) -> Page:
-        """A range of ``seq`` (see :mod:`graphfields.instagram.backend`): a forward page
+        """A range of ``seq`` (see :mod:`graphfields.instagram.positions`): a forward page
         is one query, a backward one reads the bounds and the range in one snapshot."""
         lo, hi = feed_bounds(args, _param)
         params = {"key": owner_id, **date_params(args)}
@@ -324,29 +355,22 @@ class SQLiteStore:
                        columns: Sequence[str] | None = None) -> Page:
         proj = _projection("media", columns, "m.")
         cols, make = ("m.*", None) if proj is None else proj
-        return self._page(cols, "tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = :key",
-                          tag, "t.position", "m.timestamp", args, make)
+        return self._page(TAG_FEED, cols, "tag_media t JOIN media m ON m.id = t.media_id WHERE",
+                          tag, args, make, "t.")
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
                             columns: Sequence[str] | None = None) -> Page:
         cols, make = _comment_projection(columns)
-        return self._page(", ".join(cols), "comments WHERE parent_id = :key", media_id,
-                          "position", "timestamp", args, make)
+        return self._page(COMMENTS, ", ".join(cols), "comments WHERE", media_id, args, make)
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
                              columns: Sequence[str] | None = None) -> list[Page]:
         """Every post's page at once: one query for a forward page (``first``/``after``),
-        a count query and one more for a backward one, whatever the number of posts
-        (up to :data:`_TERMS` per query).
-
-        The query is a ``UNION ALL`` of each post's own ``ORDER BY position LIMIT n
-        OFFSET k`` on the ``(parent_id, position)`` index, so each post reads only its
-        page (a window function numbering every comment of every post measured slower
-        here: it reads whole collections and sorts them). Flags are exact: forward
-        pages fetch one extra row, and the totals a backward page (or a forward one past
-        the end) needs come from one ``GROUP BY`` query. A single post takes
-        :meth:`media_comments_page`.
-        """
+        a totals query and one more for a backward one, whatever the number of posts (up
+        to :data:`_TERMS` per query): a ``UNION ALL`` of each post's own range of
+        positions on the ``(parent_id, position)`` index (a window function numbering
+        every comment measured slower: it reads and sorts whole collections); totals
+        from each post's bounds. A single post takes :meth:`media_comments_page`."""
         if len(media_ids) == 1:
             return [self.media_comments_page(media_ids[0], args, columns=columns)]
         conn = self.connection()
@@ -363,26 +387,24 @@ class SQLiteStore:
         finally:
             conn.execute("COMMIT")
 
-    def _comment_rows(
-        self,
-        conn: sqlite3.Connection,
-        terms: Mapping[str, tuple[int | None, int]],
-        args: ConnectionArgs,
-        columns: Sequence[str] | None,
-    ) -> dict[str, list[Row]]:
+    def _comment_rows(self, conn: sqlite3.Connection, terms: Mapping[str, tuple[int | None, int]],
+                      args: ConnectionArgs, columns: Sequence[str] | None
+                      ) -> dict[str, list[Row]]:
         """Comments of several posts, ``{post: (limit, offset)}`` each (limit None: all),
         in ``UNION ALL`` queries of :data:`_TERMS` posts; rows by post, in order."""
-        where, params = _date_filter(args)
+        params = date_params(args)
         selection, make = _comment_projection(columns)
         cols = ", ".join(selection)
         out: dict[str, list[Row]] = {}
         items = list(terms.items())
         for i in range(0, len(items), _TERMS):
             chunk = items[i : i + _TERMS]
+            ranges = [position_range(COMMENTS, args, _param, key=f":p{j}", start=f":o{j}")
+                      for j in range(len(chunk))]
             sql = " UNION ALL ".join(
-                f"SELECT * FROM (SELECT {cols} FROM comments WHERE parent_id = :p{j}{where}"
-                f" ORDER BY position LIMIT :l{j} OFFSET :o{j})"
-                for j in range(len(chunk))
+                f"SELECT * FROM (SELECT {cols} FROM comments WHERE parent_id = :p{j}"
+                f" AND {r.where} ORDER BY position LIMIT :l{j} OFFSET {r.skip})"
+                for j, r in enumerate(ranges)
             )
             values = dict(params)
             for j, (media_id, (limit, offset)) in enumerate(chunk):
@@ -396,22 +418,21 @@ class SQLiteStore:
                 out.setdefault(row["parent_id"], []).append(row)
         return out
 
-    def _comment_totals(
-        self, conn: sqlite3.Connection, media_ids: Sequence[str], args: ConnectionArgs
-    ) -> dict[str, int]:
-        """How many comments each post has after the date filter (absent: none)."""
-        where, params = _date_filter(args)
+    def _comment_totals(self, conn: sqlite3.Connection, media_ids: Sequence[str],
+                        args: ConnectionArgs) -> dict[str, int]:
+        """How many comments each post has after the date filter (absent: none), from
+        the bounds of its positions."""
+        params = date_params(args)
+        total = position_range(COMMENTS, args, _param, key="o.id", start="0",
+                               flag="o.comments_order").total
         totals: dict[str, int] = {}
         for i in range(0, len(media_ids), _CHUNK):
             chunk = media_ids[i : i + _CHUNK]
             values = dict(params)
             values.update({f"p{j}": media_id for j, media_id in enumerate(chunk)})
             marks = ", ".join(f":p{j}" for j in range(len(chunk)))
-            sql = (
-                f"SELECT parent_id, COUNT(*) FROM comments WHERE parent_id IN ({marks}){where}"
-                " GROUP BY parent_id"
-            )
-            totals.update((r[0], r[1]) for r in conn.execute(sql, values))
+            sql = f"SELECT o.id, {total} FROM media o WHERE o.id IN ({marks})"
+            totals.update((r[0], r[1]) for r in conn.execute(sql, values) if r[1])
         return totals
 
     # -- freshness bookkeeping ----------------------------------------------------------
@@ -503,9 +524,7 @@ class SQLiteStore:
         wanted = list(dict.fromkeys(keys))
         found: set[str] = set()
         conn = self.connection()
-        for i in range(0, len(wanted), _CHUNK):
-            chunk = wanted[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in(wanted):
             found.update(r[0] for r in conn.execute(
                 f"SELECT key FROM jobs WHERE kind = ? AND key IN ({marks})", [kind, *chunk]))
         return found
@@ -517,18 +536,9 @@ class SQLiteStore:
 
     def write(self, batch: Batch) -> None:
         with self._immediate() as conn:
-            check_references(batch, lambda table, ids: self._existing(conn, table, ids))
+            check_references(batch, lambda table, ids: _among(conn, table, "id", "id",
+                                                              sorted(ids)))
             self._write(conn, batch)
-
-    def _existing(self, conn: sqlite3.Connection, table: str, ids: set[str]) -> set[str]:
-        found: set[str] = set()
-        wanted = sorted(ids)
-        for i in range(0, len(wanted), _CHUNK):
-            chunk = wanted[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id FROM {table} WHERE id IN ({marks})"
-            found.update(r[0] for r in conn.execute(sql, chunk))
-        return found
 
     def _upsert(self, conn: sqlite3.Connection, table: str, rec: Row, state: int | None) -> None:
         up = upsert(table, rec, state, "?", _encode)
@@ -560,9 +570,7 @@ class SQLiteStore:
     def _sequencing(self, conn: sqlite3.Connection, batch: Batch) -> Sequencing:
         ids = [m["id"] for m in batch.media]
         stored: dict[str, tuple[str, int]] = {}
-        for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in(ids):
             for r in conn.execute(
                     f"SELECT id, owner_id, timestamp FROM media WHERE id IN ({marks})", chunk):
                 stored[r[0]] = (r[1], r[2])
@@ -584,15 +592,5 @@ class SQLiteStore:
             conn.executemany("UPDATE media SET seq = ? WHERE id = ?",
                              [(n, i) for i, n in seq.appended])
             conn.executemany(_RENUMBER, [(o,) for o in sorted(seq.renumber)])
-        parents, rows = comment_rows(batch)
-        conn.executemany("DELETE FROM comments WHERE parent_id = ?", [(p,) for p in parents])
-        cols = ", ".join((*COMMENT_COLS, "position"))
-        marks = ", ".join("?" * (len(COMMENT_COLS) + 1))
-        conn.executemany(f"INSERT OR REPLACE INTO comments ({cols}) VALUES ({marks})", rows)
-        for rec in batch.tags:
-            if rec.get("media_ids") is not None:
-                conn.execute("DELETE FROM tag_media WHERE tag = ?", (rec["id"],))
-                conn.executemany(
-                    "INSERT INTO tag_media (tag, position, media_id) VALUES (?, ?, ?)",
-                    [(rec["id"], i, m) for i, m in enumerate(rec["media_ids"])],
-                )
+        write_positions(batch, () if seq is None else seq.retimed, "?", conn.executemany,
+                        lambda table, col, key, ids: _among(conn, table, col, key, ids))

@@ -1,0 +1,332 @@
+"""Positions kept on write: the rules that make every page an index range, shared by
+both SQL stores (:mod:`.sqlite_store`, :mod:`.postgres_store`).
+
+- a user's feed: ``media.seq`` (:func:`feed_bounds`, :func:`sequencing`);
+- a tag's feed and a post's comments: ``position``, with each collection's order flag
+  (:func:`position_range`, :func:`write_positions`, :data:`MIGRATE_POSITIONS`).
+
+A page deep in a collection of 100,000 rows, a backward page (``last``, ``before``) and a
+date-filtered page then cost what the first page costs: no ``OFFSET`` walk, and counts are
+``hi - lo + 1``, not ``COUNT(*)`` (``python -m benchmarks pages``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphfields.instagram.dataset import Batch
+from graphfields.instagram.entities import columns
+from graphfields.schema import ConnectionArgs
+
+__all__ = [
+    "ADDED_COLUMNS",
+    "COMMENTS",
+    "FALLING",
+    "MIGRATE_POSITIONS",
+    "POSITION_INDEXES",
+    "RISING",
+    "TAG_FEED",
+    "UNORDERED",
+    "Positions",
+    "RangeSQL",
+    "Sequencing",
+    "comment_rows",
+    "feed_bounds",
+    "feed_total",
+    "order_sql",
+    "position_range",
+    "refresh_order",
+    "renumber_comments",
+    "sequencing",
+    "write_positions",
+]
+
+COMMENT_COLS = columns("comments")
+
+
+# -- a user's feed: positions kept on write -----------------------------------------------
+#
+# Each post carries ``seq``, its place among its owner's posts in (timestamp, id) order:
+# 0 for the oldest, dense. A user's feed is served newest first, so offset k of the feed is
+# seq ``hi - k`` (hi: the newest post's seq), and a date filter (a timestamp range) is a
+# seq range too, because seq grows with timestamp. Every page is then an index range on
+# ``(owner_id, seq)`` and the count is ``hi - lo + 1``: a page deep in a 100,000-post feed
+# costs what the first page costs, and ``last(n)`` needs no COUNT(*).
+
+
+def feed_bounds(args: ConnectionArgs, param: Callable[[str], str]) -> tuple[str, str]:
+    """SQL expressions of the lowest and highest seq of a user's posts inside the date
+    filter (NULL if none); ``param(name)`` spells a named parameter (``key`` is the
+    owner, ``since``/``until`` the filter)."""
+    key = param("key")
+    if args.since is None:
+        lo = f"(SELECT MIN(seq) FROM media WHERE owner_id = {key})"
+    else:
+        lo = (f"(SELECT seq FROM media WHERE owner_id = {key} AND timestamp >= {param('since')}"
+              " ORDER BY timestamp, seq LIMIT 1)")
+    if args.until is None:
+        hi = f"(SELECT MAX(seq) FROM media WHERE owner_id = {key})"
+    else:
+        hi = (f"(SELECT seq FROM media WHERE owner_id = {key} AND timestamp <= {param('until')}"
+              " ORDER BY timestamp DESC, seq DESC LIMIT 1)")
+    return lo, hi
+
+
+def feed_total(lo: int | None, hi: int | None) -> int:
+    return 0 if lo is None or hi is None or hi < lo else hi - lo + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Sequencing:
+    """How a write keeps ``seq`` dense and ordered: owners whose feeds are renumbered
+    whole, and ``(media_id, seq)`` of posts simply appended after their owner's newest;
+    ``retimed``: stored posts the write gives another timestamp (the tag feeds holding
+    them copy it)."""
+
+    renumber: frozenset[str]
+    appended: list[tuple[str, int]]
+    retimed: frozenset[str] = frozenset()
+
+
+def sequencing(batch: Batch, stored: Mapping[str, tuple[str, int]],
+               newest: Mapping[str, tuple[int, str, int]]) -> Sequencing:
+    """The :class:`Sequencing` of a write. ``stored``: ``{media_id: (owner_id, timestamp)}``
+    of the batch's posts already stored; ``newest``: ``{owner: (timestamp, id, seq)}`` of
+    each owner's newest stored post. The common write (a load adding a user's newest
+    posts) only appends; a post inserted between stored ones, or one whose owner or
+    timestamp changed, renumbers that owner's feed."""
+    renumber: set[str] = set()
+    retimed: set[str] = set()
+    added: dict[str, list[tuple[int, str]]] = {}
+    for m in batch.media:
+        owner = m["owner_id"]
+        if m["id"] in stored:
+            old_owner, old_time = stored[m["id"]]
+            if (old_owner, old_time) != (owner, m["timestamp"]):
+                renumber.update((owner, old_owner))
+            if old_time != m["timestamp"]:
+                retimed.add(m["id"])
+            continue
+        added.setdefault(owner, []).append((m["timestamp"], m["id"]))
+    appended: list[tuple[str, int]] = []
+    for owner, keys in added.items():
+        if owner in renumber:
+            continue
+        keys.sort()
+        top = newest.get(owner)
+        if top is not None and keys[0] <= (top[0], top[1]):
+            renumber.add(owner)
+            continue
+        base = 0 if top is None else top[2] + 1
+        appended += [(media_id, base + i) for i, (_, media_id) in enumerate(keys)]
+    return Sequencing(frozenset(renumber), appended, frozenset(retimed))
+
+
+# -- tag feeds and comments: dense positions, pages as ranges ------------------------------
+#
+# A tag's feed (``tag_media``) and a post's comments are served in their stored order,
+# ``position``: 0 for the first, dense per tag or post. A write replaces a feed or a post's
+# comments whole, numbered in the record's order; a comment it moves to another post
+# leaves a gap in its former post, which the same write closes (renumbering that post).
+# Offset k of a collection is then position k and its size the last position + 1: forward
+# and backward pages are index ranges on ``(key, position)``, with no OFFSET walk and no
+# COUNT(*).
+#
+# A date filter is a range too when the timestamps are monotonic along position (a feed
+# newest first, comments oldest first). The owner row (the tag, the post) keeps its
+# collection's order flag: RISING (timestamps never decrease along position; an empty or
+# constant collection too), FALLING (never increase) or UNORDERED (neither, or a comment
+# without a timestamp), recomputed whenever the collection or a timestamp in it changes.
+# A feed copies its posts' timestamps (``tag_media.ts``), so that an index on ``(key, ts,
+# position)`` finds the filter's first and last positions in a few seeks. An UNORDERED
+# collection's date-filtered pages read the filter in position order with OFFSET and
+# COUNT(*), as before: no range stands for that filter.
+
+RISING, FALLING, UNORDERED = 1, -1, 0
+
+
+@dataclass(frozen=True, slots=True)
+class Positions:
+    """A collection numbered by ``position`` per ``key`` in ``table``, its rows'
+    timestamps in ``ts``; the ``owner`` row whose ``id`` is the key keeps its order flag
+    in the column ``flag``."""
+
+    table: str
+    key: str
+    ts: str
+    owner: str
+    flag: str
+
+
+COMMENTS = Positions("comments", "parent_id", "timestamp", "media", "comments_order")
+TAG_FEED = Positions("tag_media", "tag", "ts", "tags", "feed_order")
+ADDED_COLUMNS = (("media", "comments_order", f"NOT NULL DEFAULT {UNORDERED}"),
+                 ("tags", "feed_order", f"NOT NULL DEFAULT {UNORDERED}"), ("tag_media", "ts", ""))
+"""``(table, column, constraint)`` of the integer columns of tag feed and comment
+positions (the order flags, a feed's timestamps), which a database made before them lacks."""
+POSITION_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS comments_by_time ON comments (parent_id, timestamp, position)",
+    "CREATE INDEX IF NOT EXISTS tag_media_by_time ON tag_media (tag, ts, position)",
+    "CREATE INDEX IF NOT EXISTS tag_media_by_media ON tag_media (media_id)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSQL:
+    """SQL of a positioned collection's page: ``where`` (conditions selecting its rows
+    from a filtered offset on, in position order), ``skip`` (the ``OFFSET``: ``0``, but
+    for an UNORDERED collection's date filter) and ``total`` (its size after the filter)."""
+
+    where: str
+    skip: str
+    total: str
+
+
+def _edge(p: Positions, key: str, op: str, value: str, ts_order: str, pos_order: str) -> str:
+    """The first (``pos_order`` ``""``) or last (``" DESC"``) position holding the
+    timestamp nearest ``value`` on the ``op`` side (two index seeks)."""
+    at = (f"(SELECT {p.ts} FROM {p.table} WHERE {p.key} = {key} AND {p.ts} {op} {value}"
+          f" ORDER BY {p.ts}{ts_order} LIMIT 1)")
+    return (f"(SELECT position FROM {p.table} WHERE {p.key} = {key} AND {p.ts} = {at}"
+            f" ORDER BY position{pos_order} LIMIT 1)")
+
+
+def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *,
+                   key: str, start: str, alias: str = "", flag: str | None = None) -> RangeSQL:
+    """The :class:`RangeSQL` of ``args``' page of the collection ``key`` (an SQL
+    expression), read from the filtered offset ``start`` (an SQL expression); ``alias``
+    prefixes the outer query's columns; ``flag``: the order flag's SQL (default: read from
+    the owner row). ``param(name)`` spells ``since``/``until``."""
+    col = f"{alias}position"
+    top = (f"(SELECT position FROM {p.table} WHERE {p.key} = {key}"
+           " ORDER BY position DESC LIMIT 1)")
+    if args.since is None and args.until is None:
+        return RangeSQL(f"{col} >= {start}", "0", f"COALESCE({top} + 1, 0)")
+    d = flag or f"(SELECT {p.flag} FROM {p.owner} WHERE id = {key})"
+    lo = {RISING: "0", FALLING: "0"}
+    hi = {RISING: top, FALLING: top}
+    conds = []
+    if args.since is not None:  # the earliest timestamp at or after since
+        lo[RISING] = _edge(p, key, ">=", param("since"), "", "")
+        hi[FALLING] = _edge(p, key, ">=", param("since"), "", " DESC")
+        conds.append(f"{{0}}{p.ts} >= {param('since')}")
+    if args.until is not None:  # the latest timestamp at or before until
+        lo[FALLING] = _edge(p, key, "<=", param("until"), " DESC", "")
+        hi[RISING] = _edge(p, key, "<=", param("until"), " DESC", " DESC")
+        conds.append(f"{{0}}{p.ts} <= {param('until')}")
+    first = f"CASE {d} WHEN {RISING} THEN {lo[RISING]} WHEN {FALLING} THEN {lo[FALLING]} END"
+    last = f"CASE {d} WHEN {RISING} THEN {hi[RISING]} WHEN {FALLING} THEN {hi[FALLING]} END"
+    kept = " AND ".join(conds)
+    count = f"(SELECT COUNT(*) FROM {p.table} WHERE {p.key} = {key} AND {kept.format('')})"
+    return RangeSQL(
+        f"{col} >= (CASE {d} WHEN {UNORDERED} THEN 0 ELSE ({first}) + {start} END)"
+        f" AND {col} <= (CASE {d} WHEN {UNORDERED} THEN {top} ELSE ({last}) END)"
+        f" AND ({d} <> {UNORDERED} OR ({kept.format(alias)}))",
+        f"(CASE {d} WHEN {UNORDERED} THEN {start} ELSE 0 END)",
+        f"(CASE {d} WHEN {UNORDERED} THEN {count} ELSE (CASE WHEN ({last}) >= ({first})"
+        f" THEN ({last}) - ({first}) + 1 ELSE 0 END) END)")
+
+
+def order_sql(p: Positions, key: str) -> str:
+    """SQL of the order flag of the collection ``key`` (an SQL expression), from its rows."""
+    return (f"(SELECT CASE WHEN COUNT(*) > COUNT(ts) THEN {UNORDERED}"
+            f" WHEN COALESCE(MIN(ts - prev), 0) >= 0 THEN {RISING}"
+            f" WHEN COALESCE(MAX(ts - prev), 0) <= 0 THEN {FALLING} ELSE {UNORDERED} END"
+            f" FROM (SELECT {p.ts} AS ts, LAG({p.ts}) OVER (ORDER BY position) AS prev"
+            f" FROM {p.table} WHERE {p.key} = {key}) AS s)")
+
+
+def refresh_order(p: Positions, mark: str) -> str:
+    """``UPDATE`` of one owner's order flag (``mark``: its ID's placeholder)."""
+    return f"UPDATE {p.owner} SET {p.flag} = {order_sql(p, p.owner + '.id')} WHERE id = {mark}"
+
+
+def renumber_comments(mark: str) -> str:
+    """``UPDATE`` closing the gaps in one post's comment positions, order kept."""
+    return ("UPDATE comments SET position = r.n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY"
+            f" position) - 1 AS n FROM comments WHERE parent_id = {mark}) AS r"
+            " WHERE comments.id = r.id AND comments.position <> r.n")
+
+
+RENUMBER_ALL_COMMENTS = (
+    "UPDATE comments SET position = r.n FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY"
+    " parent_id ORDER BY position) - 1 AS n FROM comments) AS r"
+    " WHERE comments.id = r.id AND comments.position <> r.n")
+MIGRATE_POSITIONS = (
+    RENUMBER_ALL_COMMENTS,
+    "UPDATE tag_media SET ts = (SELECT timestamp FROM media WHERE media.id = tag_media.media_id)",
+    f"UPDATE media SET comments_order = {order_sql(COMMENTS, 'media.id')}"
+    " WHERE id IN (SELECT parent_id FROM comments)",
+    f"UPDATE tags SET feed_order = {order_sql(TAG_FEED, 'tags.id')}"
+    " WHERE id IN (SELECT tag FROM tag_media)",
+)
+"""A database made before these positions: its comment positions closed up, its feeds'
+timestamps copied and every order flag computed (one transaction, on open)."""
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]], set[str]]:
+    """The posts whose comments a batch replaces (in order), its comment rows as
+    ``(*COMMENT_COLS, position)`` tuples, numbered per post in the batch's order, and the
+    posts of those rows a later row of the same ID replaces (a batch not made by
+    :func:`~graphfields.instagram.dataset.parse_dataset`, which refuses that): their
+    positions have a gap the write closes."""
+    parents = list(dict.fromkeys(r["parent_id"] for r in batch.comments))
+    positions = dict.fromkeys(parents, 0)
+    rows = []
+    seen: dict[str, str] = {}
+    gaps: set[str] = set()
+    for rec in batch.comments:
+        pos = positions[rec["parent_id"]]
+        positions[rec["parent_id"]] = pos + 1
+        rows.append((*(rec.get(c) for c in COMMENT_COLS), pos))
+        if rec["id"] in seen:
+            gaps.add(seen[rec["id"]])
+        seen[rec["id"]] = rec["parent_id"]
+    return parents, rows, gaps
+
+
+def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
+                    run_many: Callable[[str, list[tuple[Any, ...]]], object],
+                    among: Callable[[str, str, str, list[str]], set[str]]) -> None:
+    """Write a batch's comments and tag feeds (after its upserts, in its transaction),
+    keeping positions dense, order flags and feed timestamps true (see "tag feeds and
+    comments" above). ``retimed``: the batch's stored posts whose timestamp it changed
+    (:class:`Sequencing`). ``run_many(sql, rows)`` runs ``sql`` (``mark`` placeholders)
+    once per row; ``among(table, column, key, ids)``: the distinct ``column`` values of
+    the rows of ``table`` whose ``key`` is one of ``ids``."""
+
+    def each(sql: str, keys: Iterable[Any]) -> None:
+        rows = [(k,) for k in sorted(keys)]  # in ID order: concurrent writes lock alike
+        if rows:
+            run_many(sql, rows)
+
+    parents, rows, gaps = comment_rows(batch)
+    if rows:
+        each(f"DELETE FROM comments WHERE parent_id = {mark}", parents)
+        # stored under another post: that post loses them and closes up behind them
+        moved = among("comments", "parent_id", "id", [r[0] for r in rows])
+        names = (*COMMENT_COLS, "position")
+        run_many(f"INSERT INTO comments ({', '.join(names)}) VALUES"
+                 f" ({', '.join([mark] * len(names))}) ON CONFLICT (id) DO UPDATE SET"
+                 f" {', '.join(f'{c} = excluded.{c}' for c in names if c != 'id')}", rows)
+        each(renumber_comments(mark), moved | gaps)
+        each(refresh_order(COMMENTS, mark), set(parents) | moved | gaps)
+    feeds = {rec["id"]: rec["media_ids"] for rec in batch.tags
+             if rec.get("media_ids") is not None}
+    for tag, media_ids in sorted(feeds.items()):
+        run_many(f"DELETE FROM tag_media WHERE tag = {mark}", [(tag,)])
+        if media_ids:
+            run_many(f"INSERT INTO tag_media (tag, position, media_id, ts) SELECT {mark},"
+                     f" {mark}, id, timestamp FROM media WHERE id = {mark}",
+                     [(tag, i, m) for i, m in enumerate(media_ids)])
+    changed = set(feeds)
+    if retimed := sorted(retimed):
+        each(f"UPDATE tag_media SET ts = (SELECT timestamp FROM media WHERE media.id ="
+             f" tag_media.media_id) WHERE media_id = {mark}", retimed)
+        changed |= among("tag_media", "tag", "media_id", retimed)
+    each(refresh_order(TAG_FEED, mark), changed)
