@@ -47,6 +47,7 @@ __all__ = [
     "forward_page",
     "kinds",
     "past_end",
+    "read_forward",
     "read_page",
     "row_maker",
     "selected",
@@ -179,6 +180,18 @@ def backward(total: int, args: ConnectionArgs) -> tuple[int, int]:
     return window(total, args.first, args.last, args.after, args.before, args.offset)
 
 
+def read_forward(args: ConnectionArgs, rows: Callable[[int, int | None], list[Row]],
+                 total: Callable[[], int]) -> Page | None:
+    """A forward page from a backend's reads (:func:`read_page`'s ``rows`` and ``total``),
+    or ``None`` when ``args`` ask for a backward one (``last``/``before``)."""
+    fwd = forward(args)
+    if fwd is None:
+        return None
+    start, first = fwd
+    page = forward_page(rows(start, fetch_limit(first)), start, first)
+    return page if page is not None else past_end(start, total())
+
+
 def read_page(args: ConnectionArgs, *, rows: Callable[[int, int | None], list[Row]],
               total: Callable[[], int], part: Callable[[int, int], list[Row]],
               snapshot: Callable[[], AbstractContextManager[object]]) -> Page:
@@ -186,11 +199,9 @@ def read_page(args: ConnectionArgs, *, rows: Callable[[int, int | None], list[Ro
     page: ``limit`` rows from ``start``, ``None``: all), ``total()`` (its size after the
     date filter) and ``part(start, end)`` (rows ``start`` to ``end``, read right after
     ``total()`` in one ``snapshot()``: a backward page)."""
-    fwd = forward(args)
-    if fwd is not None:
-        start, first = fwd
-        page = forward_page(rows(start, fetch_limit(first)), start, first)
-        return page if page is not None else past_end(start, total())
+    page = read_forward(args, rows, total)
+    if page is not None:
+        return page
     with snapshot():  # count and slice from one snapshot
         size = total()
         start, end = backward(size, args)

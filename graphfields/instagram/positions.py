@@ -25,6 +25,7 @@ __all__ = [
     "COMMENTS",
     "FALLING",
     "MIGRATE_POSITIONS",
+    "PAGE_COLUMNS",
     "POSITION_INDEXES",
     "RISING",
     "TAG_FEED",
@@ -35,11 +36,14 @@ __all__ = [
     "comment_rows",
     "feed_bounds",
     "feed_total",
+    "forward_sql",
     "order_sql",
+    "page_sql",
     "position_range",
     "refresh_order",
     "renumber_comments",
     "sequencing",
+    "total_sql",
     "write_positions",
 ]
 
@@ -175,13 +179,19 @@ POSITION_INDEXES = (
 
 @dataclass(frozen=True, slots=True)
 class RangeSQL:
-    """SQL of a positioned collection's page: ``where`` (conditions selecting its rows
-    from a filtered offset on, in position order), ``skip`` (the ``OFFSET``: ``0``, but
-    for an UNORDERED collection's date filter) and ``total`` (its size after the filter)."""
+    """SQL of a positioned collection's pages. ``bounds``: a ``SELECT`` of one row, ``d``
+    (the order flag), ``lo`` and ``hi`` (the first and last positions inside the date
+    filter) and ``cnt`` (an UNORDERED collection's count inside the filter); ``where``
+    (conditions selecting the rows from a filtered offset on, in position order), ``skip``
+    (the ``OFFSET``: 0 but for an UNORDERED collection's date filter) and ``total`` (the
+    size inside the filter) are expressions over that row's columns, as ``b``; ``dated``:
+    whether ``where`` and ``skip`` read them (without a date filter they need no bounds)."""
 
+    bounds: str
     where: str
     skip: str
     total: str
+    dated: bool
 
 
 def _edge(p: Positions, key: str, op: str, value: str, ts_order: str, pos_order: str) -> str:
@@ -194,17 +204,25 @@ def _edge(p: Positions, key: str, op: str, value: str, ts_order: str, pos_order:
 
 
 def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *,
-                   key: str, start: str, alias: str = "", flag: str | None = None) -> RangeSQL:
+                   key: str, start: str, alias: str = "", flag: str | None = None,
+                   cte: str | None = None) -> RangeSQL:
     """The :class:`RangeSQL` of ``args``' page of the collection ``key`` (an SQL
     expression), read from the filtered offset ``start`` (an SQL expression); ``alias``
-    prefixes the outer query's columns; ``flag``: the order flag's SQL (default: read from
-    the owner row). ``param(name)`` spells ``since``/``until``."""
+    prefixes the page query's columns; ``flag``: the order flag's SQL (default: read from
+    the owner row); ``cte``: the name of a ``WITH`` table holding the bounds row, which
+    ``where`` and ``skip`` then read with scalar subqueries (constants to the planner, so
+    that the position range is an index range), else they read the columns of ``b``
+    (a ``LATERAL`` join). ``param(name)`` spells ``since``/``until``."""
+
+    def ref(column: str) -> str:
+        return f"b.{column}" if cte is None else f"(SELECT {column} FROM {cte})"
+
     col = f"{alias}position"
     top = (f"(SELECT position FROM {p.table} WHERE {p.key} = {key}"
            " ORDER BY position DESC LIMIT 1)")
     if args.since is None and args.until is None:
-        return RangeSQL(f"{col} >= {start}", "0", f"COALESCE({top} + 1, 0)")
-    d = flag or f"(SELECT {p.flag} FROM {p.owner} WHERE id = {key})"
+        return RangeSQL(f"SELECT {RISING} AS d, 0 AS lo, {top} AS hi, NULL AS cnt",
+                        f"{col} >= {start}", "0", "COALESCE(b.hi + 1, 0)", False)
     lo = {RISING: "0", FALLING: "0"}
     hi = {RISING: top, FALLING: top}
     conds = []
@@ -216,17 +234,95 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
         lo[FALLING] = _edge(p, key, "<=", param("until"), " DESC", "")
         hi[RISING] = _edge(p, key, "<=", param("until"), " DESC", " DESC")
         conds.append(f"{{0}}{p.ts} <= {param('until')}")
-    first = f"CASE {d} WHEN {RISING} THEN {lo[RISING]} WHEN {FALLING} THEN {lo[FALLING]} END"
-    last = f"CASE {d} WHEN {RISING} THEN {hi[RISING]} WHEN {FALLING} THEN {hi[FALLING]} END"
     kept = " AND ".join(conds)
-    count = f"(SELECT COUNT(*) FROM {p.table} WHERE {p.key} = {key} AND {kept.format('')})"
+    flag = flag or f"(SELECT {p.flag} FROM {p.owner} WHERE id = {key})"
+    bounds = (
+        f"SELECT f.d AS d, CASE f.d WHEN {RISING} THEN {lo[RISING]} WHEN {FALLING} THEN"
+        f" {lo[FALLING]} ELSE 0 END AS lo, CASE f.d WHEN {RISING} THEN {hi[RISING]} WHEN"
+        f" {FALLING} THEN {hi[FALLING]} ELSE {top} END AS hi, CASE f.d WHEN {UNORDERED} THEN"
+        f" (SELECT COUNT(*) FROM {p.table} WHERE {p.key} = {key} AND {kept.format('')}) END"
+        f" AS cnt FROM (SELECT COALESCE({flag}, {UNORDERED}) AS d) AS f")
     return RangeSQL(
-        f"{col} >= (CASE {d} WHEN {UNORDERED} THEN 0 ELSE ({first}) + {start} END)"
-        f" AND {col} <= (CASE {d} WHEN {UNORDERED} THEN {top} ELSE ({last}) END)"
-        f" AND ({d} <> {UNORDERED} OR ({kept.format(alias)}))",
-        f"(CASE {d} WHEN {UNORDERED} THEN {start} ELSE 0 END)",
-        f"(CASE {d} WHEN {UNORDERED} THEN {count} ELSE (CASE WHEN ({last}) >= ({first})"
-        f" THEN ({last}) - ({first}) + 1 ELSE 0 END) END)")
+        bounds,
+        f"{col} >= {ref('lo')} + CASE {ref('d')} WHEN {UNORDERED} THEN 0 ELSE {start} END"
+        f" AND {col} <= {ref('hi')} AND ({ref('d')} <> {UNORDERED} OR ({kept.format(alias)}))",
+        f"CASE {ref('d')} WHEN {UNORDERED} THEN {start} ELSE 0 END",
+        f"CASE WHEN b.d = {UNORDERED} THEN b.cnt WHEN b.hi >= b.lo THEN b.hi - b.lo + 1"
+        " ELSE 0 END", True)
+
+
+def forward_sql(r: RangeSQL, *, cols: str, source: str, key: str, order: str,
+                limit: str) -> str:
+    """The ``SELECT`` of a forward page's rows (``limit`` of them) of the collection of
+    :func:`position_range` (``cte="b"``): ``cols`` of ``source`` (its ``FROM``) where
+    ``key`` (``column = value``), in ``order`` (the position column)."""
+    if not r.dated:
+        return (f"SELECT {cols} FROM {source} WHERE {key} AND {r.where} ORDER BY {order}"
+                f" LIMIT {limit} OFFSET 0")
+    return (f"WITH b AS ({r.bounds}) SELECT {cols} FROM {source} WHERE {key} AND {r.where}"
+            f" ORDER BY {order} LIMIT {limit} OFFSET {r.skip}")
+
+
+def total_sql(r: RangeSQL) -> str:
+    """The ``SELECT`` of the size inside the filter of :func:`position_range`'s collection."""
+    return f"SELECT {r.total} AS n FROM ({r.bounds}) AS b"
+
+
+def _least(a: str, b: str) -> str:
+    return f"CASE WHEN {a} < {b} THEN {a} ELSE {b} END"
+
+
+def _greatest(a: str, b: str) -> str:
+    return f"CASE WHEN {a} > {b} THEN {a} ELSE {b} END"
+
+
+def _window(args: ConnectionArgs, param: Callable[[str], str]) -> tuple[str, dict[str, int]]:
+    """:func:`graphfields.relay.window` in SQL: a ``SELECT n, s, e`` (size, start, end)
+    over ``page_size(n)``, and its parameters."""
+    values: dict[str, int] = {}
+    start, end = "0", "n"
+    if args.after is not None:
+        values["w_after"] = max(args.after + 1, 0)
+        start = _least(param("w_after"), "n")
+    if args.before is not None:
+        values["w_before"] = max(args.before, 0)
+        end = _least(param("w_before"), "n")
+    sql = f"SELECT n, {start} AS s, {end} AS e FROM page_size"
+    sql = f"SELECT n, s, {_greatest('e', 's')} AS e FROM ({sql}) AS w0"
+    if args.offset:
+        values["w_offset"] = args.offset
+        sql = f"SELECT n, {_least('s + ' + param('w_offset'), 'e')} AS s, e FROM ({sql}) AS w1"
+    if args.first is not None:
+        values["w_first"] = args.first
+        sql = f"SELECT n, s, {_least('s + ' + param('w_first'), 'e')} AS e FROM ({sql}) AS w2"
+    if args.last is not None:
+        values["w_last"] = args.last
+        sql = f"SELECT n, {_greatest('e - ' + param('w_last'), 's')} AS s, e FROM ({sql}) AS w3"
+    return sql, values
+
+
+PAGE_COLUMNS = ("page_start", "page_more", "page_pos")
+"""The bookkeeping columns of :func:`page_sql`'s rows (first two, last one)."""
+
+
+def page_sql(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *, cols: str,
+             source: str, key: str, alias: str = "") -> tuple[str, dict[str, Any]]:
+    """One statement reading any page of the collection ``key`` (a backward one, whose
+    window needs the collection's size, included: no snapshot of two reads), and its
+    parameters (``key`` apart). Each row is ``page_start`` (the window's start),
+    ``page_more`` (``has_next_page``), the ``cols`` of a node of ``source`` (its ``FROM``)
+    and ``page_pos``; an empty page is one row whose ``page_pos`` is NULL."""
+    r = position_range(p, args, param, key=key, start="(SELECT s FROM page_window)",
+                       alias=alias, cte="b")
+    window, values = _window(args, param)
+    sql = (f"WITH b AS ({r.bounds}), page_size AS (SELECT {r.total} AS n FROM b),"
+           f" page_window AS ({window}) SELECT w.s AS page_start, w.e < w.n AS page_more,"
+           f" c.* FROM page_window w LEFT JOIN (SELECT {cols}, {alias}position AS page_pos"
+           f" FROM {source} WHERE {alias}{p.key} = {key} AND {r.where}"
+           f" ORDER BY {alias}position LIMIT (SELECT e - s FROM page_window)"
+           f" OFFSET {r.skip}) c ON 1 = 1 ORDER BY c.page_pos")
+    return sql, {**{k: v for k, v in (("since", args.since), ("until", args.until))
+                    if v is not None}, **values}
 
 
 def order_sql(p: Positions, key: str) -> str:
@@ -239,8 +335,12 @@ def order_sql(p: Positions, key: str) -> str:
 
 
 def refresh_order(p: Positions, mark: str) -> str:
-    """``UPDATE`` of one owner's order flag (``mark``: its ID's placeholder)."""
-    return f"UPDATE {p.owner} SET {p.flag} = {order_sql(p, p.owner + '.id')} WHERE id = {mark}"
+    """``UPDATE`` of one owner's order flag (``mark``: its ID's placeholder), writing (and,
+    on PostgreSQL, locking) the owner row only when the flag changes: a write keeps its
+    row locks in ID order, and a reload of a collection in the same order takes none."""
+    order = order_sql(p, p.owner + ".id")
+    return (f"UPDATE {p.owner} SET {p.flag} = {order} WHERE id = {mark}"
+            f" AND {p.flag} <> {order}")
 
 
 def renumber_comments(mark: str) -> str:

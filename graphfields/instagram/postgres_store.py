@@ -31,6 +31,7 @@ from graphfields.instagram.backend import (
     claim_usernames,
     date_params,
     entity_table,
+    read_forward,
     read_page,
     selected,
     upsert,
@@ -42,13 +43,17 @@ from graphfields.instagram.positions import (
     ADDED_COLUMNS,
     COMMENTS,
     MIGRATE_POSITIONS,
+    PAGE_COLUMNS,
     POSITION_INDEXES,
     TAG_FEED,
     Positions,
     Sequencing,
     feed_bounds,
+    forward_sql,
+    page_sql,
     position_range,
     sequencing,
+    total_sql,
     write_positions,
 )
 from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError, describe
@@ -263,15 +268,28 @@ class PostgresStore:
     def _page(self, p: Positions, cols: str, source: str, key: str, args: ConnectionArgs,
               alias: str = "") -> Page:
         """A tag feed's or a post's comments' page: a range of positions (see
-        :mod:`graphfields.instagram.positions`); ``source`` selects the collection's rows
-        (``... WHERE``), ``alias`` prefixes its columns."""
-        r = position_range(p, args, _param, key="%(key)s", start="%(start)s", alias=alias)
-        select = (f"SELECT {cols} FROM {source} {alias}{p.key} = %(key)s AND {r.where}"
-                  f" ORDER BY {alias}position LIMIT %(limit)s OFFSET {r.skip}")
+        :mod:`graphfields.instagram.positions`), one query (a forward page past the end:
+        two; a backward one needs no snapshot); ``source`` selects the collection's rows
+        (its ``FROM``), ``alias`` prefixes its columns."""
+        r = position_range(p, args, _param, key="%(key)s", start="%(start)s", alias=alias,
+                           cte="b")
+        select = forward_sql(r, cols=cols, source=source, key=f"{alias}{p.key} = %(key)s",
+                             order=f"{alias}position", limit="%(limit)s")
         params: dict[str, Any] = {"key": key, **date_params(args)}
-        return self._read(args, select, f"SELECT {r.total} AS n", select, params,
-                          lambda _, start, end: {**params, "start": start,
-                                                 "limit": end - start})
+        with self._rows() as cur:
+            page = read_forward(
+                args, lambda start, limit: cur.execute(
+                    select, {**params, "start": start, "limit": limit}).fetchall(),
+                lambda: int(cur.execute(total_sql(r), params).fetchall()[0]["n"]))
+            if page is not None:
+                return page
+            sql, values = page_sql(p, args, _param, cols=cols, source=source, key="%(key)s",
+                                   alias=alias)
+            got = cur.execute(sql, {**values, "key": key}).fetchall()
+        nodes = [{k: v for k, v in row.items() if k not in PAGE_COLUMNS} for row in got
+                 if row["page_pos"] is not None]
+        start = got[0]["page_start"]
+        return Page(nodes, start, got[0]["page_more"], start > 0)
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
                         columns: Sequence[str] | None = None) -> Page:
@@ -293,12 +311,12 @@ class PostgresStore:
     def tag_media_page(self, tag: str, args: ConnectionArgs, *,
                        columns: Sequence[str] | None = None) -> Page:
         return self._page(TAG_FEED, _select_list("media", columns, "m."),
-                          "tag_media t JOIN media m ON m.id = t.media_id WHERE", tag.lower(),
+                          "tag_media t JOIN media m ON m.id = t.media_id", tag.lower(),
                           args, "t.")
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
                             columns: Sequence[str] | None = None) -> Page:
-        return self._page(COMMENTS, ", ".join(_comment_columns(columns)), "comments WHERE",
+        return self._page(COMMENTS, ", ".join(_comment_columns(columns)), "comments",
                           media_id, args)
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
@@ -337,6 +355,7 @@ class PostgresStore:
         sql = (
             f"SELECT {cols} FROM unnest(%(ids)s::text[], %(limits)s::bigint[],"
             " %(offsets)s::bigint[]) WITH ORDINALITY AS q(pid, lim, off, n)"
+            + (f" CROSS JOIN LATERAL ({r.bounds}) b" if r.dated else "") +
             " CROSS JOIN LATERAL (SELECT * FROM comments c WHERE c.parent_id = q.pid"
             f" AND {r.where} ORDER BY c.position LIMIT q.lim OFFSET {r.skip}) c"
             " ORDER BY q.n, c.position")
@@ -352,8 +371,9 @@ class PostgresStore:
         """How many comments each post has after the date filter (absent: none), from
         the bounds of its positions."""
         params: dict[str, Any] = {**date_params(args), "ids": list(media_ids)}
-        total = position_range(COMMENTS, args, _param, key="o.id", start="0",
-                               flag="o.comments_order").total
+        r = position_range(COMMENTS, args, _param, key="o.id", start="0",
+                           flag="o.comments_order")
+        total = f"(SELECT {r.total} FROM ({r.bounds}) AS b)"
         sql = f"SELECT o.id, {total} FROM media o WHERE o.id = ANY(%(ids)s)"
         return {r[0]: r[1] for r in cur.execute(sql, params) if r[1]}
 

@@ -29,6 +29,7 @@ from graphfields.instagram.backend import (
     date_params,
     entity_table,
     kinds,
+    read_forward,
     read_page,
     row_maker,
     selected,
@@ -47,8 +48,11 @@ from graphfields.instagram.positions import (
     Sequencing,
     feed_bounds,
     feed_total,
+    forward_sql,
+    page_sql,
     position_range,
     sequencing,
+    total_sql,
     write_positions,
 )
 from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError
@@ -96,7 +100,7 @@ _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 _TERMS = 200  # posts per UNION ALL query, well under SQLite's 500 compound terms
 
 
-def _decode(row: sqlite3.Row) -> Row:
+def _decode(row: sqlite3.Row | Mapping[str, Any]) -> Row:
     out = dict(row)
     for col in _JSON_COLS:
         if col in out and out[col] is not None:
@@ -304,23 +308,30 @@ class SQLiteStore:
     def _page(self, p: Positions, cols: str, source: str, key: str, args: ConnectionArgs,
               make: Any = None, alias: str = "") -> Page:
         """A tag feed's or a post's comments' page: a range of positions (see
-        :mod:`graphfields.instagram.positions`); ``source`` selects the collection's rows
-        (``... WHERE``), ``alias`` prefixes its columns."""
-        r = position_range(p, args, _param, key=":key", start=":start", alias=alias)
-        select = (f"SELECT {cols} FROM {source} {alias}{p.key} = :key AND {r.where}"
-                  f" ORDER BY {alias}position LIMIT :limit OFFSET {r.skip}")
+        :mod:`graphfields.instagram.positions`), one query (a forward page past the end:
+        two); ``source`` selects the collection's rows (its ``FROM``), ``alias`` prefixes
+        its columns."""
+        r = position_range(p, args, _param, key=":key", start=":start", alias=alias,
+                           cte="b")
+        select = forward_sql(r, cols=cols, source=source, key=f"{alias}{p.key} = :key",
+                             order=f"{alias}position", limit=":limit")
         params = {"key": key, **date_params(args)}
         conn = self.connection()
-
-        def rows(start: int, limit: int | None) -> list[Row]:
-            return self._rows(select, {**params, "start": start, "limit": _sql_limit(limit)},
-                              make)
-
-        return read_page(
-            args, rows=rows,
-            total=lambda: int(conn.execute(f"SELECT {r.total}", params).fetchone()[0]),
-            part=lambda start, end: rows(start, end - start),
-            snapshot=lambda: self._read_snapshot(conn))
+        page = read_forward(
+            args, lambda start, limit: self._rows(
+                select, {**params, "start": start, "limit": _sql_limit(limit)}, make),
+            lambda: int(conn.execute(total_sql(r), params).fetchone()[0]))
+        if page is not None:
+            return page
+        sql, values = page_sql(p, args, _param, cols=cols, source=source, key=":key",
+                               alias=alias)
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        got = cursor.execute(sql, {**values, "key": key}).fetchall()
+        names = [d[0] for d in cursor.description][2:-1]
+        build = make or (lambda values: _decode(dict(zip(names, values, strict=True))))
+        nodes = [build(row[2:-1]) for row in got if row[-1] is not None]
+        return Page(nodes, got[0][0], bool(got[0][1]), got[0][0] > 0)
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
                         columns: Sequence[str] | None = None) -> Page:
@@ -355,13 +366,13 @@ class SQLiteStore:
                        columns: Sequence[str] | None = None) -> Page:
         proj = _projection("media", columns, "m.")
         cols, make = ("m.*", None) if proj is None else proj
-        return self._page(TAG_FEED, cols, "tag_media t JOIN media m ON m.id = t.media_id WHERE",
+        return self._page(TAG_FEED, cols, "tag_media t JOIN media m ON m.id = t.media_id",
                           tag, args, make, "t.")
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
                             columns: Sequence[str] | None = None) -> Page:
         cols, make = _comment_projection(columns)
-        return self._page(COMMENTS, ", ".join(cols), "comments WHERE", media_id, args, make)
+        return self._page(COMMENTS, ", ".join(cols), "comments", media_id, args, make)
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
                              columns: Sequence[str] | None = None) -> list[Page]:
@@ -399,13 +410,15 @@ class SQLiteStore:
         items = list(terms.items())
         for i in range(0, len(items), _TERMS):
             chunk = items[i : i + _TERMS]
-            ranges = [position_range(COMMENTS, args, _param, key=f":p{j}", start=f":o{j}")
-                      for j in range(len(chunk))]
+            ranges = [position_range(COMMENTS, args, _param, key=f":p{j}", start=f":o{j}",
+                                     cte=f"b{j}") for j in range(len(chunk))]
             sql = " UNION ALL ".join(
                 f"SELECT * FROM (SELECT {cols} FROM comments WHERE parent_id = :p{j}"
                 f" AND {r.where} ORDER BY position LIMIT :l{j} OFFSET {r.skip})"
-                for j, r in enumerate(ranges)
-            )
+                for j, r in enumerate(ranges))
+            if args.since is not None or args.until is not None:  # each post's bounds, once
+                sql = "WITH " + ", ".join(f"b{j} AS ({r.bounds})"
+                                          for j, r in enumerate(ranges)) + " " + sql
             values = dict(params)
             for j, (media_id, (limit, offset)) in enumerate(chunk):
                 values[f"p{j}"] = media_id
@@ -423,8 +436,9 @@ class SQLiteStore:
         """How many comments each post has after the date filter (absent: none), from
         the bounds of its positions."""
         params = date_params(args)
-        total = position_range(COMMENTS, args, _param, key="o.id", start="0",
-                               flag="o.comments_order").total
+        r = position_range(COMMENTS, args, _param, key="o.id", start="0",
+                           flag="o.comments_order")
+        total = f"(SELECT {r.total} FROM ({r.bounds}) AS b)"
         totals: dict[str, int] = {}
         for i in range(0, len(media_ids), _CHUNK):
             chunk = media_ids[i : i + _CHUNK]
