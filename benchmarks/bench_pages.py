@@ -1,12 +1,14 @@
-"""Deep pages of a 100,000-post user, on SQLite and PostgreSQL (issue 10's target: any page
-within 2x the first page's time).
+"""Deep pages of a 100,000-post user, a 100,000-post tag and a 100,000-comment post, on
+SQLite and PostgreSQL (the target: any page within 2x the first page's time).
 
-Each store holds one user with 100,000 posts. Contenders, interleaved and repeated, each
+Each store holds one user with 100,000 posts, a tag whose feed is those posts newest first
+and a post with 100,000 comments oldest first. Contenders, interleaved and repeated, each
 with distinct cursors (a new page every call, as real paging does): the first page
 ``first(10)``; ``first(10).after(c)`` at a random depth up to the end; ``last(10)``;
 ``last(10).before(c)`` at a random depth; ``first(10)`` inside a date filter at a random
 depth; and, for reference, the query the stores ran before positions were kept on write
-(``ORDER BY timestamp DESC, id DESC LIMIT 11 OFFSET k``, deep ``k``, and its ``COUNT(*)``).
+(``LIMIT 11 OFFSET k``, deep ``k``, and its ``COUNT(*)``). The comments are also read
+through the batched ``media_comments_pages`` (the big post and 99 others, deep ``after``).
 Printed: median microseconds per page and the ratio to the first page. On PostgreSQL
 the comment pages of 100 posts are also timed three ways (the store's ``LATERAL`` join, a
 ``UNION ALL`` of per-post queries, a ``ROW_NUMBER()`` window), as the issue asked.
@@ -35,6 +37,8 @@ __all__ = ["main"]
 N = 100_000
 NOW = 1_700_000_000
 OWNER = "42"
+TAG = "prolific"
+BIG_POST = str(make_media_id(NOW + 3600, shard=1))  # the post with N comments
 
 
 def dataset(n: int = N) -> dict[str, Any]:
@@ -43,7 +47,16 @@ def dataset(n: int = N) -> dict[str, Any]:
         ts = NOW - 60 * i - (i % 7)  # some posts share a timestamp with another owner's
         media.append({"id": str(make_media_id(ts, shard=i % 4096)), "owner_id": OWNER,
                       "timestamp": ts, "like_count": i, "caption": [f"post {i}"]})
-    return {"users": [{"id": OWNER, "username": "prolific"}], "media": media}
+    media.append({"id": BIG_POST, "owner_id": OWNER, "timestamp": NOW + 3600})
+    feed = [m["id"] for m in media[:n]]  # newest first, as Instagram lists a tag
+    comments = [{"id": f"c{i}", "parent_id": BIG_POST, "timestamp": comment_time(i),
+                 "text": f"comment {i}", "owner_id": OWNER} for i in range(n)]
+    return {"users": [{"id": OWNER, "username": "prolific"}], "media": media,
+            "tags": [{"id": TAG, "media_ids": feed}], "comments": comments}
+
+
+def comment_time(i: int) -> int:
+    return NOW + 3600 + 10 * (i // 2)  # oldest first, pairs share a timestamp
 
 
 def contenders(store: Store, raw: Callable[[str, tuple[Any, ...]], Any],
@@ -82,6 +95,69 @@ def contenders(store: Store, raw: Callable[[str, tuple[Any, ...]], Any],
     }
 
 
+def tag_contenders(store: Store, raw: Callable[[str, tuple[Any, ...]], Any],
+                   mark: str) -> dict[str, Callable[[], Any]]:
+    rng = random.Random(2)
+
+    def deep() -> int:
+        return rng.randrange(N // 2, N - 11)
+
+    def page(**kw: Any) -> Any:
+        return store.tag_media_page(TAG, ConnectionArgs(**kw))
+
+    def dated() -> Any:  # the posts between two deep dates (a range the old query walked to)
+        k = deep()
+        return page(first=10, until=NOW - 60 * k, since=NOW - 60 * (k + 5000),
+                    after=rng.randrange(20))
+
+    return {
+        "first(10)": lambda: page(first=10),
+        "after(deep) first(10)": lambda: page(first=10, after=deep()),
+        "last(10)": lambda: page(last=10),
+        "before(deep) last(10)": lambda: page(last=10, before=deep()),
+        "date filter, deep": dated,
+        "old: LIMIT/OFFSET deep": lambda: raw(
+            f"SELECT m.* FROM tag_media t JOIN media m ON m.id = t.media_id WHERE t.tag = {mark}"
+            f" ORDER BY t.position LIMIT 11 OFFSET {mark}", (TAG, deep())),
+        "old: COUNT(*)": lambda: raw(
+            "SELECT COUNT(*) FROM tag_media t JOIN media m ON m.id = t.media_id"
+            f" WHERE t.tag = {mark}", (TAG,)),
+    }
+
+
+def comment_contenders(store: Store, raw: Callable[[str, tuple[Any, ...]], Any],
+                       mark: str) -> dict[str, Callable[[], Any]]:
+    rng = random.Random(3)
+    others = [m["id"] for m in store.user_media_page(OWNER, ConnectionArgs(first=100)).nodes
+              if m["id"] != BIG_POST][:99]
+
+    def deep() -> int:
+        return rng.randrange(N // 2, N - 11)
+
+    def page(**kw: Any) -> Any:
+        return store.media_comments_page(BIG_POST, ConnectionArgs(**kw))
+
+    def dated() -> Any:
+        return page(first=10, since=comment_time(deep()), after=rng.randrange(20))
+
+    return {
+        "first(10)": lambda: page(first=10),
+        "after(deep) first(10)": lambda: page(first=10, after=deep()),
+        "last(10)": lambda: page(last=10),
+        "before(deep) last(10)": lambda: page(last=10, before=deep()),
+        "date filter, deep": dated,
+        "100 posts: first(10)": lambda: store.media_comments_pages(
+            [BIG_POST, *others], ConnectionArgs(first=10)),
+        "100 posts: after(deep)": lambda: store.media_comments_pages(
+            [BIG_POST, *others], ConnectionArgs(first=10, after=deep())),
+        "old: LIMIT/OFFSET deep": lambda: raw(
+            f"SELECT * FROM comments WHERE parent_id = {mark} ORDER BY position"
+            f" LIMIT 11 OFFSET {mark}", (BIG_POST, deep())),
+        "old: COUNT(*)": lambda: raw(
+            f"SELECT COUNT(*) FROM comments WHERE parent_id = {mark}", (BIG_POST,)),
+    }
+
+
 def report(name: str, times: dict[str, float]) -> None:
     base = times["first(10)"]
     print(f"  {name}: median per page, ratio to first(10)")
@@ -95,10 +171,16 @@ def run_sqlite(data: dict[str, Any]) -> None:
         try:
             start = time.perf_counter()
             import_dataset(store, data, now=NOW)
-            print(f"  SQLite: imported {N:,} posts in {time.perf_counter() - start:.1f} s")
+            print(f"  SQLite: imported {N:,} posts, a {N:,}-post tag and {N:,} comments"
+                  f" in {time.perf_counter() - start:.1f} s")
             conn = store.connection()  # type: ignore[attr-defined]
             raw = lambda sql, p: conn.execute(sql, p).fetchall()  # noqa: E731
-            report("SQLite", interleaved_medians(contenders(store, raw, "?"), rounds=300))
+            report("SQLite, a user's feed", interleaved_medians(contenders(store, raw, "?"),
+                                                                rounds=300))
+            report("SQLite, a tag's feed", interleaved_medians(tag_contenders(store, raw, "?"),
+                                                               rounds=300))
+            report("SQLite, a post's comments", interleaved_medians(
+                comment_contenders(store, raw, "?"), rounds=300))
         finally:
             store.close()
 
@@ -108,7 +190,8 @@ def run_postgres(data: dict[str, Any], server: str) -> None:
     try:
         start = time.perf_counter()
         import_dataset(store, data, now=NOW)
-        print(f"  PostgreSQL: imported {N:,} posts in {time.perf_counter() - start:.1f} s")
+        print(f"  PostgreSQL: imported {N:,} posts, a {N:,}-post tag and {N:,} comments"
+              f" in {time.perf_counter() - start:.1f} s")
         pool = store.pool  # type: ignore[attr-defined]
 
         def raw(sql: str, params: tuple[Any, ...]) -> Any:
@@ -117,7 +200,12 @@ def run_postgres(data: dict[str, Any], server: str) -> None:
 
         with pool.connection() as conn:
             conn.execute("ANALYZE")
-        report("PostgreSQL", interleaved_medians(contenders(store, raw, "%s"), rounds=200))
+        report("PostgreSQL, a user's feed", interleaved_medians(contenders(store, raw, "%s"),
+                                                                rounds=200))
+        report("PostgreSQL, a tag's feed", interleaved_medians(
+            tag_contenders(store, raw, "%s"), rounds=200))
+        report("PostgreSQL, a post's comments", interleaved_medians(
+            comment_contenders(store, raw, "%s"), rounds=200))
         comments(store, raw)
     finally:
         store.close()

@@ -181,26 +181,18 @@ POSITION_INDEXES = (
 class RangeSQL:
     """SQL of a positioned collection's pages. ``bounds``: a ``SELECT`` of one row, ``d``
     (the order flag), ``lo`` and ``hi`` (the first and last positions inside the date
-    filter) and ``cnt`` (an UNORDERED collection's count inside the filter); ``where``
-    (conditions selecting the rows from a filtered offset on, in position order), ``skip``
-    (the ``OFFSET``: 0 but for an UNORDERED collection's date filter) and ``total`` (the
-    size inside the filter) are expressions over that row's columns, as ``b``; ``dated``:
-    whether ``where`` and ``skip`` read them (without a date filter they need no bounds)."""
+    filter, a few index seeks); ``where`` (conditions selecting the rows from a filtered
+    offset on, in position order), ``skip`` (the ``OFFSET``: 0 but for an UNORDERED
+    collection's date filter) and ``total`` (the size inside the filter: ``hi - lo + 1``,
+    or an UNORDERED collection's ``COUNT(*)``) are expressions over that row's columns,
+    as ``b``; ``dated``: whether ``where`` and ``skip`` read them (without a date filter
+    they need no bounds)."""
 
     bounds: str
     where: str
     skip: str
     total: str
     dated: bool
-
-
-def _edge(p: Positions, key: str, op: str, value: str, ts_order: str, pos_order: str) -> str:
-    """The first (``pos_order`` ``""``) or last (``" DESC"``) position holding the
-    timestamp nearest ``value`` on the ``op`` side (two index seeks)."""
-    at = (f"(SELECT {p.ts} FROM {p.table} WHERE {p.key} = {key} AND {p.ts} {op} {value}"
-          f" ORDER BY {p.ts}{ts_order} LIMIT 1)")
-    return (f"(SELECT position FROM {p.table} WHERE {p.key} = {key} AND {p.ts} = {at}"
-            f" ORDER BY position{pos_order} LIMIT 1)")
 
 
 def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *,
@@ -217,37 +209,43 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
     def ref(column: str) -> str:
         return f"b.{column}" if cte is None else f"(SELECT {column} FROM {cte})"
 
+    def at(stamp: str, order: str) -> str:  # the first or last position holding a timestamp
+        return (f"(SELECT position FROM {p.table} WHERE {p.key} = {key} AND {p.ts} = {stamp}"
+                f" ORDER BY position{order} LIMIT 1)")
+
     col = f"{alias}position"
     top = (f"(SELECT position FROM {p.table} WHERE {p.key} = {key}"
            " ORDER BY position DESC LIMIT 1)")
     if args.since is None and args.until is None:
-        return RangeSQL(f"SELECT {RISING} AS d, 0 AS lo, {top} AS hi, NULL AS cnt",
+        return RangeSQL(f"SELECT {RISING} AS d, 0 AS lo, {top} AS hi",
                         f"{col} >= {start}", "0", "COALESCE(b.hi + 1, 0)", False)
     lo = {RISING: "0", FALLING: "0"}
     hi = {RISING: top, FALLING: top}
-    conds = []
-    if args.since is not None:  # the earliest timestamp at or after since
-        lo[RISING] = _edge(p, key, ">=", param("since"), "", "")
-        hi[FALLING] = _edge(p, key, ">=", param("since"), "", " DESC")
+    stamps, conds = [], []
+    if args.since is not None:  # the earliest timestamp at or after since, ts
+        stamps.append(f"(SELECT {p.ts} FROM {p.table} WHERE {p.key} = {key} AND {p.ts} >="
+                      f" {param('since')} ORDER BY {p.ts} LIMIT 1) AS ts")
+        lo[RISING], hi[FALLING] = at("f.ts", ""), at("f.ts", " DESC")
         conds.append(f"{{0}}{p.ts} >= {param('since')}")
-    if args.until is not None:  # the latest timestamp at or before until
-        lo[FALLING] = _edge(p, key, "<=", param("until"), " DESC", "")
-        hi[RISING] = _edge(p, key, "<=", param("until"), " DESC", " DESC")
+    if args.until is not None:  # the latest timestamp at or before until, tu
+        stamps.append(f"(SELECT {p.ts} FROM {p.table} WHERE {p.key} = {key} AND {p.ts} <="
+                      f" {param('until')} ORDER BY {p.ts} DESC LIMIT 1) AS tu")
+        lo[FALLING], hi[RISING] = at("f.tu", ""), at("f.tu", " DESC")
         conds.append(f"{{0}}{p.ts} <= {param('until')}")
     kept = " AND ".join(conds)
     flag = flag or f"(SELECT {p.flag} FROM {p.owner} WHERE id = {key})"
     bounds = (
         f"SELECT f.d AS d, CASE f.d WHEN {RISING} THEN {lo[RISING]} WHEN {FALLING} THEN"
         f" {lo[FALLING]} ELSE 0 END AS lo, CASE f.d WHEN {RISING} THEN {hi[RISING]} WHEN"
-        f" {FALLING} THEN {hi[FALLING]} ELSE {top} END AS hi, CASE f.d WHEN {UNORDERED} THEN"
-        f" (SELECT COUNT(*) FROM {p.table} WHERE {p.key} = {key} AND {kept.format('')}) END"
-        f" AS cnt FROM (SELECT COALESCE({flag}, {UNORDERED}) AS d) AS f")
+        f" {FALLING} THEN {hi[FALLING]} ELSE {top} END AS hi FROM (SELECT"
+        f" COALESCE({flag}, {UNORDERED}) AS d, {', '.join(stamps)}) AS f")
+    count = f"(SELECT COUNT(*) FROM {p.table} WHERE {p.key} = {key} AND {kept.format('')})"
     return RangeSQL(
         bounds,
         f"{col} >= {ref('lo')} + CASE {ref('d')} WHEN {UNORDERED} THEN 0 ELSE {start} END"
         f" AND {col} <= {ref('hi')} AND ({ref('d')} <> {UNORDERED} OR ({kept.format(alias)}))",
         f"CASE {ref('d')} WHEN {UNORDERED} THEN {start} ELSE 0 END",
-        f"CASE WHEN b.d = {UNORDERED} THEN b.cnt WHEN b.hi >= b.lo THEN b.hi - b.lo + 1"
+        f"CASE WHEN b.d = {UNORDERED} THEN {count} WHEN b.hi >= b.lo THEN b.hi - b.lo + 1"
         " ELSE 0 END", True)
 
 
