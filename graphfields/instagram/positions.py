@@ -206,8 +206,9 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
     that the position range is an index range), else they read the columns of ``b``
     (a ``LATERAL`` join). ``param(name)`` spells ``since``/``until``."""
 
-    def ref(column: str) -> str:
-        return f"b.{column}" if cte is None else f"(SELECT {column} FROM {cte})"
+    def ref(value: str) -> str:  # an expression of the bounds row's columns
+        return value.replace("@", "b.") if cte is None else (
+            f"(SELECT {value.replace('@', '')} FROM {cte})")
 
     def at(stamp: str, order: str) -> str:  # the first or last position holding a timestamp
         return (f"(SELECT position FROM {p.table} WHERE {p.key} = {key} AND {p.ts} = {stamp}"
@@ -234,17 +235,18 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
         conds.append(f"{{0}}{p.ts} <= {param('until')}")
     kept = " AND ".join(conds)
     flag = flag or f"(SELECT {p.flag} FROM {p.owner} WHERE id = {key})"
-    bounds = (
-        f"SELECT f.d AS d, CASE f.d WHEN {RISING} THEN {lo[RISING]} WHEN {FALLING} THEN"
-        f" {lo[FALLING]} ELSE 0 END AS lo, CASE f.d WHEN {RISING} THEN {hi[RISING]} WHEN"
-        f" {FALLING} THEN {hi[FALLING]} ELSE {top} END AS hi FROM (SELECT"
-        f" COALESCE({flag}, {UNORDERED}) AS d, {', '.join(stamps)}) AS f")
+    def pick(by: dict[int, str], other: str) -> str:  # by order flag (the branches needed)
+        cases = "".join(f" WHEN {d} THEN {sql}" for d, sql in by.items() if sql != other)
+        return f"CASE f.d{cases} ELSE {other} END"
+
+    bounds = (f"SELECT f.d AS d, {pick(lo, '0')} AS lo, {pick(hi, top)} AS hi FROM (SELECT"
+              f" COALESCE({flag}, {UNORDERED}) AS d, {', '.join(stamps)}) AS f")
     count = f"(SELECT COUNT(*) FROM {p.table} WHERE {p.key} = {key} AND {kept.format('')})"
     return RangeSQL(
         bounds,
-        f"{col} >= {ref('lo')} + CASE {ref('d')} WHEN {UNORDERED} THEN 0 ELSE {start} END"
-        f" AND {col} <= {ref('hi')} AND ({ref('d')} <> {UNORDERED} OR ({kept.format(alias)}))",
-        f"CASE {ref('d')} WHEN {UNORDERED} THEN {start} ELSE 0 END",
+        f"{col} >= {ref(f'@lo + CASE @d WHEN {UNORDERED} THEN 0 ELSE {start} END')}"
+        f" AND {col} <= {ref('@hi')} AND ({ref('@d')} <> {UNORDERED} OR ({kept.format(alias)}))",
+        ref(f"CASE @d WHEN {UNORDERED} THEN {start} ELSE 0 END"),
         f"CASE WHEN b.d = {UNORDERED} THEN {count} WHEN b.hi >= b.lo THEN b.hi - b.lo + 1"
         " ELSE 0 END", True)
 
@@ -317,7 +319,9 @@ def page_sql(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *,
            f" page_window AS ({window}) SELECT w.s AS page_start, w.e < w.n AS page_more,"
            f" c.* FROM page_window w LEFT JOIN (SELECT {cols}, {alias}position AS page_pos"
            f" FROM {source} WHERE {alias}{p.key} = {key} AND {r.where}"
-           f" ORDER BY {alias}position LIMIT (SELECT e - s FROM page_window)"
+           f" AND {alias}position < (SELECT CASE WHEN b.d = {UNORDERED} THEN b.hi + 1"
+           " ELSE b.lo + w.e END FROM b CROSS JOIN page_window w)"  # a range the planner
+           f" ORDER BY {alias}position LIMIT (SELECT e - s FROM page_window)"  # sees closed
            f" OFFSET {r.skip}) c ON 1 = 1 ORDER BY c.page_pos")
     return sql, {**{k: v for k, v in (("since", args.since), ("until", args.until))
                     if v is not None}, **values}
