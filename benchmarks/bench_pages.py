@@ -8,8 +8,10 @@ with distinct cursors (a new page every call, as real paging does): the first pa
 ``last(10).before(c)`` at a random depth; ``first(10)`` inside a date filter at a random
 depth; and, for reference, the query the stores ran before positions were kept on write
 (``LIMIT 11 OFFSET k``, deep ``k``, and its ``COUNT(*)``). The comments are also read
-through the batched ``media_comments_pages`` (the big post and 99 others, deep ``after``).
-Printed: median microseconds per page and the ratio to the first page. On PostgreSQL
+through the batched ``media_comments_pages`` (the big post and 99 posts without comments,
+``first(10)`` and a deep ``after``, which also reads the totals of the 99 posts it runs past
+the end: a second query). Printed: median microseconds per page and the ratio to the first
+page. On PostgreSQL
 the comment pages of 100 posts are also timed three ways (the store's ``LATERAL`` join, a
 ``UNION ALL`` of per-post queries, a ``ROW_NUMBER()`` window), as the issue asked.
 

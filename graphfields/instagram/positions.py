@@ -12,12 +12,13 @@ date-filtered page then cost what the first page costs: no ``OFFSET`` walk, and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphfields.instagram.dataset import Batch
 from graphfields.instagram.entities import columns
+from graphfields.relay import Page
 from graphfields.schema import ConnectionArgs
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "COMMENTS",
     "FALLING",
     "MIGRATE_POSITIONS",
-    "PAGE_COLUMNS",
     "POSITION_INDEXES",
     "RISING",
     "TAG_FEED",
@@ -44,6 +44,7 @@ __all__ = [
     "renumber_comments",
     "sequencing",
     "total_sql",
+    "window_page",
     "write_positions",
 ]
 
@@ -134,15 +135,18 @@ def sequencing(batch: Batch, stored: Mapping[str, tuple[str, int]],
 # ``position``: 0 for the first, dense per tag or post. A write replaces a feed or a post's
 # comments whole, numbered in the record's order; a comment it moves to another post
 # leaves a gap in its former post, which the same write closes (renumbering that post).
-# Offset k of a collection is then position k and its size the last position + 1: forward
-# and backward pages are index ranges on ``(key, position)``, with no OFFSET walk and no
-# COUNT(*).
+# Offset k of a collection is then position k and its size the last position + 1: every
+# page is an index range on ``(key, position)``, with no OFFSET walk and no COUNT(*). A
+# forward page is one query (a page past the end adds one for the size); a backward one
+# (``last``, ``before``) is one statement too, :func:`graphfields.relay.window`'s
+# arithmetic run in SQL over the bounds (:func:`page_sql`): no snapshot of two reads.
 #
 # A date filter is a range too when the timestamps are monotonic along position (a feed
 # newest first, comments oldest first). The owner row (the tag, the post) keeps its
 # collection's order flag: RISING (timestamps never decrease along position; an empty or
 # constant collection too), FALLING (never increase) or UNORDERED (neither, or a comment
-# without a timestamp), recomputed whenever the collection or a timestamp in it changes.
+# without a timestamp), recomputed whenever the collection or a timestamp in it changes
+# (and written only when it changes).
 # A feed copies its posts' timestamps (``tag_media.ts``), so that an index on ``(key, ts,
 # position)`` finds the filter's first and last positions in a few seeks. An UNORDERED
 # collection's date-filtered pages read the filter in position order with OFFSET and
@@ -301,10 +305,6 @@ def _window(args: ConnectionArgs, param: Callable[[str], str]) -> tuple[str, dic
     return sql, values
 
 
-PAGE_COLUMNS = ("page_start", "page_more", "page_pos")
-"""The bookkeeping columns of :func:`page_sql`'s rows (first two, last one)."""
-
-
 def page_sql(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *, cols: str,
              source: str, key: str, alias: str = "") -> tuple[str, dict[str, Any]]:
     """One statement reading any page of the collection ``key`` (a backward one, whose
@@ -325,6 +325,14 @@ def page_sql(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *,
            f" OFFSET {r.skip}) c ON 1 = 1 ORDER BY c.page_pos")
     return sql, {**{k: v for k, v in (("since", args.since), ("until", args.until))
                     if v is not None}, **values}
+
+
+def window_page(rows: Sequence[Sequence[Any]], make: Callable[[Sequence[Any]], Any]) -> Page:
+    """The page :func:`page_sql`'s ``rows`` (plain tuples) make; ``make(values)``: a node
+    from its ``cols``."""
+    start = rows[0][0]
+    return Page([make(row[2:-1]) for row in rows if row[-1] is not None], start,
+                bool(rows[0][1]), start > 0)
 
 
 def order_sql(p: Positions, key: str) -> str:

@@ -5,12 +5,14 @@ store serves every thread of a server process; several processes (servers, load
 workers) share the database. The tables are the SQLite store's, derived from
 :data:`graphfields.instagram.entities.ENTITIES` with PostgreSQL's types (``BIGINT``,
 ``BOOLEAN``, ``TEXT[]`` for lists), and what a store means (page arithmetic, reference
-checks, the partial/pinned merge) is :mod:`graphfields.instagram.backend`'s, shared with
-SQLite.
+checks, the partial/pinned merge, the positions kept on write) is
+:mod:`graphfields.instagram.backend`'s and :mod:`graphfields.instagram.positions`',
+shared with SQLite.
 
-Push-down: a page is one ``LIMIT n+1 OFFSET k`` query (a backward page counts and
-slices in one ``REPEATABLE READ`` snapshot); the comment pages of many posts are one
-query, a ``LATERAL`` join of each post's own ``ORDER BY position LIMIT OFFSET`` on the
+Push-down: every page is an index range of positions (``seq`` on a user's feed, whose
+backward pages read bounds and range in one ``REPEATABLE READ`` snapshot; ``position`` on
+a tag's feed and a post's comments, where any page is one statement); the comment pages
+of many posts are one query, a ``LATERAL`` join of each post's own range on the
 ``(parent_id, position)`` index over the ``unnest`` of the posts' IDs. Every write is
 one transaction; rows are written in ID order, so concurrent loads sharing rows lock
 them in the same order.
@@ -43,7 +45,6 @@ from graphfields.instagram.positions import (
     ADDED_COLUMNS,
     COMMENTS,
     MIGRATE_POSITIONS,
-    PAGE_COLUMNS,
     POSITION_INDEXES,
     TAG_FEED,
     Positions,
@@ -54,6 +55,7 @@ from graphfields.instagram.positions import (
     position_range,
     sequencing,
     total_sql,
+    window_page,
     write_positions,
 )
 from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError, describe
@@ -285,11 +287,10 @@ class PostgresStore:
                 return page
             sql, values = page_sql(p, args, _param, cols=cols, source=source, key="%(key)s",
                                    alias=alias)
-            got = cur.execute(sql, {**values, "key": key}).fetchall()
-        nodes = [{k: v for k, v in row.items() if k not in PAGE_COLUMNS} for row in got
-                 if row["page_pos"] is not None]
-        start = got[0]["page_start"]
-        return Page(nodes, start, got[0]["page_more"], start > 0)
+            plain = cur.connection.cursor()
+            got = plain.execute(sql, {**values, "key": key}).fetchall()
+            names = [d.name for d in plain.description or ()][2:-1]
+        return window_page(got, lambda values: dict(zip(names, values, strict=True)))
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
                         columns: Sequence[str] | None = None) -> Page:
@@ -321,9 +322,10 @@ class PostgresStore:
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
                              columns: Sequence[str] | None = None) -> list[Page]:
-        """Every post's page at once: one ``LATERAL`` query for a forward page, a count
-        query and one more for a backward one (in one snapshot), whatever the number of
-        posts. Each post reads only its own page on the ``(parent_id, position)`` index."""
+        """Every post's page at once: one ``LATERAL`` query for a forward page, a totals
+        query (each post's bounds) and one more for a backward one (in one snapshot),
+        whatever the number of posts. Each post reads only its own range of positions on
+        the ``(parent_id, position)`` index."""
         if len(media_ids) == 1:
             return [self.media_comments_page(media_ids[0], args, columns=columns)]
         with self.pool.connection() as conn:
@@ -368,8 +370,7 @@ class PostgresStore:
 
     def _comment_totals(self, cur: psycopg.Cursor[Any], media_ids: Sequence[str],
                         args: ConnectionArgs) -> dict[str, int]:
-        """How many comments each post has after the date filter (absent: none), from
-        the bounds of its positions."""
+        """Each post's comments inside the date filter (absent: none), from its bounds."""
         params: dict[str, Any] = {**date_params(args), "ids": list(media_ids)}
         r = position_range(COMMENTS, args, _param, key="o.id", start="0",
                            flag="o.comments_order")

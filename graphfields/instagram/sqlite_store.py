@@ -5,10 +5,12 @@ each thread gets its own connection (``threading.local``; a server's worker thre
 read in parallel), and writes are serialized by one process-wide lock on top of SQLite's
 own file lock, so concurrent loads queue instead of failing with ``database is locked``.
 Every write is one ``BEGIN IMMEDIATE`` transaction: a crash or an error in the middle
-leaves no half-written node. Pages push the date filter (``WHERE``) and the window
-(``LIMIT``/``OFFSET``) into SQL; owners and locations of a page come in one ``IN`` query,
-and so do the comment pages of all the posts of a page (each post's ``LIMIT``/``OFFSET``
-page in one ``UNION ALL`` query; see :meth:`SQLiteStore.media_comments_pages`).
+leaves no half-written node. Every page, deep, backward or date-filtered, is an index
+range of positions kept on write (:mod:`graphfields.instagram.positions`: ``seq`` on a
+user's feed, ``position`` on a tag's feed and a post's comments), counted from its bounds;
+owners and locations of a page come in one ``IN`` query, and so do the comment pages of
+all the posts of a page (each post's range in one ``UNION ALL`` query; see
+:meth:`SQLiteStore.media_comments_pages`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from graphfields.instagram.positions import (
     position_range,
     sequencing,
     total_sql,
+    window_page,
     write_positions,
 )
 from graphfields.instagram.store import IMPORTS_TABLE, PINNED, Row, StoreError
@@ -219,10 +222,9 @@ class SQLiteStore:
             conn.close()
 
     def _migrate(self) -> None:
-        """Give a database made before feed positions its ``seq`` column and numbers, and
-        one made before tag feed and comment ranges their columns, closed-up positions
-        and order flags (:data:`~graphfields.instagram.backend.MIGRATE_POSITIONS`, in one
-        transaction)."""
+        """Give a database made before feed positions its ``seq`` numbers, one made before
+        tag feed and comment ranges its columns, closed-up positions and order flags
+        (:data:`~graphfields.instagram.positions.MIGRATE_POSITIONS`, one transaction)."""
         conn = self.connection()
         names = {r[1] for r in conn.execute("PRAGMA table_info(media)")}
         if "seq" not in names:
@@ -329,9 +331,8 @@ class SQLiteStore:
         cursor.row_factory = None
         got = cursor.execute(sql, {**values, "key": key}).fetchall()
         names = [d[0] for d in cursor.description][2:-1]
-        build = make or (lambda values: _decode(dict(zip(names, values, strict=True))))
-        nodes = [build(row[2:-1]) for row in got if row[-1] is not None]
-        return Page(nodes, got[0][0], bool(got[0][1]), got[0][0] > 0)
+        return window_page(got, make or (
+            lambda values: _decode(dict(zip(names, values, strict=True)))))
 
     def user_media_page(self, owner_id: str, args: ConnectionArgs, *,
                         columns: Sequence[str] | None = None) -> Page:
@@ -421,9 +422,7 @@ class SQLiteStore:
                                           for j, r in enumerate(ranges)) + " " + sql
             values = dict(params)
             for j, (media_id, (limit, offset)) in enumerate(chunk):
-                values[f"p{j}"] = media_id
-                values[f"l{j}"] = _sql_limit(limit)
-                values[f"o{j}"] = offset
+                values.update({f"p{j}": media_id, f"l{j}": _sql_limit(limit), f"o{j}": offset})
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples: dicts are built here, in one pass
             rows = cursor.execute(sql, values).fetchall()
@@ -433,17 +432,14 @@ class SQLiteStore:
 
     def _comment_totals(self, conn: sqlite3.Connection, media_ids: Sequence[str],
                         args: ConnectionArgs) -> dict[str, int]:
-        """How many comments each post has after the date filter (absent: none), from
-        the bounds of its positions."""
+        """Each post's comments inside the date filter (absent: none), from its bounds."""
         params = date_params(args)
         r = position_range(COMMENTS, args, _param, key="o.id", start="0",
                            flag="o.comments_order")
         total = f"(SELECT {r.total} FROM ({r.bounds}) AS b)"
         totals: dict[str, int] = {}
-        for i in range(0, len(media_ids), _CHUNK):
-            chunk = media_ids[i : i + _CHUNK]
-            values = dict(params)
-            values.update({f"p{j}": media_id for j, media_id in enumerate(chunk)})
+        for chunk, _ in _in(media_ids):
+            values = {**params, **{f"p{j}": media_id for j, media_id in enumerate(chunk)}}
             marks = ", ".join(f":p{j}" for j in range(len(chunk)))
             sql = f"SELECT o.id, {total} FROM media o WHERE o.id IN ({marks})"
             totals.update((r[0], r[1]) for r in conn.execute(sql, values) if r[1])
