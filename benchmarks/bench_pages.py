@@ -44,16 +44,23 @@ BIG_POST = str(make_media_id(NOW + 3600, shard=1))  # the post with N comments
 
 
 def dataset(n: int = N) -> dict[str, Any]:
+    """One user with ``n`` posts (other benchmarks load it too)."""
     media = []
     for i in range(n):
         ts = NOW - 60 * i - (i % 7)  # some posts share a timestamp with another owner's
         media.append({"id": str(make_media_id(ts, shard=i % 4096)), "owner_id": OWNER,
                       "timestamp": ts, "like_count": i, "caption": [f"post {i}"]})
-    media.append({"id": BIG_POST, "owner_id": OWNER, "timestamp": NOW + 3600})
-    feed = [m["id"] for m in media[:n]]  # newest first, as Instagram lists a tag
+    return {"users": [{"id": OWNER, "username": "prolific"}], "media": media}
+
+
+def with_collections(data: dict[str, Any], n: int = N) -> dict[str, Any]:
+    """``data`` (:func:`dataset`) plus a tag listing its ``n`` posts newest first (as
+    Instagram lists a tag) and one more post with ``n`` comments, oldest first."""
+    feed = [m["id"] for m in data["media"][:n]]
     comments = [{"id": f"c{i}", "parent_id": BIG_POST, "timestamp": comment_time(i),
                  "text": f"comment {i}", "owner_id": OWNER} for i in range(n)]
-    return {"users": [{"id": OWNER, "username": "prolific"}], "media": media,
+    return {**data, "media": [*data["media"], {"id": BIG_POST, "owner_id": OWNER,
+                                               "timestamp": NOW + 3600}],
             "tags": [{"id": TAG, "media_ids": feed}], "comments": comments}
 
 
@@ -246,7 +253,7 @@ def comments(store: Store, raw: Callable[[str, tuple[Any, ...]], Any]) -> None:
 
 
 def main() -> None:
-    data = dataset()
+    data = with_collections(dataset())
     run_sqlite(data)
     with postgres_server() as server:
         if server is not None:

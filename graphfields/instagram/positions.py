@@ -244,7 +244,8 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
         return f"CASE f.d{cases} ELSE {other} END"
 
     bounds = (f"SELECT f.d AS d, {pick(lo, '0')} AS lo, {pick(hi, top)} AS hi FROM (SELECT"
-              f" COALESCE({flag}, {UNORDERED}) AS d, {', '.join(stamps)}) AS f")
+              f" COALESCE({flag}, {UNORDERED}) AS d, {', '.join(stamps)} LIMIT 1) AS f")
+    # (LIMIT 1: PostgreSQL would otherwise inline f, reading the flag once per use)
     count = f"(SELECT COUNT(*) FROM {p.table} WHERE {p.key} = {key} AND {kept.format('')})"
     return RangeSQL(
         bounds,
