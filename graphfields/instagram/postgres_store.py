@@ -11,9 +11,9 @@ shared with SQLite.
 
 Push-down: every page is an index range of positions (``seq`` on a user's feed, whose
 backward pages read bounds and range in one ``REPEATABLE READ`` snapshot; ``position`` on
-a tag's feed and a post's comments, where any page is one statement); the comment pages
-of many posts are one query, a ``LATERAL`` join of each post's own range on the
-``(parent_id, position)`` index over the ``unnest`` of the posts' IDs. Every write is
+a tag's feed and a post's comments, where a backward page is one statement too); the
+comment pages of many posts are one query, a ``LATERAL`` join of each post's own range on
+the ``(parent_id, position)`` index over the ``unnest`` of the posts' IDs. Every write is
 one transaction; rows are written in ID order, so concurrent loads sharing rows lock
 them in the same order.
 """
