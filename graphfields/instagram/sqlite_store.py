@@ -125,6 +125,11 @@ def _projected(table: str, columns: tuple[str, ...], prefix: str,
     return ", ".join(prefix + c for c in cols), _maker(cols)
 
 
+@lru_cache(maxsize=1024)
+def _in_sql(select: str, table: str, n: int) -> str:
+    return f"SELECT {select} FROM {table} WHERE id IN ({','.join('?' * n)})"
+
+
 @lru_cache(maxsize=256)
 def _feed_sql(cols: str, since: bool, until: bool) -> tuple[str, str, str]:
     """A user feed's three statements for a select list and the date filter's parts
@@ -264,18 +269,19 @@ class SQLiteStore:
 
     def _by_ids(self, table: str, ids: Iterable[str],
                 columns: Sequence[str] | None) -> dict[str, Row]:
-        wanted = list(dict.fromkeys(i for i in ids if i is not None))
+        wanted = [i for i in dict.fromkeys(ids) if i is not None]
         out: dict[str, Row] = {}
+        if not wanted:
+            return out
         proj = _projection(table, columns)
         cursor = self.connection().cursor()
         if proj is not None:
             cursor.row_factory = None
+        make = _decode if proj is None else proj[1]
+        select = "*" if proj is None else proj[0]
         for i in range(0, len(wanted), _CHUNK):
             chunk = wanted[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT {'*' if proj is None else proj[0]} FROM {table} WHERE id IN ({marks})"
-            make = _decode if proj is None else proj[1]
-            for row in cursor.execute(sql, chunk):
+            for row in cursor.execute(_in_sql(select, table, len(chunk)), chunk):
                 rec = make(row)
                 out[rec["id"]] = rec
         return out
