@@ -15,6 +15,10 @@ posts of 20 comments: a new cursor on every request (page ``i``'s ``end_cursor``
 used once) against one repeated string, interleaved. Target (issue 7): distinct /
 repeated <= 2.0.
 
+Last, what selecting only the columns a request reads is worth: the long request on SQLite
+and on PostgreSQL, through the store as it is against the same store behind a wrapper whose
+reads take no ``columns=`` (so the service reads whole rows, ``SELECT *``), interleaved.
+
 Run: ``.venv/bin/python -m benchmarks service`` (or ``make bench``; ``BENCH_QUICK=1`` for
 a fifth of the rounds).
 """
@@ -24,17 +28,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from benchmarks._handwritten_long import long_data
+from benchmarks._postgres import new_database, postgres_server
 from benchmarks._timing import interleaved_medians, scaled
 from benchmarks.bench_paging import COMMENTS, PAGE, end_cursor, paging_request
 from benchmarks.data import LONG_REQUEST
 from graphfields.instagram.dataset import import_dataset
-from graphfields.instagram.service import InstagramService
+from graphfields.instagram.service import _READS, InstagramService
 from graphfields.instagram.shortcode import make_media_id
 from graphfields.instagram.sqlite_store import SQLiteStore
+from graphfields.instagram.store import open_store
 
 __all__ = ["dataset", "main", "measure", "measure_paging"]
 
@@ -141,6 +148,54 @@ def measure_paging(rounds: int) -> dict[str, float]:
     return medians
 
 
+class WholeRows:
+    """A store whose reads take no ``columns=``: the service then reads whole rows."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _whole_row_read(name: str) -> Any:
+    def read(self: WholeRows, *args: Any) -> Any:
+        return getattr(self._store, name)(*args)
+
+    return read
+
+
+for _name in _READS:
+    setattr(WholeRows, _name, _whole_row_read(_name))
+
+
+def measure_projection(rounds: int) -> None:
+    """The long request with column projection and with whole rows, SQLite and PostgreSQL."""
+    print("Column projection, the long request (first(100), comments.first(20)), "
+          f"{rounds} rounds:")
+    with tempfile.TemporaryDirectory(prefix="graphfields-bench-") as tmp, \
+            postgres_server() as server:
+        stores = {"SQLite": open_store(Path(tmp) / "bench.sqlite3")}
+        if server is not None:
+            stores["PostgreSQL"] = open_store(new_database(server))
+        for name, store in stores.items():
+            try:
+                import_dataset(store, dataset(), now=NOW)
+                projected = InstagramService(store, clock=lambda: NOW, workers=0)
+                whole = InstagramService(WholeRows(store), clock=lambda: NOW, workers=0)
+                want = projected.fetch("user", "spacex", LONG_REQUEST, {})
+                assert whole.fetch("user", "spacex", LONG_REQUEST, {}) == want
+                medians = interleaved_medians({
+                    "projected": partial(projected.fetch, "user", "spacex", LONG_REQUEST, {}),
+                    "whole rows": partial(whole.fetch, "user", "spacex", LONG_REQUEST, {}),
+                }, rounds)
+                print(f"  {name:10s} projected {medians['projected'] * 1e3:7.2f} ms, whole rows "
+                      f"{medians['whole rows'] * 1e3:7.2f} ms: projected / whole "
+                      f"{medians['projected'] / medians['whole rows']:.2f}x")
+            finally:
+                store.close()
+
+
 def main() -> None:
     median, queries, n_comments, hand = measure(scaled(60))
     print("InstagramService.fetch, the spec's long user request with media.first(100) and "
@@ -151,6 +206,7 @@ def main() -> None:
     print(f"  hand-written function, same statements and answer: {hand * 1e3:.2f} ms; "
           f"fetch / hand-written {median / hand:.2f}x")
     measure_paging(scaled(100))
+    measure_projection(scaled(40))
 
 
 if __name__ == "__main__":

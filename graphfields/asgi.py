@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -89,8 +90,12 @@ class ASGIApp:
         except Exception:
             log.exception("Internal error answering %s %s", scope.get("method"), scope.get("path"))
             response = self.internal_error
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        try:
+            encoded = _encoded(response.headers)
+        except TypeError:  # headers given as a list (unhashable): encode them here
+            encoded = tuple((k.encode("latin-1"), v.encode("latin-1"))
+                            for k, v in response.headers)
+        headers = [*encoded, (b"content-length", str(len(response.body)).encode())]
         await send({"type": "http.response.start", "status": response.status,
                     "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
@@ -118,6 +123,12 @@ class ASGIApp:
             await send({"type": f"lifespan.{name}.failed", "message": f"{type(exc).__name__}"})
         else:
             await send({"type": f"lifespan.{name}.complete"})
+
+
+@lru_cache(maxsize=256)
+def _encoded(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """Response headers as ASGI wants them (most answers share a handful of header sets)."""
+    return tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers)
 
 
 def _request(scope: Scope) -> Request:

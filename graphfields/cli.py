@@ -214,8 +214,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--token", action="append", type=_token, default=[], metavar="T",
                    help="an accepted access token (repeatable)")
     p.add_argument("--threads", type=_count, metavar="N",
-                   help="request thread pool size (default: Python's, min(32, CPUs + 4)); "
-                   "0 answers on the event loop (no hand-off per request)")
+                   help="request threads: 0 answers on the event loop (no hand-off per "
+                   "request: the default on SQLite), N a pool of N (default on PostgreSQL: "
+                   "Python's, min(32, CPUs + 4))")
     p.add_argument("--demo-delay", type=_seconds, metavar="SECONDS",
                    help="simulated latency of the demo's synthetic loader")
     p.add_argument("--header-timeout", type=_seconds, default=30.0, metavar="SECONDS",

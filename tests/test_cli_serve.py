@@ -7,6 +7,7 @@ import logging
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +22,7 @@ from graphfields.instagram.serving import (
     curl_examples,
     default_db_path,
     redact,
+    request_threads,
     run_server,
 )
 
@@ -211,3 +213,36 @@ def test_the_readme_quickstart_is_what_make_demo_prints() -> None:
     spec = json.loads((root / "tests" / "fixtures" / "spec_examples.json").read_text("utf-8"))
     body = next(e["body"] for e in spec["examples"] if e["name"] == "media_owner_section_9")
     assert shown.encode() == dumps(body)
+
+
+@pytest.mark.parametrize(("threads", "db", "expected"), [
+    (None, "data.sqlite3", 0), (None, Path("data.sqlite3"), 0),
+    (None, "postgresql://localhost/graphfields", None), (3, "data.sqlite3", 3),
+    (0, "postgresql://localhost/graphfields", 0), (4, "postgres://h/db", 4),
+])
+def test_request_threads_by_database(threads: int | None, db: str | Path,
+                                     expected: int | None) -> None:
+    assert request_threads(threads, db) == expected
+
+
+@pytest.mark.parametrize(("threads", "expected"), [(None, 0), (3, 3)])
+def test_serve_answers_on_the_event_loop_by_default_on_sqlite(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, threads: int | None,
+        expected: int) -> None:
+    import uvicorn
+
+    seen: dict[str, object] = {}
+
+    class Server:
+        started = True
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            self.app: Any = config.app
+
+        def run(self, sockets: object) -> None:
+            seen["max_workers"] = self.app.max_workers
+
+    monkeypatch.setattr(uvicorn, "Server", Server)
+    opts = ServeOptions(port=0, db=tmp_path / "db.sqlite3", threads=threads, tokens=("t",))
+    assert run_server(opts, environ={}, out=io.StringIO()) == 0
+    assert seen == {"max_workers": expected}

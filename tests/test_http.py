@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -146,6 +147,32 @@ def test_parse_query_answers_or_raises_its_own_error(raw: bytes) -> None:
     else:
         for name, value in params.items():
             (name + value).encode("utf-8")
+
+
+_ESCAPE_HEAVY = st.lists(st.sampled_from(
+    [b"a", b"\\", b"\\x41", b"\\n", b"%", b"%4", b"%41", b"%5C", b"%5c", b"%25", b"%C3%A9", b"%FF",
+     b"+", b"%2B", b"\n", b"x", b"=", b"\xc3\xa9", b"%00", b"\\%41"]), max_size=12).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ESCAPE_HEAVY)
+def test_parse_query_decodes_as_unquote_does(raw: bytes) -> None:
+    """The value decoder (a C fast path) against the standard library's percent-decoding:
+    backslashes, escapes of backslashes and invalid escapes included."""
+    from urllib.parse import unquote_to_bytes
+
+    value = raw.replace(b"&", b"").replace(b"=", b"")
+    if re.search(rb"%(?![0-9A-Fa-f]{2})", value):
+        with pytest.raises(MalformedRequestError, match="Malformed percent-encoding"):
+            parse_query(b"f=" + value)
+        return
+    try:
+        expected = unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        with pytest.raises(MalformedRequestError, match="not valid UTF-8"):
+            parse_query(b"f=" + value)
+        return
+    assert parse_query(b"f=" + value) == {"f": expected}
 
 
 @pytest.mark.parametrize(

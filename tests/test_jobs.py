@@ -18,7 +18,7 @@ import pytest
 from conftest import new_postgres_database
 from loadproc import user_result
 
-from graphfields.instagram.freshness import Freshness
+from graphfields.instagram.freshness import Freshness, stored
 from graphfields.instagram.jobs import Enqueued, JobQueue, MemoryJobs
 from graphfields.instagram.service import InstagramService, NodeLoading
 from graphfields.instagram.store import Store, open_store
@@ -197,10 +197,12 @@ def test_steps_cover_the_batch_once_in_a_consistent_order() -> None:
     result = user_result("alice", 7)
     batch, root = trim("user", "alice", result, Freshness(), 1_560_000_000)
     parts = steps("user", root, batch, 3)
-    assert [(len(p.users), len(p.media)) for p in parts] == [(1, 0), (0, 3), (0, 3), (0, 1)]
+    # the profile first (partial until the end), then the posts; the last step has it whole
+    assert [(len(p.users), len(p.media)) for p in parts] == [(1, 0), (0, 3), (0, 3), (1, 1)]
     assert [m["id"] for p in parts for m in p.media] == [m["id"] for m in sorted(
         batch.media, key=lambda m: (m["timestamp"], m["id"]), reverse=True)]
-    assert all(p.partial == batch.partial for p in parts)
+    assert all(p.partial == batch.partial | {("user", root)} for p in parts[:-1])
+    assert parts[-1].partial == batch.partial and parts[-1].users[0]["id"] == root
     tag = parse_dataset({"users": [{"id": "1", "username": "u"}],
                          "media": [{"id": m["id"], "owner_id": "1", "timestamp": m["timestamp"]}
                                    for m in result["media"]],
@@ -210,6 +212,74 @@ def test_steps_cover_the_batch_once_in_a_consistent_order() -> None:
     feeds = [p.tags[0].get("media_ids") for p in parts]
     assert feeds[0] is None  # the tag first, its stored feed untouched
     assert [len(f or []) for f in feeds[1:]] == [4, 7, 7]  # the feed grows with its posts
+    assert [("tag", "t") in p.partial for p in parts] == [True, True, True, False]
+
+
+@pytest.mark.parametrize("kind", ["user", "tag", "media"])
+def test_a_load_that_stops_midway_leaves_the_node_due(db: str, kind: str) -> None:
+    """A failed later step (or a killed worker) used to leave the node complete and fresh
+    after its first step, with only some of its posts, until its TTL: it stays partial
+    until the last step, so the next request queues it again and that load completes it."""
+    store = open_store(db)
+    real = store.write
+    writes = []
+
+    fail_at = 2 if kind == "media" else 3  # a post is two steps: itself, its comments
+
+    def failing(batch: Any) -> None:
+        writes.append(batch)
+        if len(writes) == fail_at:
+            raise OSError("disk full")
+        real(batch)
+
+    store.write = failing  # type: ignore[method-assign]
+    loader = _Steps()
+    service = InstagramService(store, loader=loader, workers=0,
+                               freshness=Freshness(load_step=20))
+    worker = Worker(store, service.jobs, loader, freshness=Freshness(load_step=20))
+    node = {"user": "slow", "tag": "slowtag", "media": loader.media_id}[kind]
+    fields = {"user": "username,media.first(100){edges{node{id}}}",
+              "tag": "id,media.first(100){edges{node{id}}}",
+              "media": "id,comments.first(100){edges{node{id}}}"}
+    try:
+        with pytest.raises(NodeLoading):
+            service.fetch(kind, node, fields[kind], {})
+        assert worker.run_once()  # the steps before fail_at written, that one fails
+        assert len(writes) == fail_at and service.jobs.job_count() == 0
+        row = stored(store, kind, node.lower())
+        assert row is not None and Freshness().stale(kind, row, time.time())  # still due
+        service.fetch(kind, node, fields[kind], {})  # answered from what was written ...
+        assert service.jobs.job_count() == 1  # ... and queued again
+        assert worker.run_once()
+        row = stored(store, kind, node.lower())
+        assert row is not None and not Freshness().stale(kind, row, time.time())
+        data = service.fetch(kind, node, fields[kind], {})
+        got = data["comments"] if kind == "media" else data["media"]
+        assert len(got["edges"]) == 45
+    finally:
+        service.close()
+
+
+class _Steps:
+    """A loader whose nodes take several steps: a user or a tag of 45 posts, a post of 45
+    comments."""
+
+    media_id = "2000000000000000001"
+
+    def load_user(self, username: str, *, max_media: int) -> Any:
+        return user_result(username, 45)
+
+    def load_tag(self, name: str, *, max_media: int) -> Any:
+        result = user_result("tagger", 45)
+        result["tags"] = [{"id": name, "media_ids": [m["id"] for m in result["media"]]}]
+        return result
+
+    def load_media(self, media_id: str, *, max_comments: int) -> Any:
+        return {"users": [{"id": "1", "username": "poster"}],
+                "media": [{"id": media_id, "owner_id": "1", "timestamp": 1_560_000_000}],
+                "comments": [{"id": f"c{i}", "parent_id": media_id, "owner_id": "1",
+                              "timestamp": 1_560_000_000 + i, "text": str(i)}
+                             for i in range(45)]}
 
 
 # -- several processes ----------------------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphfields import (
     BoolValue,
@@ -359,3 +361,43 @@ def test_diagnosis_is_a_function_of_the_failure(text: str, failure: Failure, mes
     with pytest.raises(FieldsSyntaxError) as info:
         parse(text)
     assert info.value.message == message
+
+
+# --------------------------------------------------------------------------- a lone value
+
+_ARGUMENT_TEXT = st.lists(st.sampled_from(
+    ['"', "'", "\\", "\\u00e9", "\\n", "\\x", "a", "Z9", "=", "-", "1", "0", ".", "e5", "+",
+     ",", "(", ")", "{", "}", "<", ">", " ", "\t", "é", "true", "null", "YXJy", "/"]),
+    max_size=8).map("".join)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('"YXJyYXljb25uZWN0aW9uOjk3Nw=="', "YXJyYXljb25uZWN0aW9uOjk3Nw=="),
+    ("3", 3), ("-12", -12), ("true", True), ("null", None), ("2019-06-20", "2019-06-20"),
+    ("'a b'", "a b"), ('"a\\"b\\u00e9"', 'a"bé'),
+    (' "a"', "no"), ('"a" ', "no"), ('"a"),x.y("b"', "no"), ("1.5", "no"), ("", "no"),
+    ("a,b", "no"), ("1" * 5000, "no"),
+])
+def test_parse_value_reads_one_token(text: str, expected: Any) -> None:
+    from graphfields.syntax.parse import parse_value
+
+    value = parse_value(text)
+    if expected == "no":
+        assert value is None
+    else:
+        assert value is not None and value.value == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ARGUMENT_TEXT)
+def test_parse_value_is_what_a_full_parse_reads(text: str) -> None:
+    """The lone-value reader (the template path of paging requests) against the parser:
+    a value it gives is the one argument a full parse of the same text in a call gives."""
+    from graphfields.syntax.parse import parse_value
+
+    value = parse_value(text)
+    if value is None:
+        return
+    sel = parse(f"_.x({text})", cache=False)
+    (arg,) = sel.fields[0].calls[0].args
+    assert type(arg) is type(value) and arg == value

@@ -18,8 +18,8 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from graphfields.compiler.cache import WeightedLRU
-from graphfields.syntax import parse
 from graphfields.syntax.ast import Value
+from graphfields.syntax.parse import parse, parse_value
 
 __all__ = ["Template", "TemplateCache", "template_key"]
 
@@ -82,6 +82,9 @@ class TemplateCache:
 
 def _one_value(argument: str) -> Any:
     """The value ``argument`` is when written as a call's only argument, else ``None``."""
+    value = parse_value(argument)  # one token, as a new cursor is: no parse
+    if value is not None:
+        return value
     try:
         sel = parse(f"_.x({argument})", cache=False)
     except ValueError:

@@ -184,7 +184,9 @@ def as_list(value: Any, what: str = "a list field's value") -> list[Any]:
     """``list(value)`` for values that are collections of items. A str, bytes or mapping
     is a ``TypeError`` naming its type: ``list()`` would silently make characters or keys
     of it (a caption string as ``["F", "a", ...]``, a batch resolver's ``{id: row}`` as
-    its IDs)."""
+    its IDs). A list is returned as it is (callers only read it)."""
+    if type(value) is list:
+        return value
     if isinstance(value, str | bytes | bytearray | Mapping):
         raise TypeError(f"{what} must be a list or another iterable of items, "
                         f"not {type(value).__name__}")
@@ -258,7 +260,8 @@ def scalar_converter(field: ResolvedField) -> Callable[[Any], Any]:
     fast = scalar.json_type if isinstance(scalar, Scalar) else None
     if field.is_list:
         if serialize is None:
-            return lambda v: None if v is None else as_list(v)
+            return lambda v: None if v is None else (v.copy() if type(v) is list
+                                                     else as_list(v))
         ser = serialize
         return lambda v: None if v is None else [
             None if i is None else (i if type(i) is fast else ser(i)) for i in as_list(v)]

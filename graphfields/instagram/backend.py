@@ -336,7 +336,7 @@ def write_order(batch: Batch) -> Iterable[tuple[str, Row, int | None]]:
             else:
                 yield table, rec, PARTIAL if (kind, rec["id"]) in batch.partial else full
     for rec in sorted(batch.tags, key=lambda r: r["id"]):
-        yield "tags", rec, full
+        yield "tags", rec, PARTIAL if ("tag", rec["id"]) in batch.partial else full
 
 
 def claim_usernames(user_ids: Iterable[str], stored: Callable[[str], tuple[str, int]],

@@ -57,9 +57,10 @@ class Batch:
 
     Records are dicts with the store's column names, in their source order (reference
     errors name a record by its index in its list). ``partial`` holds ``("user" |
-    "media", id)`` of records that are not a full load of that node (a post's owner, a
-    feed's posts): they never overwrite stored values with gaps and stay due for a full
-    load. ``pinned`` marks every record as never to be refreshed.
+    "media" | "tag", id)`` of records that are not a full load of that node (a post's
+    owner, a feed's posts, a node whose load is still being written): they never overwrite
+    stored values with gaps nor ``last_update``, and stay due for a full load. ``pinned``
+    marks every record as never to be refreshed.
     """
 
     users: list[dict[str, Any]] = field(default_factory=list)

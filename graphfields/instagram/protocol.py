@@ -46,7 +46,10 @@ class _Deadline:
 
     Both of uvicorn's protocols create a new ``self.cycle`` once a request's headers are
     complete, and call ``on_response_complete`` once its answer is sent: those two moments
-    stop and restart the clock.
+    stop and restart the clock. Restarting it only sets the time it runs out (``_due``):
+    a connection has at most one timer, which checks ``_due`` when it fires and, if the
+    clock was restarted since, sleeps again until then (no timer made and cancelled per
+    request).
     """
 
     transport: asyncio.Transport
@@ -56,26 +59,38 @@ class _Deadline:
     def __init__(self, config: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)  # type: ignore[call-arg]
         self.header_timeout: float = float(getattr(config, "header_timeout", HEADER_TIMEOUT))
-        self._deadline: asyncio.TimerHandle | None = None
+        self._due: float | None = None  # when the awaited request's headers are late
+        self._timer: asyncio.TimerHandle | None = None
         self._waiting_cycle: Any = None
-        self._head = bytearray()
+        self._head = bytearray()  # the request line so far, until it is complete
+        self._line_checked = False
+        self._started = False  # anything but blank lines received since the clock started
 
     def _arm(self) -> None:
-        self._disarm()
         self._waiting_cycle = self.cycle
         self._head.clear()
-        if self.header_timeout > 0:
-            self._deadline = self.loop.call_later(self.header_timeout, self._expired)
+        self._line_checked = self._started = False
+        if self.header_timeout <= 0:
+            self._due = None
+            return
+        self._due = self.loop.time() + self.header_timeout
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._due, self._check)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
 
-    def _expired(self) -> None:
-        self._deadline = None
+    def _check(self) -> None:
+        self._timer = None
+        due = self._due
+        if due is None:
+            return
+        if self.loop.time() < due:  # the clock was restarted after this timer was set
+            self._timer = self.loop.call_at(due, self._check)
+            return
+        self._due = None
         if not self.transport.is_closing():
-            if self._head.strip():
+            if self._started:
                 self.transport.write(_reply(b"408 Request Timeout",
                                             b"Request headers not received in time"))
             self.transport.close()
@@ -85,22 +100,38 @@ class _Deadline:
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
-        if self._deadline is not None and len(self._head) < _MAX_LINE:
-            self._head += data[:_MAX_LINE]
-            head = bytes(self._head).lstrip(b"\r\n")  # blank lines before a request are allowed
-            line, newline, _ = head.partition(b"\n")
-            if newline and not _REQUEST_LINE.match(line):
-                self._disarm()
-                self.transport.write(_reply(b"400 Bad Request",
-                                            b"Invalid HTTP request line (HTTP/0.9 is not served)"))
-                self.transport.close()
-                return
+        if self._due is not None and not self._line_checked:
+            if not self._started and data.strip():
+                self._started = True
+            if self._head:
+                self._head += data[:_MAX_LINE]
+                head = bytes(self._head)
+            else:
+                head = data
+            head = head.lstrip(b"\r\n")  # blank lines before a request are allowed
+            end = head.find(b"\n")
+            if end >= 0:
+                self._line_checked = True
+                self._head.clear()
+                if not _REQUEST_LINE.match(head, 0, end):
+                    self._disarm()
+                    self.transport.write(_reply(
+                        b"400 Bad Request", b"Invalid HTTP request line (HTTP/0.9 is not served)"))
+                    self.transport.close()
+                    return
+            elif len(head) >= _MAX_LINE:
+                self._line_checked = True  # too long: uvicorn's parser refuses it
+            elif not self._head:
+                self._head += head
         super().data_received(data)  # type: ignore[misc]
-        if self._deadline is not None and self.cycle is not self._waiting_cycle:
+        if self._due is not None and self.cycle is not self._waiting_cycle:
             self._disarm()  # the headers are complete
 
     def on_response_complete(self) -> None:

@@ -36,10 +36,12 @@ from graphfields.schema import (
     field_,
 )
 
-__all__ = ["SCHEMA", "TABLES", "Columns", "Context", "columns_of", "node_type"]
+__all__ = ["SCHEMA", "TABLES", "Columns", "Context", "columns_of", "never_updating", "node_type"]
 
 
-def _never(kind: str, keys: Sequence[str]) -> set[str]:
+def never_updating(kind: str, keys: Sequence[str]) -> set[str]:
+    """``Context.updating`` of a service without a loader: no node is ever being loaded
+    (``is_being_updated`` is then answered without a call per page)."""
     return set()
 
 
@@ -56,7 +58,7 @@ class Context:
     store whose reads take no ``columns=``)."""
 
     store: Store
-    updating: Callable[[str, Sequence[str]], set[str]] = _never
+    updating: Callable[[str, Sequence[str]], set[str]] = never_updating
     columns: Columns | None = None
 
 
@@ -102,6 +104,8 @@ def _updating(kind: str, key: str) -> Any:
     ``key`` field, and one job-table query answers a whole page of nodes."""
 
     def batch(nodes: Sequence[Row], ctx: Context) -> list[bool]:
+        if ctx.updating is never_updating:  # a service without a loader: nothing ever loads
+            return [False] * len(nodes)
         keys = [None if n.get(key) is None else str(n[key]).lower() for n in nodes]
         busy = ctx.updating(kind, [k for k in keys if k is not None])
         return [k is not None and k in busy for k in keys]

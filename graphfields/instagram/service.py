@@ -34,7 +34,14 @@ from graphfields.instagram.dataset import (
 from graphfields.instagram.freshness import Freshness
 from graphfields.instagram.jobs import Enqueued, JobQueue, MemoryJobs, wall_clock
 from graphfields.instagram.loader import Loader
-from graphfields.instagram.schema import SCHEMA, Columns, Context, columns_of, node_type
+from graphfields.instagram.schema import (
+    SCHEMA,
+    Columns,
+    Context,
+    columns_of,
+    never_updating,
+    node_type,
+)
 from graphfields.instagram.shortcode import is_shortcode, shortcode_to_id
 from graphfields.instagram.store import ImportLog, Row, Store, open_store
 from graphfields.instagram.worker import Worker
@@ -113,7 +120,8 @@ class InstagramService:
                                           name=f"graphfields-load-{n}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
-        self._context = Context(store, self.updating)
+        self._updating = self.updating if loader is not None else never_updating
+        self._context = Context(store, self._updating)
         self._projects = _takes_columns(store)
         self._columns: dict[Any, tuple[Context, Columns]] = {}  # per shape (bounded)
 
@@ -155,7 +163,7 @@ class InstagramService:
         keep = ("complete", "last_update", "timestamp") if root == "Media" else (
             "complete", "last_update")
         cols[root] = tuple(sorted({*cols.get(root, ()), *keep}))
-        found = (Context(self.store, self.updating, cols), cols)
+        found = (Context(self.store, self._updating, cols), cols)
         if len(self._columns) >= _SHAPES:
             self._columns.pop(next(iter(self._columns), None), None)
         self._columns[shape] = found

@@ -34,6 +34,7 @@ __all__ = [
     "default_db_path",
     "load_loader",
     "redact",
+    "request_threads",
     "run_server",
     "run_worker",
 ]
@@ -159,6 +160,8 @@ class ServeOptions:
     demo: bool = False
     tokens: Sequence[str] = ()
     threads: int | None = None
+    """Request threads: ``0`` answers on the event loop; ``None`` (the default) picks by
+    database, :func:`request_threads`."""
     log_level: str = "info"
     demo_delay: float | None = None
     header_timeout: float = 30.0
@@ -254,7 +257,8 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
             print(_banner(opts, db, tokens, origin), file=out, flush=True)
             return _run_processes(opts, db, tokens, sock)
         close = _once(service.close)
-        app = create_asgi_app(service, tokens=tokens, max_workers=opts.threads,
+        app = create_asgi_app(service, tokens=tokens,
+                              max_workers=request_threads(opts.threads, db),
                               close_on_shutdown=False)
         app.on_shutdown = close
         logging.basicConfig(level=logging.INFO,
@@ -322,7 +326,19 @@ def process_app() -> Any:
     db = opts["db"]
     service = create_service(db=db if is_postgres_url(db) else Path(db), loader=loader,
                              workers=opts["loaders"])
-    return create_asgi_app(service, tokens=opts["tokens"], max_workers=opts["threads"])
+    return create_asgi_app(service, tokens=opts["tokens"],
+                           max_workers=request_threads(opts["threads"], db))
+
+
+def request_threads(threads: int | None, db: str | Path) -> int | None:
+    """The request thread pool size ``ASGIApp(max_workers=)`` gets: ``threads`` as given,
+    else 0 on SQLite (requests answered on the event loop: the store's reads never wait,
+    WAL readers do not wait for the writer, and the hop to a pool thread per request
+    halved the requests/second; see the README) and Python's default pool on PostgreSQL
+    (each read is a network round trip that the pool overlaps)."""
+    if threads is not None:
+        return threads
+    return None if is_postgres_url(db) else 0
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,11 @@ from graphfields.instagram.backend import (
     claim_usernames,
     date_params,
     entity_table,
+    fetch_limit,
+    forward,
+    forward_page,
     kinds,
+    past_end,
     read_forward,
     read_page,
     row_maker,
@@ -124,8 +129,34 @@ def _projection(table: str, columns: Sequence[str] | None, prefix: str = "",
     """``(select list, row maker)`` of a projected read (``None``: ``SELECT *``)."""
     if columns is None:
         return None
-    cols = selected(table, tuple(columns), keys)
+    return _projected(table, tuple(columns), prefix, keys)
+
+
+@lru_cache(maxsize=1024)
+def _projected(table: str, columns: tuple[str, ...], prefix: str,
+               keys: tuple[str, ...]) -> tuple[str, Any]:
+    """:func:`_projection`, once per distinct read (a request shape reads the same
+    columns every time)."""
+    cols = selected(table, columns, keys)
     return ", ".join(prefix + c for c in cols), _maker(cols)
+
+
+@lru_cache(maxsize=1024)
+def _in_sql(select: str, table: str, n: int) -> str:
+    return f"SELECT {select} FROM {table} WHERE id IN ({','.join('?' * n)})"
+
+
+@lru_cache(maxsize=256)
+def _feed_sql(cols: str, since: bool, until: bool) -> tuple[str, str, str]:
+    """A user feed's three statements for a select list and the date filter's parts
+    present: the forward page, the bounds, the backward range."""
+    args = ConnectionArgs(since=0 if since else None, until=0 if until else None)
+    lo, hi = feed_bounds(args, _param)
+    return (f"SELECT {cols} FROM media WHERE owner_id = :key AND seq >= {lo}"
+            f" AND seq <= {hi} - :start ORDER BY seq DESC LIMIT :limit",
+            f"SELECT {lo}, {hi}",
+            f"SELECT {cols} FROM media WHERE owner_id = :key AND seq BETWEEN :a AND :b"
+            " ORDER BY seq DESC")
 
 
 def _encode(col: str, value: Any) -> Any:
@@ -274,16 +305,19 @@ class SQLiteStore:
 
     def _by_ids(self, table: str, ids: Iterable[str],
                 columns: Sequence[str] | None) -> dict[str, Row]:
-        wanted = list(dict.fromkeys(i for i in ids if i is not None))
+        wanted = [i for i in dict.fromkeys(ids) if i is not None]
         out: dict[str, Row] = {}
+        if not wanted:
+            return out
         proj = _projection(table, columns)
         cursor = self.connection().cursor()
         if proj is not None:
             cursor.row_factory = None
-        for chunk, marks in _in(wanted):
-            sql = f"SELECT {'*' if proj is None else proj[0]} FROM {table} WHERE id IN ({marks})"
-            make = _decode if proj is None else proj[1]
-            for row in cursor.execute(sql, chunk):
+        make = _decode if proj is None else proj[1]
+        select = "*" if proj is None else proj[0]
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            for row in cursor.execute(_in_sql(select, table, len(chunk)), chunk):
                 rec = make(row)
                 out[rec["id"]] = rec
         return out
@@ -338,29 +372,33 @@ class SQLiteStore:
                         columns: Sequence[str] | None = None) -> Page:
         """A range of ``seq`` (see :mod:`graphfields.instagram.positions`): a forward page
         is one query, a backward one reads the bounds and the range in one snapshot."""
-        lo, hi = feed_bounds(args, _param)
         params = {"key": owner_id, **date_params(args)}
         conn = self.connection()
         proj = _projection("media", columns)
         cols, make = ("*", None) if proj is None else proj
-        forward_sql = (f"SELECT {cols} FROM media WHERE owner_id = :key AND seq >= {lo}"
-                       f" AND seq <= {hi} - :start ORDER BY seq DESC LIMIT :limit")
+        forward_sql, bounds_sql, part_sql = _feed_sql(cols, args.since is not None,
+                                                      args.until is not None)
         top = [0]
 
         def total() -> int:
-            low, high = conn.execute(f"SELECT {lo}, {hi}", params).fetchone()
+            low, high = conn.execute(bounds_sql, params).fetchone()
             top[0] = 0 if high is None else high
             return feed_total(low, high)
 
+        fwd = forward(args)
+        if fwd is not None:  # the common page: one statement
+            start, first = fwd
+            rows = self._rows(forward_sql, {**params, "start": start,
+                                            "limit": _sql_limit(fetch_limit(first))}, make)
+            page = forward_page(rows, start, first)
+            return page if page is not None else past_end(start, total())
         return read_page(
             args,
             rows=lambda start, limit: self._rows(forward_sql, {**params, "start": start,
                                                                "limit": _sql_limit(limit)}, make),
             total=total,
             part=lambda start, end: self._rows(
-                f"SELECT {cols} FROM media WHERE owner_id = :key AND seq BETWEEN :a AND :b"
-                " ORDER BY seq DESC", {"key": owner_id, "a": top[0] - end + 1,
-                                       "b": top[0] - start}, make),
+                part_sql, {"key": owner_id, "a": top[0] - end + 1, "b": top[0] - start}, make),
             snapshot=lambda: self._read_snapshot(conn))
 
     def tag_media_page(self, tag: str, args: ConnectionArgs, *,

@@ -16,11 +16,14 @@ job it claims:
    ``is_being_updated`` stays true (the job exists) until the last step;
 4. it removes the job. The lease is renewed while the load runs; a worker killed
    mid-load leaves whole steps behind, and its job is claimed again once the lease
-   lapses (steps are upserts: redoing them is harmless).
+   lapses (steps are upserts: redoing them is harmless). The node itself is written
+   partial until the last step, so a load that stops early (a worker killed, a step
+   that fails) leaves it due for a load: the job's next claim, or the next request,
+   loads it again.
 
 A loader that raises or returns malformed data is logged and its job dropped (the next
-request for the node queues it again); a job claimed ``max_attempts`` times without
-finishing (its workers keep dying) is dropped too.
+request for the node queues it again; a failed step likewise); a job claimed
+``max_attempts`` times without finishing (its workers keep dying) is dropped too.
 """
 
 from __future__ import annotations
@@ -90,7 +93,10 @@ def steps(kind: str, root: str, batch: Batch, size: int) -> list[Batch]:
     tag's feed growing with them), then their comments, ``size`` posts' at a time (one
     post's comments are never split: a step replaces them), and last whatever is left.
     Every step carries the users and locations its records reference; each record is
-    written once."""
+    written once, except the node: until the last step it is written as partial (its
+    fields, never its ``last_update``), and the last step writes it whole. So a load that
+    stops early (a step fails, the worker dies) leaves the node due for a load, and the
+    next request or the job's next claim loads it again."""
     users = {u["id"]: u for u in batch.users}
     locations = {loc["id"]: loc for loc in batch.locations}
     media = {m["id"]: m for m in batch.media}
@@ -105,9 +111,11 @@ def steps(kind: str, root: str, batch: Batch, size: int) -> list[Batch]:
                 got.append(pool[i])
         return got
 
+    early = batch.partial | {(kind, root)}  # the node is partial until the last step
+
     def emit(**parts: list[Row]) -> None:
         if any(parts.values()):
-            out.append(Batch(**parts, partial=batch.partial, pinned=batch.pinned))
+            out.append(Batch(**parts, partial=early, pinned=batch.pinned))
 
     def with_refs(posts: list[Row]) -> dict[str, list[Row]]:
         return {"users": take("users", users, (m.get("owner_id") for m in posts)),
@@ -147,6 +155,12 @@ def steps(kind: str, root: str, batch: Batch, size: int) -> list[Batch]:
         emit(users=take("users", users, (c.get("owner_id") for c in chunk)), comments=chunk)
     emit(users=take("users", users, users), locations=take("locations", locations, locations),
          media=take("media", media, media), tags=list(tags.values()))
+    # The last step writes the node whole (for a tag, the last step holds it already).
+    last = out[-1]
+    records = {"user": last.users, "media": last.media, "tag": last.tags}[kind]
+    if not any(r["id"] == root for r in records):
+        records.append({"user": users, "media": media, "tag": tags}[kind][root])
+    last.partial = batch.partial
     return out
 
 
@@ -223,8 +237,8 @@ class Worker:
                 with _Lease(self.jobs, job, f.load_lease) as lease:
                     self._load(job, lease)
         except Exception:
-            log.exception("loading %s %r failed; what was stored is unchanged", job.kind,
-                          job.key)
+            log.exception("loading %s %r failed; the steps written stay, and the node stays "
+                          "due for a load", job.kind, job.key)
         finally:
             self.jobs.finish(job)
         return True

@@ -32,8 +32,8 @@ from lark.lexer import Lexer, Token
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from graphfields.errors import FieldsSyntaxError
-from graphfields.syntax.ast import Selection
-from graphfields.syntax.build import Builder
+from graphfields.syntax.ast import Selection, Value
+from graphfields.syntax.build import Builder, BuildError
 from graphfields.syntax.diagnose import Failure, syntax_error
 from graphfields.syntax.grammar import grammar_text
 from graphfields.syntax.limits import (
@@ -45,7 +45,7 @@ from graphfields.syntax.limits import (
     too_many_fields,
 )
 
-__all__ = ["CACHE", "load_cached", "parse", "terminals", "write_parser_cache"]
+__all__ = ["CACHE", "load_cached", "lone_value", "parse", "terminals", "write_parser_cache"]
 
 
 def parse(text: str, limits: ParseLimits) -> Selection:
@@ -60,6 +60,54 @@ def parse(text: str, limits: ParseLimits) -> Selection:
     except lark.exceptions.LarkError:  # pragma: no cover - defensive: Lark never leaks
         raise FieldsSyntaxError("Invalid fields string", text, 0) from None
     return result
+
+
+def lone_value(text: str) -> Value | None:
+    """``text`` as one argument value read on its own, when it is exactly one token of the
+    grammar's ``value`` rule (a quoted string, a bare word): the Value the parser's own
+    callback makes of that token. ``None`` for anything else (whitespace around it, two
+    tokens, a float, nothing): then only a full parse can say what it is.
+
+    The lexer's regex for the ``value`` terminals (the rule's alternatives, in the order
+    Lark ranks them) matches at the start; a match to the very end is the token the
+    parser's lexer reads there inside a call, as no other terminal a call's argument
+    position accepts can start with the same character and run as far.
+    """
+    match, callbacks = _lone_value_reader()
+    m = match(text)
+    if m is None or m.end() != len(text):
+        return None
+    kind = m.lastgroup
+    tok = _str_new(Token, text)
+    tok.type = kind
+    tok.value = text
+    tok.start_pos = 0
+    tok.line = tok.column = 1
+    tok.end_line = tok.end_column = None
+    tok.end_pos = len(text)
+    try:
+        value: Value = callbacks[kind](tok)
+    except BuildError:  # a float, an integer too long: the full parse says so
+        return None
+    return value
+
+
+@functools.cache
+def _lone_value_reader() -> tuple[Any, dict[str, Any]]:
+    """The matcher of the ``value`` rule's terminals and their callbacks.
+
+    LARK INTERNAL: ``Lark.rules`` (Rule: ``origin.name``, ``expansion`` of symbols with
+    ``name``) and the LALR driver's ``callbacks`` keyed by terminal name.
+    """
+    parser = _parser()
+    names = {rule.expansion[0].name for rule in parser.rules
+             if str(rule.origin.name) == "value" and len(rule.expansion) == 1}
+    terminals = sorted((t for t in parser.terminals if t.name in names),
+                       key=_terminal_order)
+    pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+    callbacks = parser.parser.parser.parser.callbacks
+    return re.compile(pattern, parser.lexer_conf.g_regex_flags).match, {
+        name: callbacks[name] for name in names}
 
 
 def terminals() -> dict[str, str]:
@@ -206,6 +254,12 @@ _FOLLOWED: dict[str, str | None] = {
 _str_new = str.__new__
 
 
+def _terminal_order(t: Any) -> tuple[int, int, int, str]:
+    """Lark's order of terminals that may match at one place: priority, then the longest
+    possible match."""
+    return (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
+
+
 class _Lexer(Lexer):
     """Lark's contextual lexing, lean: per parser state, one regex of the acceptable terminals.
 
@@ -236,8 +290,7 @@ class _Lexer(Lexer):
         match = self._by_terminals.get(accepted)
         if match is None:
             terminals = [t for t in self._terminals if t.name in accepted]
-            terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width,
-                                          -len(t.pattern.value), t.name))
+            terminals.sort(key=_terminal_order)
             pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
             match = self._by_terminals[accepted] = re.compile(pattern, self._flags).match
         self._matchers[position] = match

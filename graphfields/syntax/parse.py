@@ -6,11 +6,11 @@ import functools
 
 from graphfields.errors import FieldsSyntaxError
 from graphfields.syntax import _lark
-from graphfields.syntax.ast import Selection
+from graphfields.syntax.ast import Selection, Value
 from graphfields.syntax.build import BuildError
 from graphfields.syntax.limits import DEFAULT_PARSE_LIMITS, ParseLimits, check_length
 
-__all__ = ["parse"]
+__all__ = ["parse", "parse_value"]
 
 # Strings longer than this are parsed without caching, so the cache stays small.
 _CACHE_TEXT_MAX = 10_000
@@ -50,3 +50,10 @@ def _parse(text: str, limits: ParseLimits) -> Selection:
         return _lark.parse(text, limits)
     except BuildError as exc:
         raise FieldsSyntaxError(exc.message, text, exc.position, exc.expected) from None
+
+
+def parse_value(text: str) -> Value | None:
+    """``text`` as a call's argument on its own (``"YXJy..."``, ``3``, ``'a b'``), when it
+    is exactly one value token: the Value a full parse gives it there. ``None`` when it is
+    anything else (whitespace around it included); only a full parse can say more."""
+    return _lark.lone_value(text)

@@ -216,8 +216,9 @@ class Emitter:
 
     def scalar_read(self, fp: ScalarPlan, access: str) -> str:
         """Expression for a plain scalar read: values already in their JSON form pass
-        (``type(v) is str``); anything else goes through the scalar's serializer, which
-        calls callables and raises for a value the scalar cannot represent."""
+        (``type(v) is str``), and so does ``None``; anything else goes through the
+        scalar's serializer, which calls callables and raises for a value the scalar
+        cannot represent."""
         rf = fp.field
         scalar = rf.scalar
         ser = scalar.serialize if scalar is not None else None
@@ -228,7 +229,7 @@ class Emitter:
                 item = self.const(item_converter(rf), "_it")
                 t = self.type_name(fast)
                 return (f"([w if type(w) is {t} else {item}(w) for w in v] "
-                        f"if type(v := {access}) is list else {slow}(v))")
+                        f"if type(v := {access}) is list else None if v is None else {slow}(v))")
             return f"(None if (v := {access}) is None else {slow}(v))"
         if ser is None:
             return f"(_call(v) if callable(v := {access}) else v)"
@@ -238,10 +239,11 @@ class Emitter:
                 f"(_strftime('%Y-%m-%dT%H:%M:%S', _gmtime(v)) if type(v := {access}) is "
                 f"{self.type_name(int)} and 0 <= v < {FAST_SECONDS_END} else "
                 f"v.isoformat(timespec='seconds') if type(v) is _datetime and v.tzinfo is None "
-                f"else {slow}(v))"
+                f"else None if v is None else {slow}(v))"
             )
         if fast is not None:
-            return f"(v if type(v := {access}) is {self.type_name(fast)} else {slow}(v))"
+            return (f"(v if type(v := {access}) is {self.type_name(fast)} or v is None "
+                    f"else {slow}(v))")
         return f"(None if (v := {access}) is None else {slow}(v))"
 
     def type_name(self, cls: type) -> str:

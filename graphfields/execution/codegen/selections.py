@@ -224,22 +224,31 @@ class Selections(Emitter):
         ]
 
     def batch_converter(self, fp: FieldPlan) -> str:
-        """Emit ``def kN(v, c)``: a batch resolver's value for one parent -> output."""
-        fn = self.name("k")
+        """The function that makes a batch resolver's value for one parent its output,
+        ``f(v, c)``: the nested selection's or connection's own function when that is all
+        it takes, else an emitted ``def kN(v, c)``."""
         rf = fp.field
         if isinstance(fp, ScalarPlan):
-            body = f"    return {self.const(scalar_converter(rf), '_c')}(v)"
+            fn = self.name("k")
+            scalar = rf.scalar
+            fast = scalar.json_type if scalar is not None and not rf.is_list else None
+            conv = self.const(scalar_converter(rf), "_c")
+            if fast is not None:
+                body = (f"    return v if type(v) is {self.type_name(fast)} or v is None "
+                        f"else {conv}(v)")
+            else:
+                body = f"    return {conv}(v)"
         elif isinstance(fp, ObjectPlan):
             nested = self.selection(fp.selection)
-            if rf.is_list:
-                body = (
-                    "    v = _as_list(v)\n"
-                    f"    return None if v is None else [{nested}(i, c) for i in v]"
-                )
-            else:
-                body = f"    return {nested}(v, c)"
+            if not rf.is_list:
+                return nested
+            fn = self.name("k")
+            body = (
+                "    v = _as_list(v)\n"
+                f"    return None if v is None else [{nested}(i, c) for i in v]"
+            )
         else:
             assert isinstance(fp, ConnectionPlan)
-            body = f"    return {self.connection(fp)}(v, c)"
+            return self.connection(fp)
         self.out.append(f"def {fn}(v, c):\n{body}")
         return fn
