@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphfields.instagram.dataset import Batch
@@ -208,7 +209,15 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
     the owner row); ``cte``: the name of a ``WITH`` table holding the bounds row, which
     ``where`` and ``skip`` then read with scalar subqueries (constants to the planner, so
     that the position range is an index range), else they read the columns of ``b``
-    (a ``LATERAL`` join). ``param(name)`` spells ``since``/``until``."""
+    (a ``LATERAL`` join). ``param(name)`` spells ``since``/``until``. Made once per shape
+    (which date filter parts ``args`` has)."""
+    return _range(p, args.since is not None, args.until is not None, param, key, start,
+                  alias, flag, cte)
+
+
+@lru_cache(maxsize=512)
+def _range(p: Positions, since: bool, until: bool, param: Callable[[str], str], key: str,
+           start: str, alias: str, flag: str | None, cte: str | None) -> RangeSQL:
 
     def ref(value: str) -> str:  # an expression of the bounds row's columns
         return value.replace("@", "b.") if cte is None else (
@@ -221,18 +230,18 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
     col = f"{alias}position"
     top = (f"(SELECT position FROM {p.table} WHERE {p.key} = {key}"
            " ORDER BY position DESC LIMIT 1)")
-    if args.since is None and args.until is None:
+    if not since and not until:
         return RangeSQL(f"SELECT {RISING} AS d, 0 AS lo, {top} AS hi",
                         f"{col} >= {start}", "0", "COALESCE(b.hi + 1, 0)", False)
     lo = {RISING: "0", FALLING: "0"}
     hi = {RISING: top, FALLING: top}
     stamps, conds = [], []
-    if args.since is not None:  # the earliest timestamp at or after since, ts
+    if since:  # the earliest timestamp at or after since, ts
         stamps.append(f"(SELECT {p.ts} FROM {p.table} WHERE {p.key} = {key} AND {p.ts} >="
                       f" {param('since')} ORDER BY {p.ts} LIMIT 1) AS ts")
         lo[RISING], hi[FALLING] = at("f.ts", ""), at("f.ts", " DESC")
         conds.append(f"{{0}}{p.ts} >= {param('since')}")
-    if args.until is not None:  # the latest timestamp at or before until, tu
+    if until:  # the latest timestamp at or before until, tu
         stamps.append(f"(SELECT {p.ts} FROM {p.table} WHERE {p.key} = {key} AND {p.ts} <="
                       f" {param('until')} ORDER BY {p.ts} DESC LIMIT 1) AS tu")
         lo[FALLING], hi[RISING] = at("f.tu", ""), at("f.tu", " DESC")
@@ -256,6 +265,7 @@ def position_range(p: Positions, args: ConnectionArgs, param: Callable[[str], st
         " ELSE 0 END", True)
 
 
+@lru_cache(maxsize=512)
 def forward_sql(r: RangeSQL, *, cols: str, source: str, key: str, order: str,
                 limit: str) -> str:
     """The ``SELECT`` of a forward page's rows (``limit`` of them) of the collection of
@@ -268,6 +278,7 @@ def forward_sql(r: RangeSQL, *, cols: str, source: str, key: str, order: str,
             f" ORDER BY {order} LIMIT {limit} OFFSET {r.skip}")
 
 
+@lru_cache(maxsize=512)
 def total_sql(r: RangeSQL) -> str:
     """The ``SELECT`` of the size inside the filter of :func:`position_range`'s collection."""
     return f"SELECT {r.total} AS n FROM ({r.bounds}) AS b"
@@ -281,51 +292,66 @@ def _greatest(a: str, b: str) -> str:
     return f"CASE WHEN {a} > {b} THEN {a} ELSE {b} END"
 
 
-def _window(args: ConnectionArgs, param: Callable[[str], str]) -> tuple[str, dict[str, int]]:
-    """:func:`graphfields.relay.window` in SQL: a ``SELECT n, s, e`` (size, start, end)
-    over ``page_size(n)``, and its parameters."""
-    values: dict[str, int] = {}
-    start, end = "0", "n"
-    if args.after is not None:
-        values["w_after"] = max(args.after + 1, 0)
-        start = _least(param("w_after"), "n")
-    if args.before is not None:
-        values["w_before"] = max(args.before, 0)
-        end = _least(param("w_before"), "n")
+_WINDOW_PARTS = ("after", "before", "offset", "first", "last")
+
+
+def _window_values(args: ConnectionArgs) -> dict[str, int]:
+    """The parameters of :func:`_window` (the arguments a page has)."""
+    values = {"w_after": None if args.after is None else max(args.after + 1, 0),
+              "w_before": None if args.before is None else max(args.before, 0),
+              "w_offset": args.offset or None, "w_first": args.first, "w_last": args.last}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _window(parts: frozenset[str], param: Callable[[str], str]) -> str:
+    """:func:`graphfields.relay.window` in SQL for a page with those arguments (``after``,
+    ``before``, ``offset``, ``first``, ``last``): a ``SELECT n, s, e`` (size, start, end)
+    over ``page_size(n)``."""
+    start = _least(param("w_after"), "n") if "after" in parts else "0"
+    end = _least(param("w_before"), "n") if "before" in parts else "n"
     sql = f"SELECT n, {start} AS s, {end} AS e FROM page_size"
     sql = f"SELECT n, s, {_greatest('e', 's')} AS e FROM ({sql}) AS w0"
-    if args.offset:
-        values["w_offset"] = args.offset
+    if "offset" in parts:
         sql = f"SELECT n, {_least('s + ' + param('w_offset'), 'e')} AS s, e FROM ({sql}) AS w1"
-    if args.first is not None:
-        values["w_first"] = args.first
+    if "first" in parts:
         sql = f"SELECT n, s, {_least('s + ' + param('w_first'), 'e')} AS e FROM ({sql}) AS w2"
-    if args.last is not None:
-        values["w_last"] = args.last
+    if "last" in parts:
         sql = f"SELECT n, {_greatest('e - ' + param('w_last'), 's')} AS s, e FROM ({sql}) AS w3"
-    return sql, values
+    return sql
 
 
 def page_sql(p: Positions, args: ConnectionArgs, param: Callable[[str], str], *, cols: str,
              source: str, key: str, alias: str = "") -> tuple[str, dict[str, Any]]:
     """One statement reading any page of the collection ``key`` (a backward one, whose
     window needs the collection's size, included: no snapshot of two reads), and its
-    parameters (``key`` apart). Each row is ``page_start`` (the window's start),
-    ``page_more`` (``has_next_page``), the ``cols`` of a node of ``source`` (its ``FROM``)
-    and ``page_pos``; an empty page is one row whose ``page_pos`` is NULL."""
-    r = position_range(p, args, param, key=key, start="(SELECT s FROM page_window)",
-                       alias=alias, cte="b")
-    window, values = _window(args, param)
-    sql = (f"WITH b AS ({r.bounds}), page_size AS (SELECT {r.total} AS n FROM b),"
-           f" page_window AS ({window}) SELECT w.s AS page_start, w.e < w.n AS page_more,"
-           f" c.* FROM page_window w LEFT JOIN (SELECT {cols}, {alias}position AS page_pos"
-           f" FROM {source} WHERE {alias}{p.key} = {key} AND {r.where}"
-           f" AND {alias}position < (SELECT CASE WHEN b.d = {UNORDERED} THEN b.hi + 1"
-           " ELSE b.lo + w.e END FROM b CROSS JOIN page_window w)"  # a range the planner
-           f" ORDER BY {alias}position LIMIT (SELECT e - s FROM page_window)"  # sees closed
-           f" OFFSET {r.skip}) c ON 1 = 1 ORDER BY c.page_pos")
-    return sql, {**{k: v for k, v in (("since", args.since), ("until", args.until))
-                    if v is not None}, **values}
+    parameters (``key`` apart). Each row is the window's start, ``has_next_page``, the
+    ``cols`` of a node of ``source`` (its ``FROM``) and its position; an empty page is
+    one row whose position is NULL (:func:`window_page`). Made once per shape."""
+    values = _window_values(args)
+    parts = frozenset(k[2:] for k in values)
+    if args.since is not None:
+        values["since"] = args.since
+    if args.until is not None:
+        values["until"] = args.until
+    return _page_sql(p, args.since is not None, args.until is not None, parts, param, cols,
+                     source, key, alias), values
+
+
+@lru_cache(maxsize=512)
+def _page_sql(p: Positions, since: bool, until: bool, parts: frozenset[str],
+              param: Callable[[str], str], cols: str, source: str, key: str,
+              alias: str) -> str:
+    r = _range(p, since, until, param, key, "(SELECT s FROM page_window)", alias, None, "b")
+    return (f"WITH b AS ({r.bounds}), page_size AS (SELECT {r.total} AS n FROM b),"
+            f" page_window AS ({_window(parts, param)}) SELECT w.s AS page_start,"
+            " w.e < w.n AS page_more, c.* FROM page_window w LEFT JOIN (SELECT"
+            f" {cols}, {alias}position AS page_pos FROM {source} WHERE {alias}{p.key} ="
+            f" {key} AND {r.where} AND {alias}position < (SELECT CASE WHEN b.d ="
+            f" {UNORDERED} THEN b.hi + 1 ELSE b.lo + w.e END FROM b CROSS JOIN page_window"
+            f" w) ORDER BY {alias}position LIMIT (SELECT e - s FROM page_window)"
+            f" OFFSET {r.skip}) c ON 1 = 1 ORDER BY c.page_pos")
+    # (the range is bounded above too, though LIMIT ends it: PostgreSQL cannot see a
+    # subquery's LIMIT, and planned a parallel scan of a 100,000-row collection)
 
 
 def window_page(rows: Sequence[Sequence[Any]], make: Callable[[Sequence[Any]], Any]) -> Page:
