@@ -45,6 +45,7 @@ __all__ = [
     "renumber_comments",
     "sequencing",
     "total_sql",
+    "union_sql",
     "window_page",
     "write_positions",
 ]
@@ -282,6 +283,24 @@ def forward_sql(r: RangeSQL, *, cols: str, source: str, key: str, order: str,
 def total_sql(r: RangeSQL) -> str:
     """The ``SELECT`` of the size inside the filter of :func:`position_range`'s collection."""
     return f"SELECT {r.total} AS n FROM ({r.bounds}) AS b"
+
+
+@lru_cache(maxsize=256)
+def union_sql(n: int, since: bool, until: bool, cols: str, param: Callable[[str], str]) -> str:
+    """The comment pages of ``n`` posts as one ``UNION ALL`` of each post's range (SQLite
+    has no ``LATERAL``): ``param(f"p{j}")`` the post, ``l{j}`` its limit, ``o{j}`` its
+    filtered offset; each post's bounds read once (``WITH b{j}``) under a date filter
+    (``since``/``until``: the parts it has)."""
+    args = ConnectionArgs(since=0 if since else None, until=0 if until else None)
+    ranges = [position_range(COMMENTS, args, param, key=param(f"p{j}"), start=param(f"o{j}"),
+                             cte=f"b{j}") for j in range(n)]
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {cols} FROM comments WHERE parent_id = {param(f'p{j}')} AND"
+        f" {r.where} ORDER BY position LIMIT {param(f'l{j}')} OFFSET {r.skip})"
+        for j, r in enumerate(ranges))
+    if not since and not until:
+        return sql
+    return "WITH " + ", ".join(f"b{j} AS ({r.bounds})" for j, r in enumerate(ranges)) + " " + sql
 
 
 def _least(a: str, b: str) -> str:

@@ -60,6 +60,7 @@ from graphfields.instagram.positions import (
     position_range,
     sequencing,
     total_sql,
+    union_sql,
     window_page,
     write_positions,
 )
@@ -449,15 +450,8 @@ class SQLiteStore:
         items = list(terms.items())
         for i in range(0, len(items), _TERMS):
             chunk = items[i : i + _TERMS]
-            ranges = [position_range(COMMENTS, args, _param, key=f":p{j}", start=f":o{j}",
-                                     cte=f"b{j}") for j in range(len(chunk))]
-            sql = " UNION ALL ".join(
-                f"SELECT * FROM (SELECT {cols} FROM comments WHERE parent_id = :p{j}"
-                f" AND {r.where} ORDER BY position LIMIT :l{j} OFFSET {r.skip})"
-                for j, r in enumerate(ranges))
-            if args.since is not None or args.until is not None:  # each post's bounds, once
-                sql = "WITH " + ", ".join(f"b{j} AS ({r.bounds})"
-                                          for j, r in enumerate(ranges)) + " " + sql
+            sql = union_sql(len(chunk), args.since is not None, args.until is not None, cols,
+                            _param)
             values = dict(params)
             for j, (media_id, (limit, offset)) in enumerate(chunk):
                 values.update({f"p{j}": media_id, f"l{j}": _sql_limit(limit), f"o{j}": offset})
