@@ -25,7 +25,8 @@ _PAGE = ("SELECT id, shortcode, timestamp, media_type, media_url, caption, tagge
 _OWNERS = "SELECT id, username, profile_pic_url, full_name FROM users WHERE id IN ({})"
 _LOCATIONS = "SELECT id, name, slug, has_public_page FROM locations WHERE id IN ({})"
 _COMMENTS = ("SELECT * FROM (SELECT id, parent_id, timestamp, text, owner_id, last_update"
-             " FROM comments WHERE parent_id = ? ORDER BY position LIMIT ? OFFSET 0)")
+             " FROM comments WHERE parent_id = ? AND position >= 0 ORDER BY position"
+             " LIMIT ? OFFSET 0)")
 
 
 def _iso(ts: int) -> str:

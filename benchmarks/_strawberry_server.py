@@ -78,7 +78,8 @@ _MEDIA = ("SELECT {} FROM media WHERE owner_id = ?"
           " AND seq <= (SELECT MAX(seq) FROM media WHERE owner_id = ?) - ?"
           " ORDER BY seq DESC LIMIT ?")
 _COMMENTS = ("SELECT * FROM (SELECT id, parent_id, timestamp, text, owner_id, last_update"
-             " FROM comments WHERE parent_id = ? ORDER BY position LIMIT ? OFFSET 0)")
+             " FROM comments WHERE parent_id = ? AND position >= 0 ORDER BY position"
+             " LIMIT ? OFFSET 0)")
 
 
 def _conn() -> sqlite3.Connection:
