@@ -367,6 +367,34 @@ def test_requests_in_time_are_served(server: ServerProcess) -> None:
                 assert json.loads(stream.read(length))["data"] == {"id": MEDIA.split("/")[-1]}
 
 
+def _answers(sock: socket.socket, count: int) -> list[int]:
+    """The status codes of ``count`` keep-alive answers read off ``sock``."""
+    statuses = []
+    with sock.makefile("rb") as stream:
+        for _ in range(count):
+            status = stream.readline()
+            statuses.append(int(status.split()[1]) if status else 0)
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            stream.read(length)
+    return statuses
+
+
+@pytest.mark.parametrize("cut", [3, 20, len(REQUEST) - 12, len(REQUEST) - 2])
+def test_a_pipelined_request_split_after_the_first_is_served(server: ServerProcess,
+                                                             cut: int) -> None:
+    """A chunk holding one whole request and the start of the next (the next's line cut, or
+    its headers): the rest, sent later, is not a request line of its own."""
+    with _connect(server) as sock:
+        sock.sendall(REQUEST + REQUEST[:cut])
+        time.sleep(0.3)
+        sock.sendall(REQUEST[cut:])
+        assert _answers(sock, 2) == [200, 200]
+
+
 # --------------------------------------------------------------------------- the access log
 
 

@@ -76,6 +76,18 @@ class _Deadline:
         self._due = self.loop.time() + self.header_timeout
         if self._timer is None:
             self._timer = self.loop.call_at(self._due, self._check)
+        # A chunk may have held the start of the next request (pipelining) or the rest of
+        # this one's body: the bytes that follow are not where a request line starts.
+        held = self._held()
+        if held is None:
+            self._line_checked = self._started = True
+        elif held:
+            self._read_line(held)
+
+    def _held(self) -> bytes | None:
+        """The bytes the parser holds of the next request (``b""``: none), or ``None`` when
+        it is inside a message it cannot show (part of a request line, headers or body)."""
+        return b""
 
     def _disarm(self) -> None:
         self._due = None
@@ -107,32 +119,38 @@ class _Deadline:
         super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
-        if self._due is not None and not self._line_checked:
-            if not self._started and data.strip():
-                self._started = True
-            if self._head:
-                self._head += data[:_MAX_LINE]
-                head = bytes(self._head)
-            else:
-                head = data
-            head = head.lstrip(b"\r\n")  # blank lines before a request are allowed
-            end = head.find(b"\n")
-            if end >= 0:
-                self._line_checked = True
-                self._head.clear()
-                if not _REQUEST_LINE.match(head, 0, end):
-                    self._disarm()
-                    self.transport.write(_reply(
-                        b"400 Bad Request", b"Invalid HTTP request line (HTTP/0.9 is not served)"))
-                    self.transport.close()
-                    return
-            elif len(head) >= _MAX_LINE:
-                self._line_checked = True  # too long: uvicorn's parser refuses it
-            elif not self._head:
-                self._head += head
+        if self._due is not None and not self._line_checked and not self._read_line(data):
+            return
         super().data_received(data)  # type: ignore[misc]
         if self._due is not None and self.cycle is not self._waiting_cycle:
             self._disarm()  # the headers are complete
+
+    def _read_line(self, data: bytes) -> bool:
+        """Check the request line as far as ``data`` completes it; ``False`` once refused
+        (answered 400, the connection closing)."""
+        if not self._started and data.strip():
+            self._started = True
+        if self._head:
+            self._head += data[:_MAX_LINE]
+            head = bytes(self._head)
+        else:
+            head = data
+        head = head.lstrip(b"\r\n")  # blank lines before a request are allowed
+        end = head.find(b"\n")
+        if end >= 0:
+            self._line_checked = True
+            self._head.clear()
+            if not _REQUEST_LINE.match(head, 0, end):
+                self._disarm()
+                self.transport.write(_reply(
+                    b"400 Bad Request", b"Invalid HTTP request line (HTTP/0.9 is not served)"))
+                self.transport.close()
+                return False
+        elif len(head) >= _MAX_LINE:
+            self._line_checked = True  # too long: uvicorn's parser refuses it
+        elif not self._head:
+            self._head += head
+        return True
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
@@ -148,8 +166,16 @@ try:
 except ImportError:  # pragma: no cover - without the server extra nothing here is used
     pass
 else:
+    import h11
+
     class _DeadlineH11(_Deadline, H11Protocol):  # type: ignore[misc]
         """uvicorn's h11 protocol with the header deadline and the HTTP/0.9 answer."""
+
+        def _held(self) -> bytes | None:
+            if self.conn.their_state is not h11.IDLE:  # the request's body is still coming
+                return None
+            held: bytes = self.conn.trailing_data[0]  # a pipelined request's start
+            return held
 
     DeadlineH11Protocol = _DeadlineH11
 try:
@@ -159,6 +185,19 @@ except ImportError:  # httptools is optional (uvicorn's faster parser)
 else:
     class _DeadlineHttpTools(_Deadline, HttpToolsProtocol):  # type: ignore[misc]
         """uvicorn's httptools protocol with the header deadline and the HTTP/0.9 answer."""
+
+        _in_message = False  # the parser has begun a message it has not completed
+
+        def on_message_begin(self) -> None:
+            self._in_message = True
+            super().on_message_begin()
+
+        def on_message_complete(self) -> None:
+            self._in_message = False
+            super().on_message_complete()
+
+        def _held(self) -> bytes | None:
+            return None if self._in_message else b""  # httptools keeps no bytes to show
 
     DeadlineHttpToolsProtocol = _DeadlineHttpTools
 
