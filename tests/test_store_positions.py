@@ -137,3 +137,45 @@ def test_a_forward_page_of_many_posts_comments_is_one_query(
             assert len(pages) == len(posts) and len(statements) == 1, statements
     finally:
         store.close()
+
+
+def test_processes_opening_a_database_made_before_positions_at_once(tmp_path: Path) -> None:
+    """Two processes (``serve --workers 2``, a server and a worker) opening an old file at
+    once: each saw the columns missing, the second to take the write lock added them again
+    ("duplicate column name") and could not open the store."""
+    import sqlite3
+    import threading
+    import time
+
+    path = str(tmp_path / "ig.sqlite3")
+    store = open_store(path)
+    for data in ORDERED[:2]:
+        import_dataset(store, copy.deepcopy(data), now=NOW)
+    flags = _flags(store)
+    _age(store)
+    store.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a writer in the way: both openers wait behind it
+    opened: list[Store] = []
+    failed: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            opened.append(open_store(path))
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    holder.execute("COMMIT")
+    holder.close()
+    for t in threads:
+        t.join(30)
+    try:
+        assert not failed, failed
+        assert len(opened) == 2 and all(_flags(s) == flags for s in opened)
+    finally:
+        for s in opened:
+            s.close()

@@ -258,17 +258,22 @@ class SQLiteStore:
         tag feed and comment ranges its columns, closed-up positions and order flags
         (:data:`~graphfields.instagram.positions.MIGRATE_POSITIONS`, one transaction)."""
         conn = self.connection()
-        names = {r[1] for r in conn.execute("PRAGMA table_info(media)")}
-        if "seq" not in names:
-            conn.execute("ALTER TABLE media ADD COLUMN seq INTEGER")
-        missing = [(table, col, rest) for table, col, rest in ADDED_COLUMNS if col not in {
-            r[1] for r in conn.execute(f"PRAGMA table_info({table})")}]
-        if missing:
+
+        def missing(c: sqlite3.Connection) -> list[tuple[str, str, str]]:
+            return [(table, col, rest) for table, col, rest in
+                    (("media", "seq", ""), *ADDED_COLUMNS) if col not in {
+                        r[1] for r in c.execute(f"PRAGMA table_info({table})")}]
+
+        if missing(conn):
+            # Looked at again under the write lock: another process opening the file at
+            # the same time may have added them since.
             with self._immediate() as c:
-                for table, col, rest in missing:
-                    c.execute(f"ALTER TABLE {table} ADD COLUMN {col} INTEGER {rest}")
-                for sql in MIGRATE_POSITIONS:
-                    c.execute(sql)
+                absent = missing(c)
+                for table, col, rest in absent:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {col} INTEGER {rest}".rstrip())
+                if any(col != "seq" for _, col, _ in absent):
+                    for sql in MIGRATE_POSITIONS:
+                        c.execute(sql)
         conn.executescript(_SEQ_INDEXES)
         if conn.execute("SELECT 1 FROM media WHERE seq IS NULL LIMIT 1").fetchone():
             with self._immediate() as c:
