@@ -179,3 +179,44 @@ def test_processes_opening_a_database_made_before_positions_at_once(tmp_path: Pa
     finally:
         for s in opened:
             s.close()
+
+
+def test_concurrent_writes_of_one_posts_comments_leave_one_whole(postgres_url: str) -> None:
+    """Two loads writing one post's comments at once (a user's load and a tag's hold the
+    same post), on PostgreSQL's READ COMMITTED: the second one's DELETE did not see the
+    rows the first had inserted meanwhile, so both sets stayed, two comments at position 0
+    (a page is a range of positions: its count and its rows were wrong)."""
+    import threading
+    import time
+
+    import psycopg
+
+    post = "2000000000000000001"
+    base = {"users": [{"id": "1", "username": "poster"}],
+            "media": [{"id": post, "owner_id": "1", "timestamp": T0}],
+            "comments": [{"id": c, "parent_id": post, "timestamp": T0 + i}
+                         for i, c in enumerate("ab")]}
+    store = open_store(postgres_url)
+    try:
+        import_dataset(store, base, now=NOW)
+        first = psycopg.connect(postgres_url)
+        first.execute("SELECT 1 FROM media WHERE id = %s FOR UPDATE", (post,))
+        first.execute(  # the first load's write, under way: its comments replaced ...
+            "DELETE FROM comments WHERE parent_id = %s", (post,))
+        second = threading.Thread(target=import_dataset, args=(store, {"comments": [
+            {"id": "d", "parent_id": post, "timestamp": T0}]}), kwargs={"now": NOW})
+        second.start()  # ... and the second's, waiting for the first's rows
+        time.sleep(0.5)
+        first.execute("INSERT INTO comments (id, parent_id, timestamp, position) VALUES"
+                      " ('a', %s, %s, 0), ('b', %s, %s, 1), ('c', %s, %s, 2)",
+                      (post, T0, post, T0 + 1, post, T0 + 2))
+        first.commit()
+        first.close()
+        second.join(30)
+        rows = _sql(store, f"SELECT id, position FROM comments WHERE parent_id = '{post}'"
+                           " ORDER BY position, id")
+        assert rows == [("d", 0)]  # the write that committed last replaced them whole
+        page = store.media_comments_page(post, ConnectionArgs(first=10))
+        assert [n["id"] for n in page.nodes] == ["d"]
+    finally:
+        store.close()

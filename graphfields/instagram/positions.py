@@ -448,13 +448,18 @@ def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]], set[st
 
 def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
                     run_many: Callable[[str, list[tuple[Any, ...]]], object],
-                    among: Callable[[str, str, str, list[str]], set[str]]) -> None:
+                    among: Callable[[str, str, str, list[str]], set[str]],
+                    lock_posts: Callable[[list[str]], object] | None = None) -> None:
     """Write a batch's comments and tag feeds (after its upserts, in its transaction),
     keeping positions dense, order flags and feed timestamps true (see "tag feeds and
     comments" above). ``retimed``: the batch's stored posts whose timestamp it changed
     (:class:`Sequencing`). ``run_many(sql, rows)`` runs ``sql`` (``mark`` placeholders)
     once per row; ``among(table, column, key, ids)``: the distinct ``column`` values of
-    the rows of ``table`` whose ``key`` is one of ``ids``."""
+    the rows of ``table`` whose ``key`` is one of ``ids``. ``lock_posts(ids)`` (a store
+    whose writes run side by side: PostgreSQL) locks the posts whose comments the batch
+    replaces, in ID order, before it deletes them: another write replacing them at the
+    same time is then done and seen, not left beside these (a feed is replaced with its
+    tag's row, which the batch's upsert has locked already)."""
 
     def each(sql: str, keys: Iterable[Any]) -> None:
         rows = [(k,) for k in sorted(keys)]  # in ID order: concurrent writes lock alike
@@ -463,6 +468,8 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
 
     parents, rows, gaps = comment_rows(batch)
     if rows:
+        if lock_posts is not None:
+            lock_posts(sorted(parents))
         each(f"DELETE FROM comments WHERE parent_id = {mark}", parents)
         # stored under another post: that post loses them and closes up behind them
         moved = among("comments", "parent_id", "id", [r[0] for r in rows])

@@ -533,7 +533,10 @@ class PostgresStore:
         write_positions(batch, () if seq is None else seq.retimed, "%s", cur.executemany,
                         lambda table, col, key, ids: {r[0] for r in cur.execute(
                             f"SELECT DISTINCT {col} FROM {table} WHERE {key} = ANY(%s)",
-                            (ids,))})
+                            (ids,))},
+                        lambda ids: cur.execute(
+                            'SELECT 1 FROM media WHERE id = ANY(%s) ORDER BY id COLLATE "C"'
+                            " FOR UPDATE", (ids,)).fetchall())
 
 
 def _select_list(table: str, columns: Sequence[str] | None, prefix: str = "") -> str:
