@@ -241,8 +241,10 @@ def test_serve_answers_on_the_event_loop_by_default_on_sqlite(
 
         def run(self, sockets: object) -> None:
             seen["max_workers"] = self.app.max_workers
+            seen["background_enqueue"] = self.app.handler.service.background_enqueue
 
     monkeypatch.setattr(uvicorn, "Server", Server)
     opts = ServeOptions(port=0, db=tmp_path / "db.sqlite3", threads=threads, tokens=("t",))
     assert run_server(opts, environ={}, out=io.StringIO()) == 0
-    assert seen == {"max_workers": expected}
+    # on the event loop, requests never write (the service queues loads itself)
+    assert seen == {"max_workers": expected, "background_enqueue": expected == 0}

@@ -215,6 +215,43 @@ def test_steps_cover_the_batch_once_in_a_consistent_order() -> None:
     assert [("tag", "t") in p.partial for p in parts] == [True, True, True, False]
 
 
+@pytest.mark.parametrize("background", [True, False])
+def test_with_background_enqueue_a_request_never_writes(tmp_path: Path,
+                                                         background: bool) -> None:
+    """``serve`` on SQLite answers on the event loop: a request there must not wait for a
+    write lock another process holds. With ``background_enqueue`` the job row is written
+    by the service's thread, once the lock is free; without it the request itself waits
+    (here for a 0.2 s busy timeout, then fails)."""
+    import sqlite3
+
+    from graphfields.instagram.sqlite_store import SQLiteStore
+
+    path = tmp_path / "busy.sqlite3"
+    store = SQLiteStore(path, timeout=0.2)
+    loader = _Gated(posts=3)
+    loader.gate.set()
+    service = InstagramService(store, loader=loader, workers=1, background_enqueue=background)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's write transaction
+        if not background:
+            with pytest.raises(Exception, match="locked"):
+                service.fetch("user", "newcomer", "id", {})
+            return
+        for _ in range(20):  # answered at once, every time, while the lock is held
+            with pytest.raises(NodeLoading):
+                service.fetch("user", "newcomer", "id", {}, client="c")
+        other.execute("COMMIT")
+        assert service.wait_idle(20)
+        assert service.fetch("user", "newcomer", "username", {}) == {"username": "newcomer"}
+        assert loader.calls == ["newcomer"]  # one load for the twenty requests
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+        service.close()
+
+
 @pytest.mark.parametrize("kind", ["user", "tag", "media"])
 def test_a_load_that_stops_midway_leaves_the_node_due(db: str, kind: str) -> None:
     """A failed later step (or a killed worker) used to leave the node complete and fresh

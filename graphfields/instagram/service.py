@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import queue
 import re
 import threading
 import time
@@ -90,6 +91,12 @@ class InstagramService:
     threads owned by the service (0: none here - ``graphfields worker`` processes run
     them). :meth:`close` stops the threads (waiting for running loads) and closes the
     store.
+
+    ``background_enqueue``: a request never writes. Queueing a load (the one write a
+    request can cause: a job row) is handed to a thread of the service, and the request
+    answers at once (202 for a missing node, the stored data for a stale one). For a
+    server that answers on its event loop (``graphfields serve`` on SQLite), where a write
+    waiting for another process's transaction would hold every connection.
     """
 
     def __init__(
@@ -102,6 +109,7 @@ class InstagramService:
         limits: Limits | None = None,
         workers: int = 4,
         jobs: JobQueue | None = None,
+        background_enqueue: bool = False,
     ) -> None:
         self.store = store
         self.loader = loader
@@ -113,6 +121,15 @@ class InstagramService:
         self._stop = threading.Event()
         self._wake = threading.Semaphore(0)
         self._threads: list[threading.Thread] = []
+        self.background_enqueue = background_enqueue
+        self._asked: queue.SimpleQueue[tuple[str, str, str | None] | None] = queue.SimpleQueue()
+        self._asking: set[tuple[str, str]] = set()  # asked for, not yet written to the queue
+        self._asking_lock = threading.Lock()
+        self._enqueuer: threading.Thread | None = None
+        if background_enqueue and loader is not None:
+            self._enqueuer = threading.Thread(target=self._enqueue_asked,
+                                              name="graphfields-enqueue", daemon=True)
+            self._enqueuer.start()
         if loader is not None:
             worker = Worker(store, self.jobs, loader, freshness=self.freshness, clock=clock)
             for n in range(workers):
@@ -180,15 +197,19 @@ class InstagramService:
         return self.jobs.pending(kind, keys) if self.loader is not None else set()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until no load is queued or running (tests, demos); ``False`` on timeout."""
+        """Wait until no load is asked for, queued or running (tests, demos); ``False`` on
+        timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.jobs.job_count():
+        while self._asking or self.jobs.job_count():
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(0.005)
         return True
 
     def close(self) -> None:
+        if self._enqueuer is not None:  # the loads asked for are queued first
+            self._asked.put(None)
+            self._enqueuer.join()
         self._stop.set()
         for _ in self._threads:
             self._wake.release()
@@ -244,11 +265,35 @@ class InstagramService:
     def _enqueue(self, kind: str, key: str, client: str | None) -> None:
         """Queue a load of ``kind``/``key`` unless one is queued or running (single
         flight) or the client's share of the queue is full (then nothing is queued: the
-        request still answers 202, and the client may ask again later)."""
+        request still answers 202, and the client may ask again later). With
+        ``background_enqueue``, hand it to the service's enqueue thread (a node already
+        handed over and not yet queued is not handed again)."""
+        if self._enqueuer is None:
+            self._write_job(kind, key, client)
+            return
+        with self._asking_lock:
+            if (kind, key) in self._asking:
+                return
+            self._asking.add((kind, key))
+        self._asked.put((kind, key, client))
+
+    def _write_job(self, kind: str, key: str, client: str | None) -> None:
         done = self.jobs.enqueue(kind, key, client=client, now=wall_clock(),
                                  limit=self.freshness.max_client_jobs)
         if done is Enqueued.ADDED and self._threads:
             self._wake.release()
+
+    def _enqueue_asked(self) -> None:
+        """The enqueue thread: write the jobs requests asked for, in order, until close."""
+        while (asked := self._asked.get()) is not None:
+            kind, key, client = asked
+            try:
+                self._write_job(kind, key, client)
+            except Exception:  # the database is away for a moment: a later request asks again
+                log.exception("queueing the load of %s %r failed", kind, key)
+            finally:
+                with self._asking_lock:
+                    self._asking.discard((kind, key))
 
 
 _SHAPES = 512
@@ -296,6 +341,7 @@ def create_service(
     limits: Limits | None = None,
     workers: int = 4,
     demo_delay: float | None = None,
+    background_enqueue: bool = False,
     **freshness: Any,
 ) -> InstagramService:
     """A service over the store ``db`` names (:func:`~graphfields.instagram.store.open_store`:
@@ -307,6 +353,7 @@ def create_service(
     ``demo``: use the deterministic synthetic loader (unless ``loader`` is given) and
     import the spec's fixture, pinned, so the spec's examples answer exactly at once.
     ``demo_delay``: the synthetic loader's simulated latency in seconds.
+    ``background_enqueue``: requests never write (:class:`InstagramService`).
     ``**freshness``: any :class:`Freshness` field (``post_ttl=600``, ``max_comments=50``...).
     Raises :class:`~graphfields.instagram.store.StoreError` if the database cannot be opened.
     """
@@ -335,5 +382,6 @@ def create_service(
         store.close()
         raise
     return InstagramService(
-        store, loader=loader, clock=clock, freshness=settings, limits=limits, workers=workers
+        store, loader=loader, clock=clock, freshness=settings, limits=limits, workers=workers,
+        background_enqueue=background_enqueue,
     )

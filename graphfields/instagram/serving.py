@@ -246,9 +246,12 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
         db = opts.db or default_db_path(env, demo=opts.demo)
         try:  # create_service opens the store (StoreError) and makes a SQLite file's folder
             loader = None if opts.loader is None else load_loader(opts.loader)
+            # On the event loop a request must never wait for a write: loads are queued
+            # by the service's own thread then.
             service = create_service(db=db, data_file=opts.data, demo=opts.demo,
                                      demo_delay=opts.demo_delay, loader=loader,
-                                     workers=opts.loaders)
+                                     workers=opts.loaders,
+                                     background_enqueue=request_threads(opts.threads, db) == 0)
         except (GraphFieldsError, OSError, ValueError) as exc:
             print(f"graphfields serve: {exc}", file=sys.stderr)
             return 1
@@ -324,16 +327,17 @@ def process_app() -> Any:
     logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
     loader = _loader(opts["loader"], opts["demo"], opts["demo_delay"])
     db = opts["db"]
+    threads = request_threads(opts["threads"], db)
     service = create_service(db=db if is_postgres_url(db) else Path(db), loader=loader,
-                             workers=opts["loaders"])
-    return create_asgi_app(service, tokens=opts["tokens"],
-                           max_workers=request_threads(opts["threads"], db))
+                             workers=opts["loaders"], background_enqueue=threads == 0)
+    return create_asgi_app(service, tokens=opts["tokens"], max_workers=threads)
 
 
 def request_threads(threads: int | None, db: str | Path) -> int | None:
     """The request thread pool size ``ASGIApp(max_workers=)`` gets: ``threads`` as given,
     else 0 on SQLite (requests answered on the event loop: the store's reads never wait,
-    WAL readers do not wait for the writer, and the hop to a pool thread per request
+    WAL readers do not wait for the writer, the one write a request can cause, queueing a
+    load, is made by the service's own thread, and the hop to a pool thread per request
     halved the requests/second; see the README) and Python's default pool on PostgreSQL
     (each read is a network round trip that the pool overlaps)."""
     if threads is not None:
