@@ -262,3 +262,22 @@ def test_errors_are_not_cached() -> None:
     for _ in range(2):
         with pytest.raises(FieldsValidationError):
             compile(schema, "Media", "nope")
+
+
+def test_a_new_cursor_is_kept_as_a_plan_when_its_text_comes_again() -> None:
+    """Paging traffic is mostly texts seen once: a plan read through a template (one
+    argument changed) is cached on the text's second coming, not its first."""
+    from graphfields.relay import encode_cursor
+
+    s = Schema([ObjectType("T", {"id": ID, "items": Connection("T")})])
+
+    def page(n: int) -> str:
+        return f'items.first(2).after("{encode_cursor(n)}"){{edges{{node{{id}}}}}}'
+
+    full = compile(s, "T", page(0))  # parsed in full: kept at once
+    assert compile(s, "T", page(0)) is full
+    first = compile(s, "T", page(7))  # through the template: not kept yet
+    second = compile(s, "T", page(7))
+    assert first is not second and first.args == second.args
+    assert compile(s, "T", page(7)) is second  # kept on the second coming
+    assert len(s._caches.plans) == 2

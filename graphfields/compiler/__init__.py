@@ -122,8 +122,10 @@ def compile(
         sel = fields
     shape: Shape | None = None if shape_key is None else cache.shapes.get(shape_key)
     bound = None
+    templated = False  # read through a template: kept as a plan only when seen again
     if shape is not None and values is not None:
         bound = shape.binder.bind(values, filters)
+        templated = bound is not None
     if bound is None:
         # In full: parse (the plan cache above is keyed by text: the parser's own cache
         # would hold the same requests a second time), then the shape or a walk.
@@ -148,7 +150,8 @@ def compile(
     # A plan keeps its text (``plan.text`` parses it again if asked), not the AST: the
     # cache holds many plans, and an AST weighs many times its text.
     plan = Plan(shape, bound[0], bound[1], fields)
-    cache.plans.put(key, plan, 200 + 2 * len(text) + 100 * len(bound[0]))
+    if not templated or cache.again(key):
+        cache.plans.put(key, plan, 200 + 2 * len(text) + 100 * len(bound[0]))
     return plan
 
 

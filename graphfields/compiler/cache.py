@@ -120,10 +120,21 @@ class WeightedLRU(Generic[V]):
             self.total = 0
 
 
-class Caches:
-    """A schema's caches: plans by text, shapes, and request templates."""
+SEEN_MAX = 1 << 15
+"""Texts a schema's doorkeeper remembers before it starts afresh."""
 
-    __slots__ = ("plans", "shapes", "templates")
+
+class Caches:
+    """A schema's caches: plans by text, shapes, and request templates.
+
+    A plan read through a template (a text that differs from a known one in one argument:
+    a new cursor) is kept only when its text comes a second time (:meth:`again`): paging
+    traffic is mostly texts seen once, and keeping each would cost an insertion and, once
+    the cache is full, an eviction per request, while reading it again through the
+    template costs about as much as that.
+    """
+
+    __slots__ = ("_seen", "plans", "shapes", "templates")
 
     def __init__(self) -> None:
         from graphfields.compiler.templates import TemplateCache
@@ -131,6 +142,20 @@ class Caches:
         self.plans: WeightedLRU[Any] = WeightedLRU(PLAN_BUDGET)
         self.shapes: WeightedLRU[Any] = WeightedLRU(SHAPE_BUDGET)
         self.templates = TemplateCache()
+        self._seen: set[int] = set()
+
+    def again(self, key: Hashable) -> bool:
+        """Whether ``key`` was asked about before (then forgotten); else remember it. The
+        memory is bounded: it starts afresh after :data:`SEEN_MAX` keys."""
+        h = hash(key)
+        seen = self._seen
+        if h in seen:
+            seen.discard(h)
+            return True
+        if len(seen) >= SEEN_MAX:
+            seen.clear()
+        seen.add(h)
+        return False
 
 
 def skeleton(sel: Selection, values: list[Value]) -> tuple[Any, ...]:
