@@ -215,6 +215,27 @@ def test_steps_cover_the_batch_once_in_a_consistent_order() -> None:
     assert [("tag", "t") in p.partial for p in parts] == [True, True, True, False]
 
 
+def test_a_load_leaves_the_nodes_around_it_due(db: str) -> None:
+    """Only the node asked for is a full load: the posts, users and tags its result also
+    holds are written partial, so each stays due for a load of its own (a tag was written
+    complete, and looked fresh for a TTL)."""
+    result = user_result("alice", 3)
+    result["tags"] = [{"id": "elsewhere", "media_ids": [result["media"][0]["id"]]}]
+    now = time.time()
+    batch, root = trim("user", "alice", result, Freshness(), now)
+    assert ("tag", "elsewhere") in batch.partial and ("user", root) not in batch.partial
+    store = open_store(db)
+    try:
+        for step in steps("user", root, batch, 20):
+            store.write(step)
+        fresh = Freshness()
+        user, tag = stored(store, "user", "alice"), stored(store, "tag", "elsewhere")
+        assert user is not None and not fresh.stale("user", user, now)
+        assert tag is not None and fresh.stale("tag", tag, now)
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("background", [True, False])
 def test_with_background_enqueue_a_request_never_writes(tmp_path: Path,
                                                          background: bool) -> None:

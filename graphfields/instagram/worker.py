@@ -80,10 +80,12 @@ def trim(kind: str, key: str, result: LoadResult, freshness: Freshness,
         root = next((t["id"] for t in batch.tags if t["id"] == key), None)
     if root is None:
         raise DatasetError(f"the loader's result for {kind} {key!r} does not contain it")
-    # Only the node asked for is a full load; everything around it is partial.
-    batch.partial = {("user", u["id"]) for u in batch.users} | {
-        ("media", m["id"]) for m in batch.media}
-    batch.partial.discard(("user" if kind == "user" else "media", root))
+    # Only the node asked for is a full load; everything around it is partial (a tag
+    # a user's load mentions too: written complete, it would look fresh for a TTL).
+    batch.partial = ({("user", u["id"]) for u in batch.users}
+                     | {("media", m["id"]) for m in batch.media}
+                     | {("tag", t["id"]) for t in batch.tags})
+    batch.partial.discard((kind, root))
     return batch, root
 
 
