@@ -31,11 +31,7 @@ from graphfields.instagram.backend import (
     claim_usernames,
     date_params,
     entity_table,
-    fetch_limit,
-    forward,
-    forward_page,
     kinds,
-    past_end,
     read_forward,
     read_page,
     row_maker,
@@ -142,11 +138,6 @@ def _projected(table: str, columns: tuple[str, ...], prefix: str,
     return ", ".join(prefix + c for c in cols), _maker(cols)
 
 
-@lru_cache(maxsize=1024)
-def _in_sql(select: str, table: str, n: int) -> str:
-    return f"SELECT {select} FROM {table} WHERE id IN ({','.join('?' * n)})"
-
-
 @lru_cache(maxsize=256)
 def _feed_sql(cols: str, since: bool, until: bool) -> tuple[str, str, str]:
     """A user feed's three statements for a select list and the date filter's parts
@@ -179,7 +170,12 @@ def _in(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
     """``ids`` in chunks of :data:`_CHUNK`, each with its ``?,?,...`` (an ``IN`` list)."""
     for i in range(0, len(ids), _CHUNK):
         chunk = list(ids[i : i + _CHUNK])
-        yield chunk, ",".join("?" * len(chunk))
+        yield chunk, _marks(len(chunk))
+
+
+@lru_cache(maxsize=_CHUNK)
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
 
 
 def _among(conn: sqlite3.Connection, table: str, col: str, key: str,
@@ -321,9 +317,9 @@ class SQLiteStore:
             cursor.row_factory = None
         make = _decode if proj is None else proj[1]
         select = "*" if proj is None else proj[0]
-        for i in range(0, len(wanted), _CHUNK):
-            chunk = wanted[i : i + _CHUNK]
-            for row in cursor.execute(_in_sql(select, table, len(chunk)), chunk):
+        for chunk, marks in _in(wanted):
+            for row in cursor.execute(f"SELECT {select} FROM {table} WHERE id IN ({marks})",
+                                      chunk):
                 rec = make(row)
                 out[rec["id"]] = rec
         return out
@@ -391,13 +387,6 @@ class SQLiteStore:
             top[0] = 0 if high is None else high
             return feed_total(low, high)
 
-        fwd = forward(args)
-        if fwd is not None:  # the common page: one statement
-            start, first = fwd
-            rows = self._rows(forward_sql, {**params, "start": start,
-                                            "limit": _sql_limit(fetch_limit(first))}, make)
-            page = forward_page(rows, start, first)
-            return page if page is not None else past_end(start, total())
         return read_page(
             args,
             rows=lambda start, limit: self._rows(forward_sql, {**params, "start": start,
