@@ -90,12 +90,9 @@ class ASGIApp:
         except Exception:
             log.exception("Internal error answering %s %s", scope.get("method"), scope.get("path"))
             response = self.internal_error
-        try:
-            encoded = _encoded(response.headers)
-        except TypeError:  # headers given as a list (unhashable): encode them here
-            encoded = tuple((k.encode("latin-1"), v.encode("latin-1"))
-                            for k, v in response.headers)
-        headers = [*encoded, (b"content-length", str(len(response.body)).encode())]
+        # (tuple() is the headers themselves when they are a tuple, as they should be)
+        headers = [*_encoded(tuple(response.headers)),
+                   (b"content-length", str(len(response.body)).encode())]
         await send({"type": "http.response.start", "status": response.status,
                     "headers": headers})
         await send({"type": "http.response.body", "body": response.body})

@@ -252,27 +252,21 @@ path characters), so the handler decodes every path the same way."""
 def _unquote(raw: bytes, what: str | Callable[[], str], plus_is_space: bool) -> str:
     """``raw`` decoded strictly: valid ``%XX`` only, UTF-8 only (``what`` names it in the
     error, or makes the name when called: a query parameter's name is only quoted then)."""
-    if b"%" not in raw:  # the common case: nothing escaped (bytes.decode alone, in C)
-        if plus_is_space and b"+" in raw:
-            raw = raw.replace(b"+", b" ")
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            name = what if isinstance(what, str) else what()
-            raise MalformedRequestError(f"{name[0].upper()}{name[1:]} is not valid UTF-8") \
-                from None
-    bad = _BAD_PERCENT.search(raw)
-    if bad:
+    escaped = b"%" in raw  # the common piece has none: bytes.decode alone, in C
+    if escaped and (bad := _BAD_PERCENT.search(raw)):
         snippet = raw[bad.start():bad.start() + 3].decode("latin-1")
-        name = what if isinstance(what, str) else what()
-        raise MalformedRequestError(f"Malformed percent-encoding {snippet!r} in {name}")
-    if plus_is_space:
+        raise MalformedRequestError(f"Malformed percent-encoding {snippet!r} in {_name(what)}")
+    if plus_is_space and b"+" in raw:
         raw = raw.replace(b"+", b" ")
     try:
-        return _percent_decode(raw).decode("utf-8")
+        return (_percent_decode(raw) if escaped else raw).decode("utf-8")
     except UnicodeDecodeError:
-        name = what if isinstance(what, str) else what()
+        name = _name(what)
         raise MalformedRequestError(f"{name[0].upper()}{name[1:]} is not valid UTF-8") from None
+
+
+def _name(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
 
 
 def _percent_decode(raw: bytes) -> bytes:

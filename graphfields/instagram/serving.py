@@ -246,12 +246,12 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
         db = opts.db or default_db_path(env, demo=opts.demo)
         try:  # create_service opens the store (StoreError) and makes a SQLite file's folder
             loader = None if opts.loader is None else load_loader(opts.loader)
+            threads = request_threads(opts.threads, db)
             # On the event loop a request must never wait for a write: loads are queued
             # by the service's own thread then.
             service = create_service(db=db, data_file=opts.data, demo=opts.demo,
                                      demo_delay=opts.demo_delay, loader=loader,
-                                     workers=opts.loaders,
-                                     background_enqueue=request_threads(opts.threads, db) == 0)
+                                     workers=opts.loaders, background_enqueue=threads == 0)
         except (GraphFieldsError, OSError, ValueError) as exc:
             print(f"graphfields serve: {exc}", file=sys.stderr)
             return 1
@@ -260,8 +260,7 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
             print(_banner(opts, db, tokens, origin), file=out, flush=True)
             return _run_processes(opts, db, tokens, sock)
         close = _once(service.close)
-        app = create_asgi_app(service, tokens=tokens,
-                              max_workers=request_threads(opts.threads, db),
+        app = create_asgi_app(service, tokens=tokens, max_workers=threads,
                               close_on_shutdown=False)
         app.on_shutdown = close
         logging.basicConfig(level=logging.INFO,
