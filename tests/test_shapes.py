@@ -133,3 +133,32 @@ def test_a_template_match_never_changes_the_answer(changed: str, shared: bool) -
     assert _outcome(warm, text, None) == _outcome(Schema(TYPES), text, None)
     shapes = len(caches(warm).shapes)
     assert (shapes == 1) is shared or _outcome(warm, text, None)[0] != "ok"
+
+
+_CURSOR_SHAPES = [
+    'id,media.first({a}).after({c}){{page_info{{has_next_page,end_cursor}},edges{{cursor}}}}',
+    "media.last({a}).before({c}){{edges{{node{{id}}}}}},username",
+    "media.first({a}).offset({b}).after({c}).before({c2}){{edges{{cursor}}}}",
+    "media.first({a}).as(x){{edges{{node{{comments.after({c}).first({b}){{edges{{cursor}}}}}}}}}},"
+    "media.first({a}).as(x){{page_info{{end_cursor}}}}",
+    "media.after({c}).after({c2}).first({a}){{edges{{cursor}}}}",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_CURSOR_SHAPES), _request(), st.data())
+def test_a_new_cursor_answers_as_a_cold_compile(template: str, base: Any, data: Any) -> None:
+    """A request differing from a compiled one only in a cursor (the template path, which
+    rebinds just that cursor) answers as a cold compile, whatever the request filters of
+    either, including a cursor that must equal another or is set twice."""
+    values = {"a": data.draw(_ints), "b": data.draw(_ints), "c": data.draw(_cursors)}
+    values["c2"] = data.draw(st.sampled_from([values["c"], data.draw(_cursors)]))
+    first = template.format(**values)
+    key = data.draw(st.sampled_from(["c", "c2"]))
+    second = template.format(**{**values, key: data.draw(_cursors)})
+    filters = [base[1], data.draw(st.sampled_from([base[1], None, {"from_date": "2019-05-01"}]))]
+    limits = data.draw(st.sampled_from([None, Limits(max_nodes=40)]))
+    warm = Schema(TYPES)
+    _outcome(warm, first, filters[0], limits)
+    assert _outcome(warm, second, filters[1], limits) == _outcome(
+        Schema(TYPES), second, filters[1], limits)

@@ -106,7 +106,7 @@ def compile(
     names = tuple(n for n, v in filters.items() if v is not None) if filters else ()
     values: list[Value] | None = None
     sel: Selection | str
-    shape_key: Any = None
+    found = None
     tkey: Any = None
     if isinstance(fields, str):
         text = fields
@@ -114,18 +114,20 @@ def compile(
         if hint is not None and len(text) <= _max_length(lim):
             tkey = (name, limits, names, hint)
             found = cache.templates.match(tkey, text)
-            if found is not None:
-                shape_key, values = found
         sel = text
     else:
         text = ""  # spans of a given AST carry their own line and column
         sel = fields
-    shape: Shape | None = None if shape_key is None else cache.shapes.get(shape_key)
+    shape: Shape | None = None
     bound = None
     templated = False  # read through a template: kept as a plan only when seen again
-    if shape is not None and values is not None:
-        bound = shape.binder.bind(values, filters)
-        templated = bound is not None
+    if found is not None:
+        tpl, changed, values = found
+        shape = cache.shapes.get(tpl.shape_key)
+        if shape is not None:
+            bound = (shape.binder.rebind(tpl.bound, values, changed, filters)
+                     if tpl.filters == frozen else shape.binder.bind(values, filters))
+            templated = bound is not None
     if bound is None:
         # In full: parse (the plan cache above is keyed by text: the parser's own cache
         # would hold the same requests a second time), then the shape or a walk.
@@ -145,7 +147,7 @@ def compile(
             cache.shapes.put(shape_key, shape, shape.weight)
             shape.home = (cache.shapes, shape_key)
         if tkey is not None:
-            cache.templates.add(tkey, text, values, shape_key)
+            cache.templates.add(tkey, text, values, shape_key, bound, frozen)
     assert shape is not None
     # A plan keeps its text (``plan.text`` parses it again if asked), not the AST: the
     # cache holds many plans, and an AST weighs many times its text.

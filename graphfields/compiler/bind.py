@@ -8,6 +8,10 @@ read: a :class:`~graphfields.schema.ConnectionArgs` per connection, a dict per f
 with calls, and the request's node estimate. Any value the walk would have reported
 makes ``bind`` return ``None``: the compiler then checks the request afresh, which
 reports the mistake with its position, exactly as for a new shape.
+
+:meth:`Binder.rebind` is the paging request's shortcut: a request that differs from an
+already bound one in a single cursor (``after``/``before``) keeps every other argument and
+the node estimate, which a cursor never changes, and converts only that cursor.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphfields.calls import CONNECTION_CALLS, Param, convert_call, filter_seconds, show_raw
+from graphfields.calls import (
+    CONNECTION_CALLS,
+    Param,
+    convert,
+    convert_call,
+    filter_seconds,
+    show_raw,
+)
 from graphfields.schema import Connection, ConnectionArgs
 from graphfields.syntax.ast import Value
 
@@ -129,7 +140,7 @@ def page_size(conn: Connection, args: ConnectionArgs | None) -> int:
 class Binder:
     """Turns a request's argument values into a plan's ``args`` and node estimate."""
 
-    __slots__ = ("filters", "max_nodes", "same", "slots")
+    __slots__ = ("cursors", "filters", "max_nodes", "same", "slots")
 
     def __init__(self, slots: Sequence[ConnSlot | CallSlot], same: Sequence[tuple[int, int]],
                  filters: tuple[str, ...], max_nodes: int) -> None:
@@ -137,6 +148,29 @@ class Binder:
         self.same = tuple(same)
         self.filters = filters
         self.max_nodes = max_nodes
+        self.cursors = _lone_cursors(self.slots, self.same)
+
+    def rebind(self, bound: tuple[tuple[Any, ...], int], values: Sequence[Value],
+               changed: int, filters: Mapping[str, object] | None,
+               ) -> tuple[tuple[Any, ...], int] | None:
+        """:meth:`bind` for ``values`` that differ from those ``bound`` was made of (with
+        the same request ``filters``) only at index ``changed``. A lone cursor converts
+        just that value; any other change binds in full."""
+        where = self.cursors.get(changed)
+        if where is None:
+            return self.bind(values, filters)
+        at, target = where
+        slot = self.slots[at]
+        assert isinstance(slot, ConnSlot)
+        offset, problem = convert(_CURSOR, values[changed], target, slot.where)
+        if problem is not None:
+            return None
+        args = list(bound[0])
+        a = args[at]
+        args[at] = (ConnectionArgs(a.first, a.last, offset, a.before, a.since, a.until, a.offset)
+                    if target == "after" else
+                    ConnectionArgs(a.first, a.last, a.after, offset, a.since, a.until, a.offset))
+        return tuple(args), bound[1]
 
     def bind(self, values: Sequence[Value], filters: Mapping[str, object] | None,
              ) -> tuple[tuple[Any, ...], int] | None:
@@ -187,6 +221,28 @@ class Binder:
         if cost > self.max_nodes:
             return None
         return tuple(args), cost
+
+
+_CURSOR = CONNECTION_CALLS["after"].param
+
+
+def _lone_cursors(slots: Sequence[ConnSlot | CallSlot], same: Sequence[tuple[int, int]],
+                  ) -> dict[int, tuple[int, str]]:
+    """Value index -> (slot, ``"after"`` or ``"before"``) for each cursor that is the only
+    value setting its connection's ``after``/``before`` and has no other value it must
+    equal: a cursor only moves the page, so changing it changes nothing else."""
+    paired = {k for pair in same for k in pair}
+    out: dict[int, tuple[int, str]] = {}
+    for s, slot in enumerate(slots):
+        if not isinstance(slot, ConnSlot):
+            continue
+        sets = [CONNECTION_CALLS[name].sets for name, _ in slot.calls]
+        for name, at in slot.calls:
+            target = CONNECTION_CALLS[name].sets
+            if (target in ("after", "before") and sets.count(target) == 1 and len(at) == 1
+                    and at[0] not in paired):
+                out[at[0]] = (s, target)
+    return out
 
 
 def _shown(values: Sequence[Value], at: tuple[int, ...]) -> str:

@@ -27,14 +27,25 @@ TEMPLATE_BUDGET = 4 * 2**20
 """Bytes (estimated) of templates kept per schema."""
 
 
-class Template:
-    __slots__ = ("shape_key", "spans", "text", "values")
+Bound = tuple[tuple[Any, ...], int]
+"""A plan's ``(args, cost)``, as :meth:`~graphfields.compiler.bind.Binder.bind` makes them."""
 
-    def __init__(self, text: str, values: Sequence[Value], shape_key: Hashable) -> None:
+
+class Template:
+    """A compiled request text: where its values are, its shape, and what its values bound
+    to (``bound``) with the request filters ``filters`` (frozen, as the plan cache keys
+    them): a request differing only in one cursor rebinds just that cursor."""
+
+    __slots__ = ("bound", "filters", "shape_key", "spans", "text", "values")
+
+    def __init__(self, text: str, values: Sequence[Value], shape_key: Hashable,
+                 bound: Bound, filters: Hashable) -> None:
         self.text = text
         self.values = tuple(values)
         self.spans = tuple((v.span.start, v.span.end) for v in values)
         self.shape_key = shape_key
+        self.bound = bound
+        self.filters = filters
 
 
 def template_key(text: str) -> tuple[str, str] | None:
@@ -55,14 +66,14 @@ class TemplateCache:
         self.kept: WeightedLRU[Template] = WeightedLRU(TEMPLATE_BUDGET)
 
     def add(self, key: Hashable, text: str, values: Sequence[Value],
-            shape_key: Hashable) -> None:
+            shape_key: Hashable, bound: Bound, filters: Hashable) -> None:
         if values and all(v.span.end > v.span.start for v in values):
-            self.kept.put(key, Template(text, values, shape_key), 200 + 2 * len(text)
-                          + 120 * len(values))
+            self.kept.put(key, Template(text, values, shape_key, bound, filters),
+                          200 + 2 * len(text) + 120 * len(values))
 
-    def match(self, key: Hashable, text: str) -> tuple[Hashable, list[Value]] | None:
-        """``(shape key, argument values)`` of ``text`` read through a template, or
-        ``None`` when it must be parsed in full."""
+    def match(self, key: Hashable, text: str) -> tuple[Template, int, list[Value]] | None:
+        """``(template, index of the value that differs, argument values)`` of ``text``
+        read through a template, or ``None`` when it must be parsed in full."""
         tpl = self.kept.get(key)
         if tpl is None:
             return None
@@ -76,7 +87,7 @@ class TemplateCache:
                     return None
                 values = list(tpl.values)
                 values[i] = value
-                return tpl.shape_key, values
+                return tpl, i, values
         return None
 
 
