@@ -162,3 +162,17 @@ def test_a_new_cursor_answers_as_a_cold_compile(template: str, base: Any, data: 
     _outcome(warm, first, filters[0], limits)
     assert _outcome(warm, second, filters[1], limits) == _outcome(
         Schema(TYPES), second, filters[1], limits)
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ({"from_date": "2019-06-20"}, {"from_date": "2019-06-10"}),
+    ({"to_timestamp": T0 - 5 * 86_400}, {"to_timestamp": T0 - 9 * 86_400}),
+    ({"from_date": "2019-06-20"}, {"from_date": "x"}),
+])
+def test_a_new_cursor_with_other_filter_values_is_bound_with_them(
+        before: dict[str, Any], after: dict[str, Any]) -> None:
+    warm = Schema(TYPES)
+    text = "media.first(3).after({}){{edges{{cursor,node{{id}}}}}}"
+    _outcome(warm, text.format(f'"{encode_cursor(0)}"'), before)
+    second = text.format(f'"{encode_cursor(1)}"')
+    assert _outcome(warm, second, after) == _outcome(Schema(TYPES), second, after)
