@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graphfields.relay import decode_cursor
 from graphfields.syntax.ast import BoolValue, IntValue, NullValue, StringValue, Value
 
 __all__ = [
@@ -262,8 +263,6 @@ def convert(param: Param, arg: Value, call: str, where: str, max_size: int = 0,
             ) -> tuple[Any, str | None]:
     """Convert one argument of ``call`` (``where`` is ``on field "f"``): ``(value, None)``
     or ``(None, message)``. ``max_size`` bounds a connection's page size."""
-    from graphfields.relay import decode_cursor
-
     kind = param.kind
     if kind == "page_size" or kind == "integer":
         if not isinstance(arg, IntValue):
