@@ -5,7 +5,6 @@ Cursors have graphql-relay's form, base64 of ``"arrayconnection:" + offset``.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 from collections.abc import Sequence
@@ -23,26 +22,31 @@ __all__ = [
 ]
 
 CURSOR_PREFIX = "arrayconnection:"
+_PREFIX = CURSOR_PREFIX.encode("ascii")
 
 
 def encode_cursor(offset: int) -> str:
     """The cursor of the node at ``offset``: ``encode_cursor(2) == "YXJyYXljb25uZWN0aW9uOjI="``."""
-    return base64.b64encode(f"{CURSOR_PREFIX}{offset}".encode("ascii")).decode("ascii")
+    return binascii.b2a_base64(f"{CURSOR_PREFIX}{offset}".encode("ascii"),
+                               newline=False).decode("ascii")
 
 
 def decode_cursor(cursor: str) -> int | None:
-    """The offset a cursor stands for, or ``None`` if it is not a cursor of this form."""
+    """The offset a cursor stands for, or ``None`` if it is not a cursor of this form.
+
+    Only the canonical spelling is a cursor (exact padding, no leading zeros): the offset
+    read is encoded again and must give ``cursor`` back, which also refuses every
+    character base64 does not use (the lenient decoder skips them)."""
     try:
-        raw = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
+        raw = binascii.a2b_base64(cursor)
+    except (binascii.Error, ValueError):  # bad padding; a str that is not ASCII
         return None
-    if not raw.startswith(CURSOR_PREFIX):
+    if not raw.startswith(_PREFIX):
         return None
-    digits = raw[len(CURSOR_PREFIX) :]
-    if not digits.isdigit() or not digits.isascii() or len(digits) > 18:
+    digits = raw[len(_PREFIX):]
+    if not digits.isdigit() or len(digits) > 18:  # (bytes.isdigit: ASCII digits only)
         return None
     offset = int(digits)
-    # Only the canonical spelling is a cursor (no leading zeros, exact padding).
     return offset if encode_cursor(offset) == cursor else None
 
 

@@ -115,3 +115,39 @@ def test_window_within_a_filtered_run() -> None:
     assert page.has_next_page and page.has_previous_page
     last = slice_page(data, last=2, lo=40, hi=50)
     assert list(last.nodes) == [48, 49] and not last.has_next_page
+
+
+def _strict_decode(text: str) -> int | None:
+    """A cursor's offset by the book: strict base64, the prefix, ASCII digits, and the
+    canonical spelling only (what graphql-relay's cursors are)."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    digits = raw.removeprefix("arrayconnection:")
+    if digits == raw or not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        return None
+    return int(digits) if base64.b64encode(raw.encode()).decode() == text and str(
+        int(digits)) == digits else None
+
+
+_near_cursors = st.one_of(
+    st.integers(-5, 10**19).map(lambda n: encode_cursor(n) if n >= 0 else str(n)),
+    st.builds(lambda n, i, ch: (lambda c: c[:i] + ch + c[i + 1:])(encode_cursor(n)),
+              st.integers(0, 10**6), st.integers(0, 30), st.sampled_from(list("=A/+ \n\x00é"))),
+    st.text(max_size=40),
+    st.integers(0, 10**6).map(lambda n: __import__("base64").b64encode(
+        f"arrayconnection:0{n}".encode()).decode()),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_near_cursors)
+def test_decode_cursor_reads_exactly_the_canonical_cursors(text: str) -> None:
+    got = decode_cursor(text)
+    assert got == _strict_decode(text)
+    if got is not None:
+        assert encode_cursor(got) == text
