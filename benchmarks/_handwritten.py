@@ -3,8 +3,8 @@ endpoint for three request shapes of ``/instagram/user/<name>`` (a feed page, th
 page at a cursor, and the spec's long request with ``first(5)``: :data:`LONG`), issuing
 the same SQL as
 :class:`~graphfields.instagram.sqlite_store.SQLiteStore` and answering the same bytes
-(bench_handwritten checks that before timing). Nothing generic: no field selection, no
-validation beyond what these shapes need - which is the point.
+(bench_handwritten checks that before timing) with the same headers. Nothing generic:
+no field selection, no validation beyond what these shapes need - which is the point.
 
 Run by bench_handwritten as ``uvicorn benchmarks._handwritten:app`` with
 ``BENCH_HANDWRITTEN_DB`` naming the SQLite file and ``BENCH_HANDWRITTEN_TOKEN`` the token.
@@ -35,6 +35,9 @@ PAGE = re.compile(r'id,media\.first\(10\)\.after\("([A-Za-z0-9+/=]+)"\)'
                   r"\{page_info\{has_next_page,end_cursor\},edges\{node\{id,like_count\}\}\}\Z")
 LONG = spec_request(5, 5)
 """The spec's long user request (section 3) with ``media.first(5)`` and ``comments.first(5)``."""
+HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+"""The reference API's response headers besides the content type (same bytes on the wire)."""
+_JSON = "application/json; charset=utf-8"
 _local = threading.local()
 _USER = ("SELECT users.id FROM usernames JOIN users ON users.id = usernames.user_id"
          " WHERE usernames.username = ?")
@@ -49,8 +52,8 @@ def _long(conn: sqlite3.Connection, name: str) -> Response:
     if data is None:
         return _error(404, "NodeNotExistsError",
                       f"Some nodes you requested cannot be loaded: {name}")
-    return Response(orjson.dumps({"error": {}, "data": data, "status": "ok"}),
-                    media_type="application/json; charset=utf-8")
+    return Response(orjson.dumps({"error": {}, "data": data, "status": "ok"}), headers=HEADERS,
+                    media_type=_JSON)
 
 
 def _conn() -> sqlite3.Connection:
@@ -62,7 +65,7 @@ def _conn() -> sqlite3.Connection:
 
 def _error(status: int, kind: str, message: str) -> Response:
     body = {"error": {"message": message, "type": kind}, "data": {}, "status": kind}
-    return Response(orjson.dumps(body), status, media_type="application/json; charset=utf-8")
+    return Response(orjson.dumps(body), status, headers=HEADERS, media_type=_JSON)
 
 
 def _answer(name: str, fields: str) -> Response:
@@ -91,8 +94,7 @@ def _answer(name: str, fields: str) -> Response:
                               "end_cursor": end if edges else None}
     media["edges"] = edges
     return Response(orjson.dumps({"error": {}, "data": {"id": uid, "media": media},
-                                  "status": "ok"}),
-                    media_type="application/json; charset=utf-8")
+                                  "status": "ok"}), headers=HEADERS, media_type=_JSON)
 
 
 def pooled_user(request: Request) -> Response:

@@ -9,7 +9,9 @@ interleaved rounds, the median requests/second: ``repeated`` (the same feed requ
 with ``page_info``, a new cursor every request: a random place in the 100,000 posts, so
 few cursors come twice and nearly every request is a text the server has not seen) and
 ``long`` (the spec's long user request with ``media.first(5)`` and ``comments.first(5)``,
-repeated, on ``spacex``). Both servers run uvicorn with the access log off. The reference
+repeated, on ``spacex``). Both servers run uvicorn with the access log off and no
+``server`` header, and the hand-written endpoint sends the reference's headers (checked
+with the bytes): the same response on the wire. The reference
 server runs twice: as it serves by default (on SQLite, requests answered on the event
 loop) and with a request thread pool (``--threads N``, Python's default size, the default
 on PostgreSQL). The hand-written
@@ -97,11 +99,18 @@ async def _run(port: int, mix: Mix, seconds: float, seed: int = 0) -> float:
 
 
 def _get(port: int, fields: str, user: str = "prolific") -> bytes:
+    return _response(port, fields, user)[1]
+
+
+def _response(port: int, fields: str, user: str = "prolific",
+              ) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers (but ``date``, in order) and the body of one answer."""
     query = urllib.parse.urlencode({"fields": fields, "access_token": TOKEN})
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/instagram/user/{user}?{query}",
                                 timeout=10) as resp:
         body: bytes = resp.read()
-        return body
+        headers = sorted((k.lower(), v) for k, v in resp.headers.items() if k.lower() != "date")
+        return headers, body
 
 
 POOL_THREADS = min(32, (os.cpu_count() or 1) + 4)  # Python's default pool size
@@ -139,18 +148,21 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
                     ports[name] = _free_port()
                     procs.append(subprocess.Popen(
                         [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port",
-                         str(ports[name]), "--log-level", "warning", "--no-access-log"],
+                         str(ports[name]), "--log-level", "warning", "--no-access-log",
+                         "--no-server-header"],
                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
                 for name, _, _ in apps:
                     _wait(ports[name], name)
                 checks = [(f, "prolific") for f in (FEED, _page(0), _page(977), _page(POSTS - 5),
                                                     _page(POSTS + 1000))] + [(LONG, "spacex")]
                 for fields, user in checks:
-                    want = _get(ref.port, fields, user)
-                    assert _get(pooled.port, fields, user) == want, (POOL, fields)
-                    for name, _, _ in apps:
-                        got = _get(ports[name], fields, user)
-                        assert got == want, (name, fields, want[:600], got[:600])
+                    want = _response(ref.port, fields, user)
+                    assert _response(pooled.port, fields, user) == want, (POOL, fields)
+                    for name, _, _ in apps:  # the same bytes (hand-written: and headers)
+                        got = _response(ports[name], fields, user)
+                        if name.startswith("hand-written"):
+                            assert got[0] == want[0], (name, fields, got[0], want[0])
+                        assert got[1] == want[1], (name, fields, got[1][:600], want[1][:600])
                 assert len(json.loads(_get(ref.port, LONG, "spacex"))["data"]["media"]["edges"]
                            ) == 5
                 mixes: dict[str, Mix] = {

@@ -248,3 +248,26 @@ def test_serve_answers_on_the_event_loop_by_default_on_sqlite(
     assert run_server(opts, environ={}, out=io.StringIO()) == 0
     # on the event loop, requests never write (the service queues loads itself)
     assert seen == {"max_workers": expected, "background_enqueue": expected == 0}
+
+
+@pytest.mark.parametrize(("level", "logged"), [
+    ("debug", True), ("info", True), ("warning", False), ("error", False), ("critical", False)])
+def test_the_access_log_is_kept_only_at_a_level_that_prints_it(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, level: str, logged: bool) -> None:
+    import uvicorn
+
+    seen: dict[str, object] = {}
+
+    class Server:
+        started = True
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen["access_log"] = config.access_log
+
+        def run(self, sockets: object) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn, "Server", Server)
+    opts = ServeOptions(port=0, db=tmp_path / "db.sqlite3", log_level=level, tokens=("t",))
+    assert run_server(opts, environ={}, out=io.StringIO()) == 0
+    assert seen == {"access_log": logged}

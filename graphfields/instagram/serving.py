@@ -266,7 +266,7 @@ def run_server(opts: ServeOptions, *, environ: Mapping[str, str] | None = None,
         logging.basicConfig(level=logging.INFO,
                             format="%(levelname)s:     %(name)s: %(message)s")
         config = uvicorn.Config(app, log_level=opts.log_level, lifespan="on",
-                                server_header=False)
+                                server_header=False, access_log=access_log(opts.log_level))
         # A request's headers must arrive in time, and HTTP/0.9 is answered (protocol.py).
         configure_protocol(config, opts.header_timeout)
         server = uvicorn.Server(config)
@@ -304,7 +304,7 @@ def _run_processes(opts: ServeOptions, db: str | Path, tokens: list[str],
         "tokens": tokens})
     config = uvicorn.Config("graphfields.instagram.serving:process_app", factory=True,
                             workers=opts.workers, log_level=opts.log_level, lifespan="on",
-                            server_header=False)
+                            server_header=False, access_log=access_log(opts.log_level))
     from graphfields.instagram.protocol import configure as configure_protocol
 
     configure_protocol(config, opts.header_timeout)  # the same deadline in every process
@@ -330,6 +330,13 @@ def process_app() -> Any:
     service = create_service(db=db if is_postgres_url(db) else Path(db), loader=loader,
                              workers=opts["loaders"], background_enqueue=threads == 0)
     return create_asgi_app(service, tokens=opts["tokens"], max_workers=threads)
+
+
+def access_log(log_level: str) -> bool:
+    """Whether uvicorn keeps an access log: only at a level that prints it (``info``,
+    ``debug``). Above it every line would be dropped, but uvicorn would still format each
+    request's path and query for the line, a few microseconds a request."""
+    return log_level.lower() in ("info", "debug", "trace")
 
 
 def request_threads(threads: int | None, db: str | Path) -> int | None:
