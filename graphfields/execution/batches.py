@@ -28,6 +28,7 @@ __all__ = [
     "drain",
     "drain_async",
     "fill",
+    "filler",
     "label",
     "run_batch",
 ]
@@ -82,13 +83,13 @@ def check_batch(values: Any, parents: list[Any], what: str) -> list[Any]:
 def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
     """Run deferred batch resolvers, level after level, until none is pending.
 
-    ``c`` is ``[context, args, queue, ...]``; a spec is ``(slot, key, fn, how, arg,
-    convert, is_list, label)``: the queue ``c[slot]`` holds ``(output dict, parent)``
-    pairs whose ``key`` the batch fills with ``convert(value, c)``."""
+    ``c`` is ``[context, args, queue, ...]``; a spec is ``(slot, key, fn, how, arg, put,
+    label)``: the queue ``c[slot]`` holds ``(output dict, parent)`` pairs whose ``key``
+    ``put(c, root, pending, values)`` fills with the batch's values (:func:`filler`)."""
     busy = True
     while busy:
         busy = False
-        for slot, key, fn, how, arg, convert, is_list, what in specs:
+        for slot, key, fn, how, arg, put, what in specs:
             pending = c[slot]
             if not pending:
                 continue
@@ -96,11 +97,12 @@ def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
             c[slot] = []
             parents = [x for _, x in pending]
             try:
-                values = check_batch(run_batch(fn, how, c[1][arg] if arg >= 0 else None,
-                                               parents, c[0]), parents, what)
+                values = run_batch(fn, how, c[1][arg] if arg >= 0 else None, parents, c[0])
+                if type(values) is not list or len(values) != len(parents):
+                    values = check_batch(values, parents, what)
             except Exception as exc:
                 raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
-            fill(c, root, pending, values, key, convert, is_list)
+            put(c, root, pending, values)
 
 
 async def drain_async(
@@ -125,7 +127,7 @@ async def drain_async(
         if not waiting and not batches:
             return
         calls: list[Any] = [pending for _, _, pending, _ in waiting]
-        for (_, _, fn, how, arg, _, _, _), pending in batches:
+        for (_, _, fn, how, arg, _, _), pending in batches:
             calls.append(_call_batch(fn, how, c[1][arg] if arg >= 0 else None,
                                      [x for _, x in pending], c[0]))
         import asyncio  # (only here: execute does not need it)
@@ -136,14 +138,14 @@ async def drain_async(
             for (out, key, _, fp), result in zip(waiting, results, strict=False):
                 settle(root, out, key, fp, result)
         for (spec, pending), result in zip(batches, results[len(waiting):], strict=True):
-            _, key, _, _, _, convert, is_list, what = spec
+            _, key, _, _, _, put, what = spec
             try:
                 if isinstance(result, BaseException):
                     raise result
                 values = check_batch(result, [x for _, x in pending], what)
             except Exception as exc:
                 raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
-            fill(c, root, pending, values, key, convert, is_list)
+            put(c, root, pending, values)
 
 
 async def _call_batch(fn: Callable[..., Any], how: str, arg: Any, parents: list[Any],
@@ -159,6 +161,20 @@ def awaits_only_in_batches(sel: SelectionPlan) -> bool:
     awaitable, and generated code can walk it for :func:`execute_async`)."""
     return all(fp.how not in (RESOLVE, RESOLVE_ARGS)
                for s in selections(sel) for fp in s.fields)
+
+
+Put = Callable[[list[Any], Any, list[tuple[Any, Any]], list[Any]], None]
+"""A batch spec's ``put(c, root, pending, values)``: the values into the waiting dicts."""
+
+
+def filler(key: str, convert: Callable[[Any, Any], Any], is_list: bool) -> Put:
+    """The ``put`` of a spec that converts each value with ``convert(value, c)`` (generated
+    code writes its own, with the conversion inline)."""
+
+    def put(c: list[Any], root: Any, pending: list[tuple[Any, Any]], values: list[Any]) -> None:
+        fill(c, root, pending, values, key, convert, is_list)
+
+    return put
 
 
 def fill(c: list[Any], root: Any, pending: list[tuple[Any, Any]], values: list[Any],

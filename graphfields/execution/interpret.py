@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphfields import relay, sources
-from graphfields.execution.batches import batch_order, drain, drain_async, label
+from graphfields.execution.batches import batch_order, drain, drain_async, filler, label
 from graphfields.execution.runtime import (
     AwaitableInSync,
     Fail,
@@ -101,8 +101,9 @@ class _Walker:
         self.awaits: list[tuple[dict[str, Any], str, Any, FieldPlan]] = []
         owner = {id(fp): s.type.name for s in selections(plan.selection) for fp in s.fields}
         self.specs = tuple(
-            (self.slots[id(fp)], fp.key, fp.fn, fp.how, fp.arg, self._converter(fp),
-             isinstance(fp, ObjectPlan) and fp.field.is_list, label(owner[id(fp)], fp))
+            (self.slots[id(fp)], fp.key, fp.fn, fp.how, fp.arg,
+             filler(fp.key, self._converter(fp), isinstance(fp, ObjectPlan) and fp.field.is_list),
+             label(owner[id(fp)], fp))
             for fp in order
         )
 

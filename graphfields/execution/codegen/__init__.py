@@ -85,10 +85,10 @@ def build(shape: Shape) -> Compiled:
     source = gen.run(shape)
     code = compile(source, f"<graphfields plan {shape.type.name}>", "exec")
     exec(code, gen.ns)
-    # Batch specs name converter functions that exist only after exec: resolve them.
+    # Batch specs name put functions that exist only after exec: resolve them.
     gen.ns["_specs"] = tuple(
-        (slot, key, fn, how, arg, gen.ns[conv], is_list, label)
-        for slot, key, fn, how, arg, conv, is_list, label in gen.ns["_specs"]
+        (slot, key, fn, how, arg, gen.ns[put], label)
+        for slot, key, fn, how, arg, put, label in gen.ns["_specs"]
     )
     walkable = awaits_only_in_batches(shape.selection)
     return Compiled(gen.ns["run"], gen.ns["walk"] if walkable else None, gen.ns["_specs"],

@@ -32,8 +32,8 @@ class Selections(Emitter):
     """Selection functions, inlined object literals and batch converters."""
 
     slots: dict[int, int]
-    # slot, key, fn, how, arg, converter name, is_list, "Type.field"
-    batch_specs: list[tuple[int, str, Any, str, int, str, bool, str]]
+    # slot, key, fn, how, arg, name of its put function, "Type.field"
+    batch_specs: list[tuple[int, str, Any, str, int, str, str]]
     fallbacks: dict[int, str]
 
     def connection(self, fp: ConnectionPlan) -> str:  # pragma: no cover - see Connections
@@ -76,11 +76,9 @@ class Selections(Emitter):
         for fp in sel.fields:
             if fp.how in BATCHED:
                 slot = self.slots[id(fp)]
-                conv = self.batch_converter(fp)
-                is_list = isinstance(fp, ObjectPlan) and fp.field.is_list
+                put = self.batch_put(fp, slot)
                 label = f"{sel.type.name}.{fp.field.name}"
-                self.batch_specs.append((slot, fp.key, fp.fn, fp.how, fp.arg, conv, is_list,
-                                         label))
+                self.batch_specs.append((slot, fp.key, fp.fn, fp.how, fp.arg, put, label))
                 batches.append(slot)
             elif self.inlinable(fp):
                 pass
@@ -223,22 +221,49 @@ class Selections(Emitter):
             f"    raise _Fail(e, [{key}]) from None",
         ]
 
-    def batch_converter(self, fp: FieldPlan) -> str:
-        """The function that makes a batch resolver's value for one parent its output,
-        ``f(v, c)``: the nested selection's or connection's own function when that is all
-        it takes, else an emitted ``def kN(v, c)``."""
+    def batch_put(self, fp: FieldPlan, slot: int) -> str:
+        """Emit ``def pN(c, root, pending, values)``, which puts a batch's values into the
+        waiting output dicts, each converted inline (what
+        :func:`~graphfields.execution.batches.fill` does for the interpreter, with the same
+        paths on failure); return its name."""
+        fn = self.name("p")
+        key = repr(fp.key)
+        index = ("        f.segments.append(_index(v, f.item))\n"
+                 if isinstance(fp, ObjectPlan) and fp.field.is_list else "")
+        self.out.append(
+            f"def {fn}(c, root, pending, values):\n"
+            "    try:\n"
+            "        for (o, _), v in zip(pending, values):\n"
+            f"            o[{key}] = {self.batch_value(fp)}\n"
+            "    except _Fail as f:\n"
+            f"{index}"
+            f"        f.segments.append({key})\n"
+            "        f.segments.extend(reversed(_path_to(root, o) or []))\n"
+            "        raise\n"
+            "    except Exception as e:\n"
+            f"        raise _Fail(e, [{key}, *reversed(_path_to(root, o) or [])]) from None")
+        return fn
+
+    def batch_value(self, fp: FieldPlan) -> str:
+        """The expression that makes a batch resolver's value ``v`` for one parent its
+        output: a scalar's check inline, else a call of the nested selection's or
+        connection's own function (or of an emitted ``def kN(v, c)`` for a list)."""
         rf = fp.field
         if isinstance(fp, ScalarPlan):
-            fn = self.name("k")
             scalar = rf.scalar
             fast = scalar.json_type if scalar is not None and not rf.is_list else None
             conv = self.const(scalar_converter(rf), "_c")
             if fast is not None:
-                body = (f"    return v if type(v) is {self.type_name(fast)} or v is None "
-                        f"else {conv}(v)")
-            else:
-                body = f"    return {conv}(v)"
-        elif isinstance(fp, ObjectPlan):
+                return f"(v if type(v) is {self.type_name(fast)} or v is None else {conv}(v))"
+            return f"{conv}(v)"
+        return f"{self.batch_converter(fp)}(v, c)"
+
+    def batch_converter(self, fp: FieldPlan) -> str:
+        """The function that makes an object or connection batch value for one parent its
+        output, ``f(v, c)``: the nested selection's or connection's own function when that
+        is all it takes, else an emitted ``def kN(v, c)``."""
+        rf = fp.field
+        if isinstance(fp, ObjectPlan):
             nested = self.selection(fp.selection)
             if not rf.is_list:
                 return nested
