@@ -272,6 +272,29 @@ def test_pinned_rows_are_only_replaced_by_pinned_ones(store: Store) -> None:
     assert alice is not None and alice["full_name"] == "Y"
 
 
+def _collections(store: Store, tag: str, post: str) -> tuple[list[str], list[str]]:
+    every = ConnectionArgs(first=100)
+    return ([m["id"] for m in store.tag_media_page(tag, every).nodes],
+            [c["id"] for c in store.media_comments_page(post, every).nodes])
+
+
+def test_pinned_feeds_and_comments_are_only_replaced_by_pinned_writes(store: Store) -> None:
+    """A write that is not pinned (a loader's result that also brings a pinned tag's feed or
+    a pinned post's comments) leaves them as they are, as it leaves the rows."""
+    import_dataset(store, copy.deepcopy(DATA), now=NOW, pinned=True)
+    tag = DATA["tags"][0]["id"]
+    post = DATA["comments"][0]["parent_id"]
+    before = _collections(store, tag, post)
+    assert before[0] and before[1]
+    other = DATA["media"][-1]["id"]
+    later = {"tags": [{"id": tag, "media_ids": [other]}],
+             "comments": [{"id": "c-new", "parent_id": post, "text": "loaded"}]}
+    import_dataset(store, copy.deepcopy(later), now=NOW + 1)
+    assert _collections(store, tag, post) == before
+    import_dataset(store, copy.deepcopy(later), now=NOW + 2, pinned=True)
+    assert _collections(store, tag, post) == ([other], ["c-new"])
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["media"].append({"id": str(make_media_id(T0 + 99)), "owner_id": "55"}),
      r'media\[15\]: unknown owner_id "55"'),

@@ -425,6 +425,9 @@ timestamps copied and every order flag computed (one transaction, on open)."""
 # -- writes ---------------------------------------------------------------------------------
 
 
+_PARENT = COMMENT_COLS.index("parent_id")
+
+
 def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]], set[str]]:
     """The posts whose comments a batch replaces (in order), its comment rows as
     ``(*COMMENT_COLS, position)`` tuples, numbered per post in the batch's order, and the
@@ -449,13 +452,18 @@ def comment_rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]], set[st
 def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
                     run_many: Callable[[str, list[tuple[Any, ...]]], object],
                     among: Callable[[str, str, str, list[str]], set[str]],
-                    lock_posts: Callable[[list[str]], object] | None = None) -> None:
+                    lock_posts: Callable[[list[str]], object] | None = None, *,
+                    pinned: Callable[[str, list[str]], set[str]]) -> None:
     """Write a batch's comments and tag feeds (after its upserts, in its transaction),
     keeping positions dense, order flags and feed timestamps true (see "tag feeds and
     comments" above). ``retimed``: the batch's stored posts whose timestamp it changed
     (:class:`Sequencing`). ``run_many(sql, rows)`` runs ``sql`` (``mark`` placeholders)
     once per row; ``among(table, column, key, ids)``: the distinct ``column`` values of
-    the rows of ``table`` whose ``key`` is one of ``ids``. ``lock_posts(ids)`` (a store
+    the rows of ``table`` whose ``key`` is one of ``ids``; ``pinned(table, ids)``: those
+    of ``ids`` whose stored row in ``table`` is pinned. A pinned post keeps its comments
+    and a pinned tag its feed against any write but a pinned one, as their rows do (a
+    load that also brings them, say a tag's posts with their comments, leaves them as
+    they are). ``lock_posts(ids)`` (a store
     whose writes run side by side: PostgreSQL) locks the posts whose comments the batch
     replaces, in ID order, before it deletes them: another write replacing them at the
     same time is then done and seen, not left beside these (a feed is replaced with its
@@ -467,6 +475,16 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
             run_many(sql, rows)
 
     parents, rows, gaps = comment_rows(batch)
+    feeds = {rec["id"]: rec["media_ids"] for rec in batch.tags
+             if rec.get("media_ids") is not None}
+    if not batch.pinned:
+        kept = pinned("media", sorted(parents)) if parents else set()
+        if kept:
+            parents = [p for p in parents if p not in kept]
+            rows = [r for r in rows if r[_PARENT] not in kept]
+            gaps -= kept
+        for tag in pinned("tags", sorted(feeds)) if feeds else ():
+            feeds.pop(tag, None)
     if rows:
         if lock_posts is not None:
             lock_posts(sorted(parents))
@@ -479,8 +497,6 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
                  f" {', '.join(f'{c} = excluded.{c}' for c in names if c != 'id')}", rows)
         each(renumber_comments(mark), moved | gaps)
         each(refresh_order(COMMENTS, mark), set(parents) | moved | gaps)
-    feeds = {rec["id"]: rec["media_ids"] for rec in batch.tags
-             if rec.get("media_ids") is not None}
     for tag, media_ids in sorted(feeds.items()):
         run_many(f"DELETE FROM tag_media WHERE tag = {mark}", [(tag,)])
         if media_ids:

@@ -536,7 +536,10 @@ class PostgresStore:
                             (ids,))},
                         lambda ids: cur.execute(
                             'SELECT 1 FROM media WHERE id = ANY(%s) ORDER BY id COLLATE "C"'
-                            " FOR UPDATE", (ids,)).fetchall())
+                            " FOR UPDATE", (ids,)).fetchall(),
+                        pinned=lambda table, ids: {r[0] for r in cur.execute(
+                            f"SELECT id FROM {table} WHERE complete = {PINNED}"
+                            " AND id = ANY(%s)", (ids,))})
 
 
 def _select_list(table: str, columns: Sequence[str] | None, prefix: str = "") -> str:

@@ -629,4 +629,7 @@ class SQLiteStore:
                              [(n, i) for i, n in seq.appended])
             conn.executemany(_RENUMBER, [(o,) for o in sorted(seq.renumber)])
         write_positions(batch, () if seq is None else seq.retimed, "?", conn.executemany,
-                        lambda table, col, key, ids: _among(conn, table, col, key, ids))
+                        lambda table, col, key, ids: _among(conn, table, col, key, ids),
+                        pinned=lambda table, ids: {r[0] for chunk, marks in _in(ids) for r in (
+                            conn.execute(f"SELECT id FROM {table} WHERE complete = {PINNED}"
+                                         f" AND id IN ({marks})", chunk))})
