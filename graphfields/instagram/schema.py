@@ -74,6 +74,8 @@ def _rows_for(key: str, lookup: Callable[[Context, list[str]], Any]) -> Any:
     def batch(parents: Sequence[Row], ctx: Context) -> list[Row | None]:
         ids: list[str | None] = [p.get(key) for p in parents]
         found = lookup(ctx, [i for i in ids if i is not None])
+        if None not in ids:  # the common case, read in C
+            return list(map(found.get, ids))
         return [None if i is None else found.get(i) for i in ids]
 
     return batch

@@ -32,6 +32,7 @@ from graphfields.instagram.backend import (
     date_params,
     entity_table,
     kinds,
+    loads,
     read_forward,
     read_page,
     row_maker,
@@ -109,7 +110,7 @@ def _decode(row: sqlite3.Row | Mapping[str, Any]) -> Row:
     out = dict(row)
     for col in _JSON_COLS:
         if col in out and out[col] is not None:
-            out[col] = json.loads(out[col])
+            out[col] = loads(out[col])
     for col in _BOOL_COLS:
         if col in out and out[col] is not None:
             out[col] = bool(out[col])
