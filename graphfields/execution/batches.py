@@ -84,8 +84,10 @@ def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
     """Run deferred batch resolvers, level after level, until none is pending.
 
     ``c`` is ``[context, args, queue, ...]``; a spec is ``(slot, key, fn, how, arg, put,
-    label)``: the queue ``c[slot]`` holds ``(output dict, parent)`` pairs whose ``key``
-    ``put(c, root, pending, values)`` fills with the batch's values (:func:`filler`)."""
+    label)``: the queue ``c[slot]`` holds output dicts and their parents, flat (``[out0,
+    parent0, out1, parent1, ...]``: a walk extends it by a pair, the batch takes both
+    halves by slicing), whose ``key`` ``put(c, root, outs, values)`` fills with the
+    batch's values (:func:`filler`)."""
     busy = True
     while busy:
         busy = False
@@ -95,14 +97,14 @@ def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
                 continue
             busy = True
             c[slot] = []
-            parents = [x for _, x in pending]
+            parents = pending[1::2]
             try:
                 values = run_batch(fn, how, c[1][arg] if arg >= 0 else None, parents, c[0])
                 if type(values) is not list or len(values) != len(parents):
                     values = check_batch(values, parents, what)
             except Exception as exc:
-                raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
-            put(c, root, pending, values)
+                raise Fail(exc, [key, *reversed(path_to(root, pending[0]) or [])]) from None
+            put(c, root, pending[0::2], values)
 
 
 async def drain_async(
@@ -129,7 +131,7 @@ async def drain_async(
         calls: list[Any] = [pending for _, _, pending, _ in waiting]
         for (_, _, fn, how, arg, _, _), pending in batches:
             calls.append(_call_batch(fn, how, c[1][arg] if arg >= 0 else None,
-                                     [x for _, x in pending], c[0]))
+                                     pending[1::2], c[0]))
         import asyncio  # (only here: execute does not need it)
 
         results = await asyncio.gather(*calls, return_exceptions=True)
@@ -142,10 +144,10 @@ async def drain_async(
             try:
                 if isinstance(result, BaseException):
                     raise result
-                values = check_batch(result, [x for _, x in pending], what)
+                values = check_batch(result, pending[1::2], what)
             except Exception as exc:
-                raise Fail(exc, [key, *reversed(path_to(root, pending[0][0]) or [])]) from None
-            put(c, root, pending, values)
+                raise Fail(exc, [key, *reversed(path_to(root, pending[0]) or [])]) from None
+            put(c, root, pending[0::2], values)
 
 
 async def _call_batch(fn: Callable[..., Any], how: str, arg: Any, parents: list[Any],
@@ -163,24 +165,24 @@ def awaits_only_in_batches(sel: SelectionPlan) -> bool:
                for s in selections(sel) for fp in s.fields)
 
 
-Put = Callable[[list[Any], Any, list[tuple[Any, Any]], list[Any]], None]
-"""A batch spec's ``put(c, root, pending, values)``: the values into the waiting dicts."""
+Put = Callable[[list[Any], Any, list[Any], list[Any]], None]
+"""A batch spec's ``put(c, root, outs, values)``: the values into the waiting dicts."""
 
 
 def filler(key: str, convert: Callable[[Any, Any], Any], is_list: bool) -> Put:
     """The ``put`` of a spec that converts each value with ``convert(value, c)`` (generated
     code writes its own, with the conversion inline)."""
 
-    def put(c: list[Any], root: Any, pending: list[tuple[Any, Any]], values: list[Any]) -> None:
-        fill(c, root, pending, values, key, convert, is_list)
+    def put(c: list[Any], root: Any, outs: list[Any], values: list[Any]) -> None:
+        fill(c, root, outs, values, key, convert, is_list)
 
     return put
 
 
-def fill(c: list[Any], root: Any, pending: list[tuple[Any, Any]], values: list[Any],
+def fill(c: list[Any], root: Any, outs: list[Any], values: list[Any],
          key: str, convert: Callable[[Any, Any], Any], is_list: bool) -> None:
     """Put a batch's converted values into the waiting output dicts."""
-    for (out, _), value in zip(pending, values, strict=True):
+    for out, value in zip(outs, values, strict=True):
         try:
             out[key] = convert(value, c)
         except Fail as fail:

@@ -130,7 +130,7 @@ class _Walker:
                 key = fp.key
                 if fp.how in BATCHED:
                     out[key] = None
-                    self.c[self.slots[id(fp)]].append((out, x))
+                    self.c[self.slots[id(fp)]] += (out, x)
                     continue
                 try:
                     raw = self.raw(fp, x)

@@ -113,7 +113,7 @@ class Selections(Emitter):
             lines.append("            else:")
             lines += self.block(sel, hoisted, nested, "generic", 16, fn)
             for slot in batches:
-                lines.append(f"        c[{slot}].append((o, x))")
+                lines.append(f"        c[{slot}].extend((o, x))")
             lines.append("        return o")
             lines.append("    except _Fail as f:")
             if hoisted:
@@ -222,7 +222,7 @@ class Selections(Emitter):
         ]
 
     def batch_put(self, fp: FieldPlan, slot: int) -> str:
-        """Emit ``def pN(c, root, pending, values)``, which puts a batch's values into the
+        """Emit ``def pN(c, root, outs, values)``, which puts a batch's values into the
         waiting output dicts, each converted inline (what
         :func:`~graphfields.execution.batches.fill` does for the interpreter, with the same
         paths on failure); return its name."""
@@ -231,9 +231,9 @@ class Selections(Emitter):
         index = ("        f.segments.append(_index(v, f.item))\n"
                  if isinstance(fp, ObjectPlan) and fp.field.is_list else "")
         self.out.append(
-            f"def {fn}(c, root, pending, values):\n"
+            f"def {fn}(c, root, outs, values):\n"
             "    try:\n"
-            "        for (o, _), v in zip(pending, values):\n"
+            "        for o, v in zip(outs, values):\n"
             f"            o[{key}] = {self.batch_value(fp)}\n"
             "    except _Fail as f:\n"
             f"{index}"
