@@ -23,6 +23,7 @@ from graphfields.instagram.jobs import Enqueued, JobQueue, MemoryJobs
 from graphfields.instagram.service import InstagramService, NodeLoading
 from graphfields.instagram.store import Store, open_store
 from graphfields.instagram.worker import Worker, steps, trim
+from graphfields.schema import ConnectionArgs
 
 HERE = Path(__file__).parent
 QUEUES = ["memory", "sqlite", "postgres"]
@@ -232,6 +233,39 @@ def test_a_load_leaves_the_nodes_around_it_due(db: str) -> None:
         user, tag = stored(store, "user", "alice"), stored(store, "tag", "elsewhere")
         assert user is not None and not fresh.stale("user", user, now)
         assert tag is not None and fresh.stale("tag", tag, now)
+    finally:
+        store.close()
+
+
+def _tag_result(tag: str, owner: str, n_posts: int) -> dict[str, Any]:
+    result = user_result(owner, n_posts)
+    result["tags"] = [{"id": tag, "media_ids": [m["id"] for m in result["media"]]}]
+    return result
+
+
+def test_a_load_keeps_the_feeds_of_other_tags(db: str) -> None:
+    """A tag another load's result mentions keeps its stored feed: the result's media_ids
+    for it are only the posts of that load (they replaced the feed before)."""
+    store = open_store(db)
+    try:
+        first = _tag_result("juice", "bob", 6)
+        batch, root = trim("tag", "juice", first, Freshness(), time.time())
+        for step in steps("tag", root, batch, 20):
+            store.write(step)
+        every = ConnectionArgs(first=50)
+        feed = [m["id"] for m in store.tag_media_page("juice", every).nodes]
+        assert len(feed) == 6
+        result = user_result("alice", 3)
+        result["tags"] = [{"id": "juice", "media_ids": [result["media"][0]["id"]]}]
+        batch, root = trim("user", "alice", result, Freshness(), time.time())
+        for step in steps("user", root, batch, 20):
+            store.write(step)
+        assert [m["id"] for m in store.tag_media_page("juice", every).nodes] == feed
+        again = _tag_result("juice", "carol", 2)
+        batch, root = trim("tag", "juice", again, Freshness(), time.time())
+        for step in steps("tag", root, batch, 20):
+            store.write(step)  # the tag's own load replaces it
+        assert len(store.tag_media_page("juice", every).nodes) == 2
     finally:
         store.close()
 

@@ -59,8 +59,10 @@ class Batch:
     errors name a record by its index in its list). ``partial`` holds ``("user" |
     "media" | "tag", id)`` of records that are not a full load of that node (a post's
     owner, a feed's posts, a node whose load is still being written): they never overwrite
-    stored values with gaps nor ``last_update``, and stay due for a full load. ``pinned``
-    marks every record as never to be refreshed.
+    stored values with gaps nor ``last_update``, and stay due for a full load. ``views``
+    holds the IDs of tags whose ``media_ids`` are only the posts of this batch they hold
+    (a user's load mentions a tag): written as the tag's feed when it has none stored, a
+    stored feed kept. ``pinned`` marks every record as never to be refreshed.
     """
 
     users: list[dict[str, Any]] = field(default_factory=list)
@@ -69,6 +71,7 @@ class Batch:
     comments: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
     partial: set[tuple[str, str]] = field(default_factory=set)
+    views: set[str] = field(default_factory=set)
     pinned: bool = False
 
 # Each collection's field kinds and required fields, from the one declaration.

@@ -463,11 +463,11 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
     of ``ids`` whose stored row in ``table`` is pinned. A pinned post keeps its comments
     and a pinned tag its feed against any write but a pinned one, as their rows do (a
     load that also brings them, say a tag's posts with their comments, leaves them as
-    they are). ``lock_posts(ids)`` (a store
-    whose writes run side by side: PostgreSQL) locks the posts whose comments the batch
-    replaces, in ID order, before it deletes them: another write replacing them at the
-    same time is then done and seen, not left beside these (a feed is replaced with its
-    tag's row, which the batch's upsert has locked already)."""
+    they are); a tag of ``batch.views`` gets a feed only when it has none.
+    ``lock_posts(ids)`` (a store whose writes run side by side: PostgreSQL) locks the
+    posts whose comments the batch replaces, in ID order, before it deletes them: another
+    write replacing them at the same time is then done and seen, not left beside these (a
+    feed is replaced with its tag's row, which the batch's upsert has locked already)."""
 
     def each(sql: str, keys: Iterable[Any]) -> None:
         rows = [(k,) for k in sorted(keys)]  # in ID order: concurrent writes lock alike
@@ -485,6 +485,9 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
             gaps -= kept
         for tag in pinned("tags", sorted(feeds)) if feeds else ():
             feeds.pop(tag, None)
+    views = sorted(t for t in batch.views if t in feeds)
+    for tag in among("tag_media", "tag", "tag", views) if views else ():
+        feeds.pop(tag, None)  # a view of a stored feed: the feed stays
     if rows:
         if lock_posts is not None:
             lock_posts(sorted(parents))

@@ -46,7 +46,8 @@ log = logging.getLogger("graphfields.instagram")
 def trim(kind: str, key: str, result: LoadResult, freshness: Freshness,
          now: float) -> tuple[Batch, str]:
     """A loader's result validated (:class:`DatasetError`), held to the plan's limits,
-    with everything but the node asked for marked partial; and the node's ID."""
+    with everything but the node asked for marked partial and the feeds of other tags
+    marked views (``Batch.views``); and the node's ID."""
     batch = parse_dataset(dict(result), now=int(now))
     f = freshness
     kept: dict[str, int] = {}
@@ -80,6 +81,11 @@ def trim(kind: str, key: str, result: LoadResult, freshness: Freshness,
         root = next((t["id"] for t in batch.tags if t["id"] == key), None)
     if root is None:
         raise DatasetError(f"the loader's result for {kind} {key!r} does not contain it")
+    # Another tag's media_ids are a view of its feed (the posts of this load it holds), not
+    # the feed: they make a feed the tag has not got, and leave a stored one (replacing a
+    # feed of thousands by a few posts) as it is.
+    batch.views = {t["id"] for t in batch.tags
+                   if t.get("media_ids") is not None and (kind != "tag" or t["id"] != root)}
     # Only the node asked for is a full load; everything around it is partial (a tag
     # a user's load mentions too: written complete, it would look fresh for a TTL).
     batch.partial = ({("user", u["id"]) for u in batch.users}
@@ -117,7 +123,7 @@ def steps(kind: str, root: str, batch: Batch, size: int) -> list[Batch]:
 
     def emit(**parts: list[Row]) -> None:
         if any(parts.values()):
-            out.append(Batch(**parts, partial=early, pinned=batch.pinned))
+            out.append(Batch(**parts, partial=early, views=batch.views, pinned=batch.pinned))
 
     def with_refs(posts: list[Row]) -> dict[str, list[Row]]:
         return {"users": take("users", users, (m.get("owner_id") for m in posts)),
