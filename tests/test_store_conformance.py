@@ -272,7 +272,7 @@ def test_pinned_rows_are_only_replaced_by_pinned_ones(store: Store) -> None:
     assert alice is not None and alice["full_name"] == "Y"
 
 
-def _collections(store: Store, tag: str, post: str) -> tuple[list[str], list[str]]:
+def _feed_and_comments(store: Store, tag: str, post: str) -> tuple[list[str], list[str]]:
     every = ConnectionArgs(first=100)
     return ([m["id"] for m in store.tag_media_page(tag, every).nodes],
             [c["id"] for c in store.media_comments_page(post, every).nodes])
@@ -284,15 +284,15 @@ def test_pinned_feeds_and_comments_are_only_replaced_by_pinned_writes(store: Sto
     import_dataset(store, copy.deepcopy(DATA), now=NOW, pinned=True)
     tag = DATA["tags"][0]["id"]
     post = DATA["comments"][0]["parent_id"]
-    before = _collections(store, tag, post)
+    before = _feed_and_comments(store, tag, post)
     assert before[0] and before[1]
     other = DATA["media"][-1]["id"]
     later = {"tags": [{"id": tag, "media_ids": [other]}],
              "comments": [{"id": "c-new", "parent_id": post, "text": "loaded"}]}
     import_dataset(store, copy.deepcopy(later), now=NOW + 1)
-    assert _collections(store, tag, post) == before
+    assert _feed_and_comments(store, tag, post) == before
     import_dataset(store, copy.deepcopy(later), now=NOW + 2, pinned=True)
-    assert _collections(store, tag, post) == ([other], ["c-new"])
+    assert _feed_and_comments(store, tag, post) == ([other], ["c-new"])
 
 
 @pytest.mark.parametrize(("change", "message"), [
