@@ -295,6 +295,23 @@ def test_pinned_feeds_and_comments_are_only_replaced_by_pinned_writes(store: Sto
     assert _feed_and_comments(store, tag, post) == ([other], ["c-new"])
 
 
+def test_a_comment_of_a_pinned_post_stays_there(store: Store) -> None:
+    """A write that is not pinned and gives a pinned post's comment to another post leaves
+    it where it is (the comment's upsert moved it, and the pinned post closed up)."""
+    import_dataset(store, copy.deepcopy(DATA), now=NOW, pinned=True)
+    post, comment = DATA["comments"][0]["parent_id"], DATA["comments"][0]["id"]
+    tag = DATA["tags"][0]["id"]
+    before = _feed_and_comments(store, tag, post)
+    other = str(make_media_id(T0 + 99_999, shard=5))
+    import_dataset(store, {"media": [{"id": other, "owner_id": "1", "timestamp": T0 + 99_999}],
+                           "comments": [{"id": comment, "parent_id": other, "text": "moved"},
+                                        {"id": "c-own", "parent_id": other, "text": "own"}]},
+                   now=NOW + 1)
+    assert _feed_and_comments(store, tag, post) == before
+    assert [c["id"] for c in store.media_comments_page(other, ConnectionArgs(first=9)).nodes
+            ] == ["c-own"]
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["media"].append({"id": str(make_media_id(T0 + 99)), "owner_id": "55"}),
      r'media\[15\]: unknown owner_id "55"'),

@@ -463,7 +463,8 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
     of ``ids`` whose stored row in ``table`` is pinned. A pinned post keeps its comments
     and a pinned tag its feed against any write but a pinned one, as their rows do (a
     load that also brings them, say a tag's posts with their comments, leaves them as
-    they are); a tag of ``batch.views`` gets a feed only when it has none.
+    they are, and a comment stored under a pinned post stays there); a tag of
+    ``batch.views`` gets a feed only when it has none.
     ``lock_posts(ids)`` (a store whose writes run side by side: PostgreSQL) locks the
     posts whose comments the batch replaces, in ID order, before it deletes them: another
     write replacing them at the same time is then done and seen, not left beside these (a
@@ -483,6 +484,13 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
             parents = [p for p in parents if p not in kept]
             rows = [r for r in rows if r[_PARENT] not in kept]
             gaps -= kept
+        # nor does a comment stored under a pinned post move to another one
+        stored = among("comments", "parent_id", "id", sorted({r[0] for r in rows})) if rows \
+            else set()
+        held = pinned("media", sorted(stored)) if stored else set()
+        if held:
+            taken = among("comments", "id", "parent_id", sorted(held))
+            rows = [r for r in rows if r[0] not in taken]
         for tag in pinned("tags", sorted(feeds)) if feeds else ():
             feeds.pop(tag, None)
     views = sorted(t for t in batch.views if t in feeds)
