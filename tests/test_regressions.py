@@ -739,3 +739,31 @@ def test_a_connection_without_page_size_is_capped_as_its_cost_counts() -> None:
     small = Schema([ObjectType("N", {"id": ID, "kids": Connection("N", max_first=3)})])
     out = execute(compile(small, "N", "kids{page_info{has_next_page},edges{node{id}}}"), root)
     assert len(out["kids"]["edges"]) == 3 and out["kids"]["page_info"]["has_next_page"] is True
+
+
+# Symptom: a batch resolver's list of objects given as an iterator reported a failing item
+# at index -1 (its index was looked up in the used-up iterator, not in the list read from
+# it); the same field with resolve= reported the item's index.
+
+def test_a_failing_item_of_a_batched_iterator_has_its_index() -> None:
+    class Bad:
+        @property
+        def name(self) -> str:
+            raise KeyError("gone")
+
+    owner = ObjectType("RgOwner", {"name": String}, defaults=["name"])
+    post = ObjectType("RgPost", {
+        "id": ID,
+        "batched": field_(ListOf(owner), batch=lambda posts, ctx: [
+            iter([{"name": "a"}, Bad()]) for _ in posts]),
+        "resolved": field_(ListOf(owner), resolve=lambda p, ctx: iter([{"name": "a"}, Bad()])),
+    })
+    s = Schema([ObjectType("RgUser", {"posts": ListOf(post)}, defaults=["posts"]), post, owner])
+    for name in ("batched", "resolved"):
+        plan = compile(s, "RgUser", f"posts{{{name}{{name}}}}")
+        paths = []
+        for _ in range(4):  # the interpreter twice, then generated code
+            with pytest.raises(ExecutionError) as info:
+                execute(plan, {"posts": [{"id": "1"}]})
+            paths.append(info.value.path)
+        assert paths == [f"posts[0].{name}[1].name"] * 4

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphfields.execution.runtime import Fail, as_list, index_of, is_awaitable, path_to
+from graphfields.execution.runtime import Fail, as_list, is_awaitable, path_to
 from graphfields.plan import (
     BATCH_ARGS,
     BATCHED,
@@ -169,28 +169,26 @@ Put = Callable[[list[Any], Any, list[Any], list[Any]], None]
 """A batch spec's ``put(c, root, outs, values)``: the values into the waiting dicts."""
 
 
-def filler(key: str, convert: Callable[[Any, Any], Any], is_list: bool) -> Put:
+def filler(key: str, convert: Callable[[Any, Any], Any]) -> Put:
     """The ``put`` of a spec that converts each value with ``convert(value, c)`` (generated
-    code writes its own, with the conversion inline)."""
+    code writes its own, with the conversion inline). A list's converter puts the failing
+    item's index on the path itself: it has the list read from the value."""
 
     def put(c: list[Any], root: Any, outs: list[Any], values: list[Any]) -> None:
-        fill(c, root, outs, values, key, convert, is_list)
+        fill(c, root, outs, values, key, convert)
 
     return put
 
 
 def fill(c: list[Any], root: Any, outs: list[Any], values: list[Any],
-         key: str, convert: Callable[[Any, Any], Any], is_list: bool) -> None:
+         key: str, convert: Callable[[Any, Any], Any]) -> None:
     """Put a batch's converted values into the waiting output dicts."""
     for out, value in zip(outs, values, strict=True):
         try:
             out[key] = convert(value, c)
         except Fail as fail:
-            if is_list:
-                fail.segments.append(index_of(value, fail.item))
             fail.segments.append(key)
             fail.segments.extend(reversed(path_to(root, out) or []))
             raise
         except Exception as exc:
             raise Fail(exc, [key, *reversed(path_to(root, out) or [])]) from None
-

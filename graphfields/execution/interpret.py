@@ -102,14 +102,13 @@ class _Walker:
         owner = {id(fp): s.type.name for s in selections(plan.selection) for fp in s.fields}
         self.specs = tuple(
             (self.slots[id(fp)], fp.key, fp.fn, fp.how, fp.arg,
-             filler(fp.key, self._converter(fp), isinstance(fp, ObjectPlan) and fp.field.is_list),
+             filler(fp.key, self._converter(fp)),
              label(owner[id(fp)], fp))
             for fp in order
         )
 
     def _converter(self, fp: FieldPlan) -> Callable[[Any, Any], Any]:
-        # The drain adds a list's index itself (as for generated code).
-        return lambda value, c: self.convert(fp, value, indexed=False)
+        return lambda value, c: self.convert(fp, value)
 
     # -- the walk ---------------------------------------------------------------------
 
@@ -162,9 +161,9 @@ class _Walker:
             return fn(x, self.context)
         return fn(x, self.args[fp.arg], self.context)
 
-    def convert(self, fp: FieldPlan, raw: Any, indexed: bool = True) -> Any:
-        """Output for a field's value (already read or resolved); ``indexed``: a failure
-        in a list's item gets the item's index on its path here."""
+    def convert(self, fp: FieldPlan, raw: Any) -> Any:
+        """Output for a field's value (already read or resolved); a failure in a list's
+        item gets the item's index (in the list read from the value) on its path here."""
         if isinstance(fp, ScalarPlan):
             convert = self.converters.get(id(fp))
             if convert is None:
@@ -179,8 +178,7 @@ class _Walker:
             try:
                 return [self.select(fp.selection, item) for item in items]
             except Fail as fail:
-                if indexed:
-                    fail.segments.append(index_of(items, fail.item))
+                fail.segments.append(index_of(items, fail.item))
                 raise
         return self.connection(fp, raw)
 

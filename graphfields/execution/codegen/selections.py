@@ -228,15 +228,12 @@ class Selections(Emitter):
         paths on failure); return its name."""
         fn = self.name("p")
         key = repr(fp.key)
-        index = ("        f.segments.append(_index(v, f.item))\n"
-                 if isinstance(fp, ObjectPlan) and fp.field.is_list else "")
         self.out.append(
             f"def {fn}(c, root, outs, values):\n"
             "    try:\n"
             "        for o, v in zip(outs, values):\n"
             f"            o[{key}] = {self.batch_value(fp)}\n"
             "    except _Fail as f:\n"
-            f"{index}"
             f"        f.segments.append({key})\n"
             "        f.segments.extend(reversed(_path_to(root, o) or []))\n"
             "        raise\n"
@@ -268,9 +265,15 @@ class Selections(Emitter):
             if not rf.is_list:
                 return nested
             fn = self.name("k")
-            body = (
+            body = (  # the index of a failing item in the list read from the value
                 "    v = _as_list(v)\n"
-                f"    return None if v is None else [{nested}(i, c) for i in v]"
+                "    if v is None:\n"
+                "        return None\n"
+                "    try:\n"
+                f"        return [{nested}(i, c) for i in v]\n"
+                "    except _Fail as f:\n"
+                "        f.segments.append(_index(v, f.item))\n"
+                "        raise"
             )
         else:
             assert isinstance(fp, ConnectionPlan)
