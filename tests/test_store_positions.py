@@ -220,3 +220,41 @@ def test_concurrent_writes_of_one_posts_comments_leave_one_whole(postgres_url: s
         assert [n["id"] for n in page.nodes] == ["d"]
     finally:
         store.close()
+
+
+def test_concurrent_writes_of_one_tags_feed_leave_one_whole(postgres_url: str) -> None:
+    """Two loads writing one tag's feed at once, over and over, on PostgreSQL: each write
+    locks the tag's row with its upsert before it replaces the feed, so no write fails on
+    the feed's (tag, position) key and the feed is always one write's whole list."""
+    import threading
+
+    posts = [str(2000000000000000100 + i) for i in range(12)]
+    store = open_store(postgres_url)
+    feeds = [posts[:7], posts[5:]]
+    failed: list[Exception] = []
+
+    def write(feed: list[str]) -> None:
+        try:
+            for _ in range(15):
+                import_dataset(store, {"tags": [{"id": "race", "media_ids": feed}]}, now=NOW)
+        except Exception as exc:  # reported below
+            failed.append(exc)
+
+    try:
+        import_dataset(store, {"users": [{"id": "1", "username": "poster"}],
+                               "media": [{"id": p, "owner_id": "1", "timestamp": T0 - i}
+                                         for i, p in enumerate(posts)]}, now=NOW)
+        threads = [threading.Thread(target=write, args=(f,)) for f in feeds]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not failed, failed
+        rows = _sql(store, "SELECT media_id, position FROM tag_media WHERE tag = 'race'"
+                           " ORDER BY position")
+        assert [p for _, p in rows] == list(range(len(rows)))
+        assert [m for m, _ in rows] in feeds
+        page = store.tag_media_page("race", ConnectionArgs(first=20))
+        assert [n["id"] for n in page.nodes] in feeds
+    finally:
+        store.close()
