@@ -466,9 +466,10 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
     they are, and a comment stored under a pinned post stays there); a tag of
     ``batch.views`` gets a feed only when it has none.
     ``lock_posts(ids)`` (a store whose writes run side by side: PostgreSQL) locks the
-    posts whose comments the batch replaces, in ID order, before it deletes them: another
-    write replacing them at the same time is then done and seen, not left beside these (a
-    feed is replaced with its tag's row, which the batch's upsert has locked already)."""
+    posts whose comments the batch replaces, in ID order, before it reads where its
+    comments are and deletes theirs: another write replacing them at the same time is then
+    done and seen, not left beside these (a feed is replaced with its tag's row, which the
+    batch's upsert has locked already)."""
 
     def each(sql: str, keys: Iterable[Any]) -> None:
         rows = [(k,) for k in sorted(keys)]  # in ID order: concurrent writes lock alike
@@ -478,15 +479,20 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
     parents, rows, gaps = comment_rows(batch)
     feeds = {rec["id"]: rec["media_ids"] for rec in batch.tags
              if rec.get("media_ids") is not None}
+    if rows and lock_posts is not None:
+        lock_posts(sorted(parents))  # before reading where the batch's comments are now
+    held: set[str] = set()
     if not batch.pinned:
         kept = pinned("media", sorted(parents)) if parents else set()
         if kept:
             parents = [p for p in parents if p not in kept]
             rows = [r for r in rows if r[_PARENT] not in kept]
             gaps -= kept
+    # the posts the batch's comments are stored under now
+    stored = among("comments", "parent_id", "id", sorted({r[0] for r in rows})) if rows \
+        else set()
+    if not batch.pinned:
         # nor does a comment stored under a pinned post move to another one
-        stored = among("comments", "parent_id", "id", sorted({r[0] for r in rows})) if rows \
-            else set()
         held = pinned("media", sorted(stored)) if stored else set()
         if held:
             taken = among("comments", "id", "parent_id", sorted(held))
@@ -497,11 +503,9 @@ def write_positions(batch: Batch, retimed: Iterable[str], mark: str,
     for tag in among("tag_media", "tag", "tag", views) if views else ():
         feeds.pop(tag, None)  # a view of a stored feed: the feed stays
     if rows:
-        if lock_posts is not None:
-            lock_posts(sorted(parents))
         each(f"DELETE FROM comments WHERE parent_id = {mark}", parents)
         # stored under another post: that post loses them and closes up behind them
-        moved = among("comments", "parent_id", "id", [r[0] for r in rows])
+        moved = stored - held - set(parents)
         names = (*COMMENT_COLS, "position")
         run_many(f"INSERT INTO comments ({', '.join(names)}) VALUES"
                  f" ({', '.join([mark] * len(names))}) ON CONFLICT (id) DO UPDATE SET"
