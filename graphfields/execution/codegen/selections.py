@@ -76,7 +76,7 @@ class Selections(Emitter):
         for fp in sel.fields:
             if fp.how in BATCHED:
                 slot = self.slots[id(fp)]
-                put = self.batch_put(fp, slot)
+                put = self.batch_put(fp)
                 label = f"{sel.type.name}.{fp.field.name}"
                 self.batch_specs.append((slot, fp.key, fp.fn, fp.how, fp.arg, put, label))
                 batches.append(slot)
@@ -221,7 +221,7 @@ class Selections(Emitter):
             f"    raise _Fail(e, [{key}]) from None",
         ]
 
-    def batch_put(self, fp: FieldPlan, slot: int) -> str:
+    def batch_put(self, fp: FieldPlan) -> str:
         """Emit ``def pN(c, root, outs, values)``, which puts a batch's values into the
         waiting output dicts, each converted inline (what
         :func:`~graphfields.execution.batches.fill` does for the interpreter, with the same
