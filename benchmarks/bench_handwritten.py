@@ -59,6 +59,17 @@ LONG = spec_request(5, 5)  # the hand-written endpoint's third shape
 POSTS = 100_000  # prolific's posts: the paging mix's cursors are places among them
 
 
+def write_data(folder: Path, posts: int = POSTS) -> Path:
+    """The mixes' data as a dataset file in ``folder``: ``prolific`` with ``posts`` posts
+    and bench_service's ``spacex``."""
+    data = big_user(posts)
+    for key, records in commented_user().items():
+        data.setdefault(key, []).extend(records)
+    data_file = folder / "data.json"
+    data_file.write_text(json.dumps(data), "utf-8")
+    return data_file
+
+
 def _page(n: int) -> str:
     cursor = base64.b64encode(f"arrayconnection:{n}".encode()).decode()
     return (f'id,media.first(10).after("{cursor}")'
@@ -124,11 +135,7 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
         print("  (skipped: starlette is not installed; pip install -e '.[starlette]')")
         return
     with tempfile.TemporaryDirectory(prefix="graphfields-hand-") as tmp:
-        data = big_user(POSTS)
-        for key, records in commented_user().items():
-            data.setdefault(key, []).extend(records)
-        data_file = Path(tmp) / "data.json"
-        data_file.write_text(json.dumps(data), "utf-8")
+        data_file = write_data(Path(tmp))
         db = Path(tmp) / "db.sqlite3"
         args = ["--data", str(data_file), "--db", str(db), "--token", TOKEN,
                 "--log-level", "warning"]

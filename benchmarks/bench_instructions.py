@@ -16,7 +16,6 @@ Run: ``.venv/bin/python -m benchmarks instructions``.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -99,18 +98,12 @@ def main() -> None:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("  (skipped: valgrind is not installed)")
         return
-    from benchmarks.bench_pages import dataset as big_user
-    from benchmarks.bench_service import dataset as commented_user
+    from benchmarks.bench_handwritten import write_data
     from graphfields.instagram.service import create_service
 
     with tempfile.TemporaryDirectory(prefix="graphfields-ir-") as tmp:
-        data = big_user(POSTS)
-        for key, records in commented_user().items():
-            data.setdefault(key, []).extend(records)
-        data_file = Path(tmp) / "data.json"
-        data_file.write_text(json.dumps(data), "utf-8")
         db = str(Path(tmp) / "db.sqlite3")
-        create_service(db=Path(db), data_file=data_file).close()
+        create_service(db=Path(db), data_file=write_data(Path(tmp), POSTS)).close()
         jobs = [(mix, side) for mix in COUNTED for side in ("reference", "hand-written")]
         with ThreadPoolExecutor(2) as pool:  # two processes at a time: two cores here
             counts = dict(zip(jobs, pool.map(
