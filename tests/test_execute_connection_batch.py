@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from plan_builder import run_generated
 
 from graphfields import compile
 from graphfields.errors import ExecutionError, SchemaError
@@ -43,7 +44,8 @@ def _schema(calls: Calls, *, comments_batch: Any = None) -> Schema:
         calls["owners"].append(len(parents))
         return [ctx[p["owner_id"]] for p in parents]
 
-    owner = ObjectType("Owner", {"id": ID, "username": String})
+    owner = ObjectType("Owner", {"id": ID, "username": String, "shout": field_(
+        String, resolve=lambda p, ctx: p["username"].upper())})
     comment = ObjectType(
         "Comment", {"id": ID, "timestamp": Int, "owner": field_(owner, batch=owners)}
     )
@@ -115,6 +117,46 @@ def test_one_call_per_place_and_level() -> None:
     ref_calls = _calls()
     assert interpret(compile(_schema(ref_calls), "User", LONG), data, context=PEOPLE) == out
     assert ref_calls["comments"] == [(100, ConnectionArgs(first=20))]
+
+
+@pytest.mark.parametrize(("fields", "shared"), [
+    # owners: plain reads, so one output per distinct owner row (10 people, 40 comments)
+    ("media.first(4){edges{node{id,comments.first(10){edges{node{id,owner{username}}}}}}}", True),
+    ("media.first(4){edges{node{owner{id,username},comments.first(10){edges{node{id}}}}}}", True),
+    # a resolver below: made per parent, as the resolver is called per parent
+    ("media.first(4){edges{node{id,comments.first(10){edges{node{id,owner{username,"
+     "shout}}}}}}}", False),
+])
+def test_a_batch_object_read_plainly_is_made_once_per_distinct_value(
+        fields: str, shared: bool) -> None:
+    plan = compile(_schema(_calls()), "User", fields)
+    data = _data(4, 10)
+    out = run_generated(plan, data, context=PEOPLE)
+    assert out == interpret(plan, data, context=PEOPLE)
+    owners = [e["node"]["owner"] for e in out["media"]["edges"] if "owner" in e["node"]] + [
+        c["node"]["owner"] for e in out["media"]["edges"] if "comments" in e["node"]
+        for c in e["node"]["comments"]["edges"] if "owner" in c["node"]]
+    assert len({id(o) for o in owners}) == (len({repr(o) for o in owners}) if shared
+                                            else len(owners))
+
+
+def test_a_shared_object_that_fails_names_its_first_place() -> None:
+    class Bad:
+        @property
+        def username(self) -> str:
+            raise _Boom("no username")
+
+    plan = compile(_schema(_calls()), "User",
+                   "media.first(4){edges{node{id,comments.first(10){edges{node{id,"
+                   "owner{username}}}}}}}")
+    people: dict[int, Any] = {**PEOPLE, 3: Bad()}
+    data = _data(4, 10)
+    with pytest.raises(ExecutionError) as info:
+        run_generated(plan, data, context=people)
+    assert info.value.path == "media.edges[0].node.comments.edges[3].node.owner.username"
+    with pytest.raises(ExecutionError) as ref:
+        interpret(plan, data, context=people)
+    assert ref.value.path == info.value.path
 
 
 def test_default_first_filters_and_full_sequences() -> None:

@@ -119,6 +119,7 @@ BASE_NAMESPACE: dict[str, Any] = {
         "range": range,
         "zip": zip,
         "reversed": reversed,
+        "id": id,
         "bool": bool,
         "None": None,
         "KeyError": KeyError,

@@ -28,6 +28,15 @@ from graphfields.plan import (
 __all__ = ["Selections"]
 
 
+def plain(sel: SelectionPlan) -> bool:
+    """Only plain reads, down through nested objects (no resolver, batch or connection):
+    its output is a function of the value alone."""
+    return all(
+        fp.how == READ and not isinstance(fp, ConnectionPlan)
+        and (not isinstance(fp, ObjectPlan) or plain(fp.selection))
+        for fp in sel.fields)
+
+
 class Selections(Emitter):
     """Selection functions, inlined object literals and batch converters."""
 
@@ -228,11 +237,22 @@ class Selections(Emitter):
         paths on failure); return its name."""
         fn = self.name("p")
         key = repr(fp.key)
+        value = self.batch_value(fp)
+        if isinstance(fp, ObjectPlan) and not fp.field.is_list and plain(fp.selection):
+            # One output per distinct value: the same row (an owner of many comments)
+            # makes the same plain object, so it is built once and shared.
+            loop = ("        made = {}\n"
+                    "        for o, v in zip(outs, values):\n"
+                    "            if (r := made.get(id(v))) is None:\n"
+                    f"                r = made[id(v)] = {value}\n"
+                    f"            o[{key}] = r\n")
+        else:
+            loop = ("        for o, v in zip(outs, values):\n"
+                    f"            o[{key}] = {value}\n")
         self.out.append(
             f"def {fn}(c, root, outs, values):\n"
             "    try:\n"
-            "        for o, v in zip(outs, values):\n"
-            f"            o[{key}] = {self.batch_value(fp)}\n"
+            f"{loop}"
             "    except _Fail as f:\n"
             f"        f.segments.append({key})\n"
             "        f.segments.extend(reversed(_path_to(root, o) or []))\n"
