@@ -21,6 +21,8 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +188,24 @@ def _among(conn: sqlite3.Connection, table: str, col: str, key: str,
         f"SELECT DISTINCT {col} FROM {table} WHERE {key} IN ({marks})", chunk)}
 
 
-def _comment_projection(columns: Sequence[str] | None) -> tuple[tuple[str, ...], Any]:
-    """The columns a comment read selects (always its post: pages group by it) and the
-    maker of its rows (comments have no list or boolean column)."""
-    cols = COMMENT_COLS if columns is None else selected(
-        "comments", tuple(columns), ("id", "parent_id"))
-    return cols, row_maker(cols)
+def _comment_projection(columns: Sequence[str] | None) -> tuple[str, Any, int]:
+    """The select list of a comment read (always its post: pages group by it), the
+    maker of its rows (comments have no list or boolean column) and where the post is
+    in a row."""
+    return _comment_read(None if columns is None else tuple(columns))
+
+
+@lru_cache(maxsize=256)
+def _comment_read(columns: tuple[str, ...] | None) -> tuple[str, Any, int]:
+    cols = COMMENT_COLS if columns is None else selected("comments", columns,
+                                                         ("id", "parent_id"))
+    return ", ".join(cols), row_maker(cols), cols.index("parent_id")
+
+
+@lru_cache(maxsize=_TERMS)
+def _term_names(n: int) -> tuple[str, ...]:
+    """The parameter names of :func:`union_sql`'s ``n`` posts: post, limit, offset each."""
+    return tuple(f"{k}{j}" for j in range(n) for k in "plo")
 
 
 class SQLiteStore:
@@ -406,8 +420,8 @@ class SQLiteStore:
 
     def media_comments_page(self, media_id: str, args: ConnectionArgs, *,
                             columns: Sequence[str] | None = None) -> Page:
-        cols, make = _comment_projection(columns)
-        return self._page(COMMENTS, ", ".join(cols), "comments", media_id, args, make)
+        cols, make, _ = _comment_projection(columns)
+        return self._page(COMMENTS, cols, "comments", media_id, args, make)
 
     def media_comments_pages(self, media_ids: Sequence[str], args: ConnectionArgs, *,
                              columns: Sequence[str] | None = None) -> list[Page]:
@@ -439,22 +453,28 @@ class SQLiteStore:
         """Comments of several posts, ``{post: (limit, offset)}`` each (limit None: all),
         in ``UNION ALL`` queries of :data:`_TERMS` posts; rows by post, in order."""
         params = date_params(args)
-        selection, make = _comment_projection(columns)
-        cols = ", ".join(selection)
+        cols, make, parent = _comment_projection(columns)
         out: dict[str, list[Row]] = {}
         items = list(terms.items())
         for i in range(0, len(items), _TERMS):
             chunk = items[i : i + _TERMS]
             sql = union_sql(len(chunk), args.since is not None, args.until is not None, cols,
                             _param)
-            values = dict(params)
-            for j, (media_id, (limit, offset)) in enumerate(chunk):
-                values.update({f"p{j}": media_id, f"l{j}": _sql_limit(limit), f"o{j}": offset})
+            values = dict(zip(_term_names(len(chunk)), [
+                v for media_id, (limit, offset) in chunk
+                for v in (media_id, _sql_limit(limit), offset)], strict=True))
+            values.update(params)
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples: dicts are built here, in one pass
-            rows = cursor.execute(sql, values).fetchall()
-            for row in map(make, rows):
-                out.setdefault(row["parent_id"], []).append(row)
+            # each post's rows come as a run (one term of the UNION ALL each); a post
+            # seen again (not a run after all) is appended to
+            for post, run in groupby(cursor.execute(sql, values).fetchall(),
+                                     itemgetter(parent)):
+                have = out.get(post)
+                if have is None:
+                    out[post] = list(map(make, run))
+                else:
+                    have.extend(map(make, run))
         return out
 
     def _comment_totals(self, conn: sqlite3.Connection, media_ids: Sequence[str],
