@@ -24,6 +24,7 @@ __all__ = [
     "BATCH_RESULT",
     "awaits_only_in_batches",
     "batch_order",
+    "batch_slots",
     "check_batch",
     "drain",
     "drain_async",
@@ -59,6 +60,17 @@ def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
     return out
 
 
+def batch_slots(sel: SelectionPlan) -> tuple[list[FieldPlan], dict[int, int], int]:
+    """:func:`batch_order`, the queue (``c[slot]``) of each batch field (by ``id``) and
+    how many queues there are: one per selection with batch fields, shared by all of
+    them (a parent is queued once, whatever number of its fields are batched)."""
+    order = batch_order(sel)
+    owner = {id(fp): id(s) for s in selections(sel) for fp in s.fields}
+    queue: dict[int, int] = {}
+    slots = {id(fp): queue.setdefault(owner[id(fp)], len(queue) + 2) for fp in order}
+    return order, slots, len(queue)
+
+
 def label(sel_type: str, fp: FieldPlan) -> str:
     return f"{sel_type}.{fp.field.name}"
 
@@ -87,24 +99,33 @@ def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
     label)``: the queue ``c[slot]`` holds output dicts and their parents, flat (``[out0,
     parent0, out1, parent1, ...]``: a walk extends it by a pair, the batch takes both
     halves by slicing), whose ``key`` ``put(c, root, outs, values)`` fills with the
-    batch's values (:func:`filler`)."""
+    batch's values (:func:`filler`). The specs of one queue (:func:`batch_slots`) are
+    adjacent and each takes the queue of the round."""
     busy = True
     while busy:
         busy = False
+        taken = -1
+        pending: Any = ()
+        parents: Any = ()
+        outs: Any = ()
         for slot, key, fn, how, arg, put, what in specs:
-            pending = c[slot]
+            if slot != taken:
+                taken = slot
+                pending = c[slot]
+                if pending:
+                    c[slot] = []
+                    parents = pending[1::2]
+                    outs = pending[0::2]
             if not pending:
                 continue
             busy = True
-            c[slot] = []
-            parents = pending[1::2]
             try:
                 values = run_batch(fn, how, c[1][arg] if arg >= 0 else None, parents, c[0])
                 if type(values) is not list or len(values) != len(parents):
                     values = check_batch(values, parents, what)
             except Exception as exc:
                 raise Fail(exc, [key, *reversed(path_to(root, pending[0]) or [])]) from None
-            put(c, root, pending[0::2], values)
+            put(c, root, outs, values)
 
 
 async def drain_async(
@@ -121,11 +142,15 @@ async def drain_async(
         if awaits:
             awaits.clear()
         batches = []
+        taken: dict[int, list[Any]] = {}
         for spec in specs:
             slot = spec[0]
-            if c[slot]:
-                batches.append((spec, c[slot]))
+            pending = taken.get(slot)
+            if pending is None:
+                pending = taken[slot] = c[slot]
                 c[slot] = []
+            if pending:
+                batches.append((spec, pending))
         if not waiting and not batches:
             return
         calls: list[Any] = [pending for _, _, pending, _ in waiting]

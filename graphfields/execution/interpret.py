@@ -12,10 +12,11 @@ the same way and every batch and awaitable of one level is awaited concurrently.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from graphfields import relay, sources
-from graphfields.execution.batches import batch_order, drain, drain_async, filler, label
+from graphfields.execution.batches import batch_slots, drain, drain_async, filler, label
 from graphfields.execution.runtime import (
     AwaitableInSync,
     Fail,
@@ -93,19 +94,17 @@ class _Walker:
         self.context = context
         self.args = plan.args
         self.asynchronous = asynchronous
-        order = batch_order(plan.selection)
-        self.slots = {id(fp): i + 2 for i, fp in enumerate(order)}
-        self.c: list[Any] = [context, plan.args, *([] for _ in order)]
+        order, self.slots, queues = batch_slots(plan.selection)
+        self.c: list[Any] = [context, plan.args, *([] for _ in range(queues))]
         self.converters: dict[int, Callable[[Any], Any]] = {}
         # (output dict, key, awaitable, field plan): awaited with the next level
         self.awaits: list[tuple[dict[str, Any], str, Any, FieldPlan]] = []
         owner = {id(fp): s.type.name for s in selections(plan.selection) for fp in s.fields}
-        self.specs = tuple(
+        self.specs = tuple(sorted((  # the specs of one queue side by side (drain)
             (self.slots[id(fp)], fp.key, fp.fn, fp.how, fp.arg,
              filler(fp.key, self._converter(fp)),
              label(owner[id(fp)], fp))
-            for fp in order
-        )
+            for fp in order), key=itemgetter(0)))
 
     def _converter(self, fp: FieldPlan) -> Callable[[Any, Any], Any]:
         return lambda value, c: self.convert(fp, value)
@@ -125,11 +124,14 @@ class _Walker:
             if x is None:
                 return None
             out: dict[str, Any] = {}
+            queue = None
             for fp in sel.fields:
                 key = fp.key
                 if fp.how in BATCHED:
                     out[key] = None
-                    self.c[self.slots[id(fp)]] += (out, x)
+                    if queue is None:  # one queue for all of this selection's batches
+                        queue = self.slots[id(fp)]
+                        self.c[queue] += (out, x)
                     continue
                 try:
                     raw = self.raw(fp, x)

@@ -11,10 +11,11 @@ parent of a batch field at one place is queued during the walk, then
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from graphfields import sources
-from graphfields.execution.batches import awaits_only_in_batches, batch_order
+from graphfields.execution.batches import awaits_only_in_batches, batch_slots
 from graphfields.execution.codegen.connections import Connections
 from graphfields.plan import Shape
 
@@ -26,15 +27,15 @@ Runner = Callable[[Any, Any, tuple[Any, ...]], dict[str, Any]]
 class _Generator(Connections):
     def __init__(self, shape: Shape) -> None:
         super().__init__(dict_fast=sources.getter_for(dict) is sources.mapping_getter)
-        order = batch_order(shape.selection)
-        self.slots = {id(fp): i + 2 for i, fp in enumerate(order)}
+        _, self.slots, self.queues = batch_slots(shape.selection)
         self.batch_specs = []
         self.fallbacks = {}
 
     def run(self, shape: Shape) -> str:
         root = self.selection(shape.selection)
-        specs = sorted(self.batch_specs)
-        pending = "".join(", []" for _ in specs)
+        # the specs of one queue side by side (drain), each queue's in field order
+        specs = sorted(self.batch_specs, key=itemgetter(0))
+        pending = "".join(", []" for _ in range(self.queues))
         self.ns["_specs"] = specs
         lines = [
             "def run(x, ctx, args):",

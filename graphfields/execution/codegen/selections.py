@@ -41,6 +41,7 @@ class Selections(Emitter):
     """Selection functions, inlined object literals and batch converters."""
 
     slots: dict[int, int]
+    queues: int
     # slot, key, fn, how, arg, name of its put function, "Type.field"
     batch_specs: list[tuple[int, str, Any, str, int, str, str]]
     fallbacks: dict[int, str]
@@ -121,7 +122,7 @@ class Selections(Emitter):
             lines += self.block(sel, hoisted, nested, "attr", 16, fn)
             lines.append("            else:")
             lines += self.block(sel, hoisted, nested, "generic", 16, fn)
-            for slot in batches:
+            for slot in dict.fromkeys(batches):  # one queue for all its batch fields
                 lines.append(f"        c[{slot}].extend((o, x))")
             lines.append("        return o")
             lines.append("    except _Fail as f:")
