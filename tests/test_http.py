@@ -162,9 +162,13 @@ def test_parse_query_decodes_as_unquote_does(raw: bytes) -> None:
     from urllib.parse import unquote_to_bytes
 
     value = raw.replace(b"&", b"").replace(b"=", b"")
-    if re.search(rb"%(?![0-9A-Fa-f]{2})", value):
-        with pytest.raises(MalformedRequestError, match="Malformed percent-encoding"):
+    bad = re.search(rb"%(?![0-9A-Fa-f]{2})", value)
+    if bad:  # the first bad escape as written (before "+" is a space) is the one named
+        snippet = value[bad.start():bad.start() + 3].decode("latin-1")
+        with pytest.raises(MalformedRequestError) as info:
             parse_query(b"f=" + value)
+        assert info.value.message == (
+            f'Malformed percent-encoding {snippet!r} in the query parameter "f"')
         return
     try:
         expected = unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
