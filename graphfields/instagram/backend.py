@@ -173,14 +173,18 @@ def fetch_limit(first: int | None) -> int | None:
     return None if first is None else first + 1
 
 
-def forward_page(rows: list[Any], start: int, first: int | None) -> Page | None:
+def forward_page(rows: list[Any], start: int, first: int | None,
+                 make: Callable[[Any], Row] | None = None) -> Page | None:
     """The forward page ``rows`` (read with :func:`fetch_limit`) make, or ``None`` when
-    none came back past the start: then only a count tells where the collection ends."""
+    none came back past the start: then only a count tells where the collection ends.
+    With ``make``, ``rows`` are a backend's plain values, made into rows here: only
+    those of the page (the extra row read to tell ``has_next_page`` is only counted)."""
     if not rows and start > 0:
         return None
-    if first is None:
-        return Page(rows, start, False, start > 0)
-    return Page(rows[:first], start, len(rows) > first, start > 0)
+    kept = rows if first is None else rows[:first]
+    if make is not None:
+        kept = list(map(make, kept))
+    return Page(kept, start, first is not None and len(rows) > first, start > 0)
 
 
 def past_end(start: int, total: int) -> Page:
@@ -194,26 +198,30 @@ def backward(total: int, args: ConnectionArgs) -> tuple[int, int]:
     return window(total, args.first, args.last, args.after, args.before, args.offset)
 
 
-def read_forward(args: ConnectionArgs, rows: Callable[[int, int | None], list[Row]],
-                 total: Callable[[], int]) -> Page | None:
-    """A forward page from a backend's reads (:func:`read_page`'s ``rows`` and ``total``),
-    or ``None`` when ``args`` ask for a backward one (``last``/``before``)."""
+def read_forward(args: ConnectionArgs, rows: Callable[[int, int | None], list[Any]],
+                 total: Callable[[], int],
+                 make: Callable[[Any], Row] | None = None) -> Page | None:
+    """A forward page from a backend's reads (:func:`read_page`'s ``rows`` and ``total``;
+    ``make``: see :func:`forward_page`), or ``None`` when ``args`` ask for a backward
+    one (``last``/``before``)."""
     fwd = forward(args)
     if fwd is None:
         return None
     start, first = fwd
-    page = forward_page(rows(start, fetch_limit(first)), start, first)
+    page = forward_page(rows(start, fetch_limit(first)), start, first, make)
     return page if page is not None else past_end(start, total())
 
 
-def read_page(args: ConnectionArgs, *, rows: Callable[[int, int | None], list[Row]],
+def read_page(args: ConnectionArgs, *, rows: Callable[[int, int | None], list[Any]],
               total: Callable[[], int], part: Callable[[int, int], list[Row]],
-              snapshot: Callable[[], AbstractContextManager[object]]) -> Page:
+              snapshot: Callable[[], AbstractContextManager[object]],
+              make: Callable[[Any], Row] | None = None) -> Page:
     """One collection's page from a backend's reads: ``rows(start, limit)`` (a forward
-    page: ``limit`` rows from ``start``, ``None``: all), ``total()`` (its size after the
-    date filter) and ``part(start, end)`` (rows ``start`` to ``end``, read right after
-    ``total()`` in one ``snapshot()``: a backward page)."""
-    page = read_forward(args, rows, total)
+    page: ``limit`` rows from ``start``, ``None``: all; with ``make``, plain values it
+    makes into rows, :func:`forward_page`), ``total()`` (its size after the date filter)
+    and ``part(start, end)`` (rows ``start`` to ``end``, read right after ``total()`` in
+    one ``snapshot()``: a backward page)."""
+    page = read_forward(args, rows, total, make)
     if page is not None:
         return page
     with snapshot():  # count and slice from one snapshot
@@ -230,15 +238,17 @@ def date_params(args: ConnectionArgs) -> dict[str, Any]:
 
 def batched_pages(
     media_ids: Sequence[str], args: ConnectionArgs,
-    rows: Callable[[Mapping[str, tuple[int | None, int]]], Mapping[str, list[Row]]],
+    rows: Callable[[Mapping[str, tuple[int | None, int]]], Mapping[str, list[Any]]],
     totals: Callable[[Sequence[str]], Mapping[str, int]],
     snapshot: Callable[[], AbstractContextManager[object]],
+    make: Callable[[Any], Row] | None = None,
 ) -> list[Page]:
     """The comment pages of many posts (``media_comments_pages``), from a backend's two
     batch reads: ``rows({post: (limit, offset)})`` (limit ``None``: all) and
     ``totals(posts)`` after the date filter. A forward page is one ``rows`` read (plus the
     totals of the posts it ran past the end of); a backward one reads totals and rows in
-    one ``snapshot()``. One page per ID, in order (an ID given twice gets the same page)."""
+    one ``snapshot()``. One page per ID, in order (an ID given twice gets the same page).
+    With ``make``, ``rows`` gives plain values, made into rows only for the pages."""
     ids = list(media_ids)
     wanted = list(dict.fromkeys(ids))
     pages: dict[str, Page] = {}
@@ -249,7 +259,7 @@ def batched_pages(
         found = rows({m: (fetch, start) for m in wanted})
         beyond = []
         for media_id in wanted:
-            page = forward_page(found.get(media_id, []), start, first)
+            page = forward_page(found.get(media_id, []), start, first, make)
             if page is not None:
                 pages[media_id] = page
             else:
@@ -266,7 +276,10 @@ def batched_pages(
                           if end > start})
         for media_id, (start, end) in windows.items():
             total = counts.get(media_id, 0)
-            pages[media_id] = Page(found.get(media_id, []), start, end < total, start > 0)
+            nodes = found.get(media_id, [])
+            if make is not None:
+                nodes = list(map(make, nodes))
+            pages[media_id] = Page(nodes, start, end < total, start > 0)
     return [pages[media_id] for media_id in ids]
 
 

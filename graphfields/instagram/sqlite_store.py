@@ -354,9 +354,17 @@ class SQLiteStore:
         row maker), plain tuples made into rows."""
         if make is None:
             return [_decode(r) for r in self.connection().execute(sql, params)]
+        return list(map(make, self._tuples(sql, params)))
+
+    def _forward_rows(self, sql: str, params: Mapping[str, Any], make: Any) -> list[Any]:
+        """A forward page's read (``read_forward``'s ``rows``): whole rows decoded, or
+        with ``make`` the plain tuples, which the page makes into rows."""
+        return self._rows(sql, params) if make is None else self._tuples(sql, params)
+
+    def _tuples(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
         cursor = self.connection().cursor()
         cursor.row_factory = None
-        return [make(r) for r in cursor.execute(sql, params)]
+        return cursor.execute(sql, params).fetchall()
 
     def _page(self, p: Positions, cols: str, source: str, key: str, args: ConnectionArgs,
               make: Any = None, alias: str = "") -> Page:
@@ -371,9 +379,9 @@ class SQLiteStore:
         params = {"key": key, **date_params(args)}
         conn = self.connection()
         page = read_forward(
-            args, lambda start, limit: self._rows(
+            args, lambda start, limit: self._forward_rows(
                 select, {**params, "start": start, "limit": _sql_limit(limit)}, make),
-            lambda: int(conn.execute(total_sql(r), params).fetchone()[0]))
+            lambda: int(conn.execute(total_sql(r), params).fetchone()[0]), make)
         if page is not None:
             return page
         sql, values = page_sql(p, args, _param, cols=cols, source=source, key=":key",
@@ -404,12 +412,12 @@ class SQLiteStore:
 
         return read_page(
             args,
-            rows=lambda start, limit: self._rows(forward_sql, {**params, "start": start,
-                                                               "limit": _sql_limit(limit)}, make),
+            rows=lambda start, limit: self._forward_rows(
+                forward_sql, {**params, "start": start, "limit": _sql_limit(limit)}, make),
             total=total,
             part=lambda start, end: self._rows(
                 part_sql, {"key": owner_id, "a": top[0] - end + 1, "b": top[0] - start}, make),
-            snapshot=lambda: self._read_snapshot(conn))
+            snapshot=lambda: self._read_snapshot(conn), make=make)
 
     def tag_media_page(self, tag: str, args: ConnectionArgs, *,
                        columns: Sequence[str] | None = None) -> Page:
@@ -434,10 +442,11 @@ class SQLiteStore:
         if len(media_ids) == 1:
             return [self.media_comments_page(media_ids[0], args, columns=columns)]
         conn = self.connection()
+        cols, make, parent = _comment_projection(columns)
         return batched_pages(media_ids, args,
-                             lambda terms: self._comment_rows(conn, terms, args, columns),
+                             lambda terms: self._comment_rows(conn, terms, args, cols, parent),
                              lambda posts: self._comment_totals(conn, posts, args),
-                             lambda: self._read_snapshot(conn))
+                             lambda: self._read_snapshot(conn), make)
 
     @contextmanager
     def _read_snapshot(self, conn: sqlite3.Connection) -> Iterator[None]:
@@ -448,13 +457,12 @@ class SQLiteStore:
             conn.execute("COMMIT")
 
     def _comment_rows(self, conn: sqlite3.Connection, terms: Mapping[str, tuple[int | None, int]],
-                      args: ConnectionArgs, columns: Sequence[str] | None
-                      ) -> dict[str, list[Row]]:
+                      args: ConnectionArgs, cols: str, parent: int) -> dict[str, list[Any]]:
         """Comments of several posts, ``{post: (limit, offset)}`` each (limit None: all),
-        in ``UNION ALL`` queries of :data:`_TERMS` posts; rows by post, in order."""
+        in ``UNION ALL`` queries of :data:`_TERMS` posts selecting ``cols`` (the post's
+        ``parent``-th); plain tuples by post, in order (the pages make them rows)."""
         params = date_params(args)
-        cols, make, parent = _comment_projection(columns)
-        out: dict[str, list[Row]] = {}
+        out: dict[str, list[Any]] = {}
         items = list(terms.items())
         for i in range(0, len(items), _TERMS):
             chunk = items[i : i + _TERMS]
@@ -465,16 +473,16 @@ class SQLiteStore:
                 for v in (media_id, _sql_limit(limit), offset)], strict=True))
             values.update(params)
             cursor = conn.cursor()
-            cursor.row_factory = None  # plain tuples: dicts are built here, in one pass
+            cursor.row_factory = None
             # each post's rows come as a run (one term of the UNION ALL each); a post
             # seen again (not a run after all) is appended to
             for post, run in groupby(cursor.execute(sql, values).fetchall(),
                                      itemgetter(parent)):
                 have = out.get(post)
                 if have is None:
-                    out[post] = list(map(make, run))
+                    out[post] = list(run)
                 else:
-                    have.extend(map(make, run))
+                    have.extend(run)
         return out
 
     def _comment_totals(self, conn: sqlite3.Connection, media_ids: Sequence[str],
