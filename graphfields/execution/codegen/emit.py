@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import keyword
-import time as _time
 from collections.abc import Callable
 from typing import Any
 
-from graphfields import relay, schema, sources
+from graphfields import relay, scalars, schema, sources
 from graphfields.execution import batches, runtime
 from graphfields.execution.runtime import (
     Fail,
@@ -22,7 +21,7 @@ from graphfields.execution.runtime import (
     scalar_slow,
 )
 from graphfields.plan import READ, ConnectionPlan, FieldPlan, ObjectPlan, ScalarPlan, SelectionPlan
-from graphfields.scalars import FAST_SECONDS_END
+from graphfields.scalars import DAY, FAST_SECONDS_END
 
 __all__ = ["INLINE_DEPTH", "MISS_LIMIT", "Emitter"]
 
@@ -144,8 +143,10 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_drain": batches.drain,
     "_error": runtime.error,
     "_datetime": _dt.datetime,
-    "_strftime": _time.strftime,
-    "_gmtime": _time.gmtime,
+    "_dates": scalars.DATES,
+    "_date_of": scalars.date_of,
+    "_clock": scalars.CLOCK,
+    "_secs": scalars.SECONDS,
     "_no_root": runtime.no_root,
 }
 
@@ -240,7 +241,9 @@ class Emitter:
         if scalar is schema.Datetime:
             # UNIX seconds (what stores hold) and naive datetimes inline; the rest serialized
             return (
-                f"(_strftime('%Y-%m-%dT%H:%M:%S', _gmtime(v)) if type(v := {access}) is "
+                # scalars.iso_seconds, inline
+                f"(f'{{_dates.get(v // {DAY}) or _date_of(v)}}{{_clock[v % {DAY} // 60]}}"
+                f"{{_secs[v % 60]}}' if type(v := {access}) is "
                 f"{self.type_name(int)} and 0 <= v < {FAST_SECONDS_END} else "
                 f"v.isoformat(timespec='seconds') if type(v) is _datetime and v.tzinfo is None "
                 f"else None if v is None else {slow}(v))"
