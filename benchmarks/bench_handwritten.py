@@ -87,7 +87,20 @@ Mix = tuple[str, Callable[[random.Random], str]]
 """A mix: the user it asks for, and each request's ``fields``."""
 
 
-async def _run(port: int, mix: Mix, seconds: float, seed: int = 0) -> float:
+def _pid(server: ServerProcess) -> int:
+    assert server.process is not None
+    return server.process.pid
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` so far (all its threads), from
+    ``/proc`` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _run(port: int, mix: Mix, seconds: float, seed: int = 0) -> tuple[float, int]:
+    """Requests/second and requests answered."""
     stats = Stats()
     clients = [Client(port, TOKEN, stats) for _ in range(32)]
     until = time.perf_counter() + seconds
@@ -106,7 +119,7 @@ async def _run(port: int, mix: Mix, seconds: float, seed: int = 0) -> float:
     finally:
         for c in clients:
             c.close()
-    return len(stats.latencies) / (time.perf_counter() - start)
+    return len(stats.latencies) / (time.perf_counter() - start), len(stats.latencies)
 
 
 def _get(port: int, fields: str, user: str = "prolific") -> bytes:
@@ -178,6 +191,10 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
                     "long": ("spacex", lambda rng: LONG),
                 }
                 rps: dict[tuple[str, str], list[float]] = {}
+                cpu: dict[tuple[str, str], list[float]] = {}  # server µs per request
+                pids = {"reference": _pid(ref), POOL: _pid(pooled),
+                        **{name: proc.pid for (name, _, _), proc in zip(apps, procs,
+                                                                      strict=True)}}
                 names = list(ports)
                 runs = 0  # each run draws its own cursors: none is a repeat of an earlier run
                 for r in range(rounds):
@@ -185,8 +202,11 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
                         turn = r % len(names)
                         for name in names[turn:] + names[:turn]:
                             runs += 1
-                            rps.setdefault((mix, name), []).append(
-                                asyncio.run(_run(ports[name], spec, seconds, runs)))
+                            before = _cpu_seconds(pids[name])
+                            rate, answered = asyncio.run(_run(ports[name], spec, seconds, runs))
+                            used = _cpu_seconds(pids[name]) - before
+                            rps.setdefault((mix, name), []).append(rate)
+                            cpu.setdefault((mix, name), []).append(1e6 * used / answered)
             finally:
                 for proc in procs:
                     proc.terminate()
@@ -204,6 +224,15 @@ def main(seconds: float = 2.0, rounds: int = 2) -> None:
                 theirs = statistics.median(rps[(mix, name)])
                 line += f" | {name} {theirs:,.0f} ({ours / theirs:.2f}x)"
             print(line)
+    print("server CPU per request (µs; /proc: user+system time of the server process over a"
+          " run ÷ its requests; steadier than requests/second on a shared machine):")
+    for mix in ("repeated", "paging", "long"):
+        ours = statistics.median(cpu[(mix, "reference")])
+        line = f"  {mix:9s} reference {ours:,.0f}"
+        for name in others:
+            theirs = statistics.median(cpu[(mix, name)])
+            line += f" | {name} {theirs:,.0f} ({theirs / ours:.2f}x)"
+        print(line)
     print("  (x: that reference / that server; the target is >= 0.8x the hand-written endpoint;"
           " 'reference': the default, which answers on the event loop on SQLite;"
           f" '--threads {POOL_THREADS}': the reference on a request thread pool; 'pooled': the"
