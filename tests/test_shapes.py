@@ -46,6 +46,9 @@ _ints = st.integers(0, 12).map(str) | st.integers(-3, 130).map(str)
 _cursors = st.one_of(
     st.integers(0, 40).map(lambda k: f'"{encode_cursor(k)}"'),
     st.integers(0, 40).map(encode_cursor),  # bare
+    # other spellings of a cursor: single quotes, a JSON escape inside (read in full)
+    st.integers(0, 40).map(lambda k: f"'{encode_cursor(k)}'"),
+    st.integers(0, 40).map(lambda k: f'"\\u{ord(encode_cursor(k)[0]):04x}{encode_cursor(k)[1:]}"'),
     st.sampled_from(['"nope"', "3", '""', '"YXJyYXljb25uZWN0aW9uOi0x"', "true"]),
 )
 _dates = st.one_of(

@@ -27,7 +27,7 @@ from graphfields.compiler.cache import Caches, skeleton
 from graphfields.compiler.connection import PAGE_INFO_FIELDS
 from graphfields.compiler.issues import MAX_ISSUES, TooManyIssues
 from graphfields.compiler.limits import DEFAULT_LIMITS, Limits, check_size, parse_limits
-from graphfields.compiler.templates import template_key
+from graphfields.compiler.templates import is_string, plain_cursor, template_key, values_of
 from graphfields.compiler.walk import Walk
 from graphfields.errors import FieldsValidationError, LimitExceededError, SchemaError
 from graphfields.plan import Plan, Shape
@@ -113,7 +113,7 @@ def compile(
         hint = template_key(text)
         if hint is not None and len(text) <= _max_length(lim):
             tkey = (name, limits, names, hint)
-            found = cache.templates.match(tkey, text)
+            found = cache.templates.find(tkey, text)
         sel = text
     else:
         text = ""  # spans of a given AST carry their own line and column
@@ -122,11 +122,21 @@ def compile(
     bound = None
     templated = False  # read through a template: kept as a plan only when seen again
     if found is not None:
-        tpl, changed, values = found
+        tpl, changed, argument = found
         shape = cache.shapes.get(tpl.shape_key)
         if shape is not None:
-            bound = (shape.binder.rebind(tpl.bound, values, changed, filters)
-                     if tpl.filters == frozen else shape.binder.bind(values, filters))
+            binder = shape.binder
+            same = tpl.filters == frozen
+            # A new cursor as the API writes it: its offset, without reading it as a value.
+            offset = (plain_cursor(argument) if same and changed in binder.cursors
+                      and is_string(tpl, changed) else None)
+            if offset is not None:
+                bound = binder.moved(tpl.bound, changed, offset)
+            else:
+                values = values_of(tpl, changed, argument)
+                if values is not None:
+                    bound = (binder.rebind(tpl.bound, values, changed, filters) if same
+                             else binder.bind(values, filters))
             templated = bound is not None
     if bound is None:
         # In full: parse (the plan cache above is keyed by text: the parser's own cache

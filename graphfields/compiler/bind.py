@@ -165,6 +165,13 @@ class Binder:
         offset, problem = convert(_CURSOR, values[changed], target, slot.where)
         if problem is not None:
             return None
+        return self.moved(bound, changed, offset)
+
+    def moved(self, bound: tuple[tuple[Any, ...], int], changed: int, offset: int,
+              ) -> tuple[tuple[Any, ...], int]:
+        """``bound`` with the lone cursor at value index ``changed`` (one of
+        :attr:`cursors`) standing for ``offset`` instead."""
+        at, target = self.cursors[changed]
         args = list(bound[0])
         a = args[at]
         args[at] = (ConnectionArgs(a.first, a.last, offset, a.before, a.since, a.until, a.offset)

@@ -10,6 +10,11 @@ request then has the template's shape and the template's values with that one re
 which is what a full parse would give: the rest of the text is the same characters, and a
 complete value token ends at the same place in both texts. Anything else (two arguments
 changed, a different kind, text that is not one value) falls back to the full parse.
+
+The commonest case is shorter still: a new cursor written as the API writes them (a
+double-quoted canonical cursor, :func:`plain_cursor`) in the place of a lone cursor (one
+that only moves its page) is not read as a value at all: its offset is decoded and only
+that connection's ``after``/``before`` is bound again.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from graphfields.compiler.cache import WeightedLRU
-from graphfields.syntax.ast import Value
+from graphfields.relay import decode_cursor
+from graphfields.syntax.ast import StringValue, Value
 from graphfields.syntax.parse import parse, parse_value
 
-__all__ = ["Template", "TemplateCache", "template_key"]
+__all__ = ["Template", "TemplateCache", "is_string", "plain_cursor", "template_key",
+           "values_of"]
 
 TEMPLATE_BUDGET = 4 * 2**20
 """Bytes (estimated) of templates kept per schema."""
@@ -71,9 +78,10 @@ class TemplateCache:
             self.kept.put(key, Template(text, values, shape_key, bound, filters),
                           200 + 2 * len(text) + 120 * len(values))
 
-    def match(self, key: Hashable, text: str) -> tuple[Template, int, list[Value]] | None:
-        """``(template, index of the value that differs, argument values)`` of ``text``
-        read through a template, or ``None`` when it must be parsed in full."""
+    def find(self, key: Hashable, text: str) -> tuple[Template, int, str] | None:
+        """``(template, index of the value that may differ, the text in its place)`` of
+        ``text``: the template's text with one argument written differently, or ``None``.
+        Whether that text is one value is for :func:`values_of` to say."""
         tpl = self.kept.get(key)
         if tpl is None:
             return None
@@ -82,13 +90,44 @@ class TemplateCache:
         for i, (a0, a1) in enumerate(tpl.spans):
             if (a0 + len(known) - a1 <= len(text) and text.startswith(known[:a0])
                     and text.endswith(known[a1:])):
-                value = _one_value(text[a0:a1 + grow])
-                if value is None or type(value) is not type(tpl.values[i]):
-                    return None
-                values = list(tpl.values)
-                values[i] = value
-                return tpl, i, values
+                return tpl, i, text[a0:a1 + grow]
         return None
+
+    def match(self, key: Hashable, text: str) -> tuple[Template, int, list[Value]] | None:
+        """``(template, index of the value that differs, argument values)`` of ``text``
+        read through a template, or ``None`` when it must be parsed in full."""
+        found = self.find(key, text)
+        if found is None:
+            return None
+        tpl, i, argument = found
+        values = values_of(tpl, i, argument)
+        return None if values is None else (tpl, i, values)
+
+
+def values_of(tpl: Template, i: int, argument: str) -> list[Value] | None:
+    """The template's argument values with ``argument`` (the text of one value) at ``i``,
+    or ``None`` when it is not one value of the same kind (then parse in full)."""
+    value = _one_value(argument)
+    if value is None or type(value) is not type(tpl.values[i]):
+        return None
+    values = list(tpl.values)
+    values[i] = value
+    return values
+
+
+def plain_cursor(argument: str) -> int | None:
+    """The offset of ``argument`` when it is a double-quoted cursor as the API writes them
+    (canonical base64 of ``arrayconnection:N``, which has neither quotes nor
+    backslashes: the text is exactly one string token, its value the text inside the
+    quotes); ``None`` for anything else, which is then read as a value in full."""
+    if len(argument) < 2 or argument[0] != '"' or argument[-1] != '"':
+        return None
+    return decode_cursor(argument[1:-1])
+
+
+def is_string(tpl: Template, i: int) -> bool:
+    """Whether the template's value at ``i`` is a string (what a cursor must be)."""
+    return type(tpl.values[i]) is StringValue
 
 
 def _one_value(argument: str) -> Any:
