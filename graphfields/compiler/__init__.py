@@ -102,7 +102,8 @@ def compile(
     plan: Plan | None = cache.plans.get(key)
     if plan is not None:
         return plan
-    t = schema.type(name)
+    if name not in schema.types:
+        schema.type(name)  # raises SchemaError, naming the types there are
     names = tuple(n for n, v in filters.items() if v is not None) if filters else ()
     values: list[Value] | None = None
     sel: Selection | str
@@ -150,7 +151,7 @@ def compile(
         shape = cache.shapes.get(shape_key)
         bound = shape.binder.bind(values, filters) if shape is not None else None
         if shape is None or bound is None:
-            shape = _walk(schema, t, sel, text, lim, values, filters, names)
+            shape = _walk(schema, schema.type(name), sel, text, lim, values, filters, names)
             bound = shape.binder.bind(values, filters)
             if bound is None:  # the walk accepted what the binder refused: a bug, loudly
                 raise AssertionError(f"graphfields: the arguments of {text!r} did not bind")
@@ -167,7 +168,12 @@ def compile(
     return plan
 
 
+_DEFAULT_MAX_LENGTH = (parse_limits(DEFAULT_LIMITS) or DEFAULT_PARSE_LIMITS).max_length
+
+
 def _max_length(limits: Limits) -> int:
+    if limits is DEFAULT_LIMITS:  # (hashing Limits for parse_limits' cache is not free)
+        return _DEFAULT_MAX_LENGTH
     parse_lim = parse_limits(limits)
     return (parse_lim or DEFAULT_PARSE_LIMITS).max_length
 

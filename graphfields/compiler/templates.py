@@ -43,13 +43,15 @@ class Template:
     to (``bound``) with the request filters ``filters`` (frozen, as the plan cache keys
     them): a request differing only in one cursor rebinds just that cursor."""
 
-    __slots__ = ("bound", "filters", "shape_key", "spans", "text", "values")
+    __slots__ = ("bound", "cuts", "filters", "shape_key", "spans", "text", "values")
 
     def __init__(self, text: str, values: Sequence[Value], shape_key: Hashable,
                  bound: Bound, filters: Hashable) -> None:
         self.text = text
         self.values = tuple(values)
         self.spans = tuple((v.span.start, v.span.end) for v in values)
+        # per value: the text before and after it, and its span
+        self.cuts = tuple((text[:a0], text[a1:], a0, a1) for a0, a1 in self.spans)
         self.shape_key = shape_key
         self.bound = bound
         self.filters = filters
@@ -76,7 +78,7 @@ class TemplateCache:
             shape_key: Hashable, bound: Bound, filters: Hashable) -> None:
         if values and all(v.span.end > v.span.start for v in values):
             self.kept.put(key, Template(text, values, shape_key, bound, filters),
-                          200 + 2 * len(text) + 120 * len(values))
+                          200 + 2 * len(text) * (1 + len(values)) + 120 * len(values))
 
     def find(self, key: Hashable, text: str) -> tuple[Template, int, str] | None:
         """``(template, index of the value that may differ, the text in its place)`` of
@@ -85,11 +87,9 @@ class TemplateCache:
         tpl = self.kept.get(key)
         if tpl is None:
             return None
-        known = tpl.text
-        grow = len(text) - len(known)
-        for i, (a0, a1) in enumerate(tpl.spans):
-            if (a0 + len(known) - a1 <= len(text) and text.startswith(known[:a0])
-                    and text.endswith(known[a1:])):
+        grow = len(text) - len(tpl.text)
+        for i, (before, after, a0, a1) in enumerate(tpl.cuts):
+            if a1 - a0 + grow >= 0 and text.startswith(before) and text.endswith(after):
                 return tpl, i, text[a0:a1 + grow]
         return None
 
