@@ -144,7 +144,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_error": runtime.error,
     "_datetime": _dt.datetime,
     "_dates": scalars.DATES,
-    "_date_of": scalars.date_of,
+    "_iso": scalars.iso_seconds,
     "_clock": scalars.CLOCK,
     "_secs": scalars.SECONDS,
     "_no_root": runtime.no_root,
@@ -240,11 +240,13 @@ class Emitter:
             return f"(_call(v) if callable(v := {access}) else v)"
         if scalar is schema.Datetime:
             # UNIX seconds (what stores hold) and naive datetimes inline; the rest serialized
+            # scalars.iso_seconds inline: a day already seen is in range (no comparison of
+            # these large ints, which CPython does not specialise); a new one is checked
+            t = self.type_name(int)
             return (
-                # scalars.iso_seconds, inline
-                f"(f'{{_dates.get(v // {DAY}) or _date_of(v)}}{{_clock[v % {DAY} // 60]}}"
-                f"{{_secs[v % 60]}}' if type(v := {access}) is "
-                f"{self.type_name(int)} and 0 <= v < {FAST_SECONDS_END} else "
+                f"(f'{{d}}{{_clock[v % {DAY} // 60]}}{{_secs[v % 60]}}' if type(v := {access}) "
+                f"is {t} and (d := _dates.get(v // {DAY})) is not None else "
+                f"_iso(v) if type(v) is {t} and 0 <= v < {FAST_SECONDS_END} else "
                 f"v.isoformat(timespec='seconds') if type(v) is _datetime and v.tzinfo is None "
                 f"else None if v is None else {slow}(v))"
             )
