@@ -4,7 +4,7 @@ and the drain that calls each once per place and level (awaiting them concurrent
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graphfields.execution.runtime import Fail, as_list, is_awaitable, path_to
@@ -31,6 +31,7 @@ __all__ = [
     "fill",
     "filler",
     "label",
+    "queues",
     "run_batch",
 ]
 
@@ -92,44 +93,55 @@ def check_batch(values: Any, parents: list[Any], what: str) -> list[Any]:
     return out
 
 
-def drain(c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...]) -> None:
+Spec = tuple[Any, ...]
+"""A batch field's ``(slot, key, fn, how, arg, put, label)`` (see :func:`drain`)."""
+Queues = tuple[tuple[int, tuple[Spec, ...]], ...]
+"""Each queue's slot with the specs of the batch fields it feeds (:func:`queues`)."""
+
+
+def queues(specs: Iterable[Spec]) -> Queues:
+    """The specs by queue (their ``slot``), in order of first appearance, each queue's
+    specs in the order given."""
+    by_slot: dict[int, list[Spec]] = {}
+    for spec in specs:
+        by_slot.setdefault(spec[0], []).append(spec)
+    return tuple((slot, tuple(group)) for slot, group in by_slot.items())
+
+
+def drain(c: list[Any], root: Any, pending_queues: Queues) -> None:
     """Run deferred batch resolvers, level after level, until none is pending.
 
     ``c`` is ``[context, args, queue, ...]``; a spec is ``(slot, key, fn, how, arg, put,
     label)``: the queue ``c[slot]`` holds output dicts and their parents, flat (``[out0,
     parent0, out1, parent1, ...]``: a walk extends it by a pair, the batch takes both
     halves by slicing), whose ``key`` ``put(c, root, outs, values)`` fills with the
-    batch's values (:func:`filler`). The specs of one queue (:func:`batch_slots`) are
-    adjacent and each takes the queue of the round."""
+    batch's values (:func:`filler`). Every spec of a queue (:func:`batch_slots`, grouped
+    by :func:`queues`) runs on what the queue holds in that round."""
     busy = True
     while busy:
         busy = False
-        taken = -1
-        pending: Any = ()
-        parents: Any = ()
-        outs: Any = ()
-        for slot, key, fn, how, arg, put, what in specs:
-            if slot != taken:
-                taken = slot
-                pending = c[slot]
-                if pending:
-                    c[slot] = []
-                    parents = pending[1::2]
-                    outs = pending[0::2]
+        for slot, specs in pending_queues:
+            pending = c[slot]
             if not pending:
                 continue
             busy = True
-            try:
-                values = run_batch(fn, how, c[1][arg] if arg >= 0 else None, parents, c[0])
-                if type(values) is not list or len(values) != len(parents):
-                    values = check_batch(values, parents, what)
-            except Exception as exc:
-                raise Fail(exc, [key, *reversed(path_to(root, pending[0]) or [])]) from None
-            put(c, root, outs, values)
+            c[slot] = []
+            parents = pending[1::2]
+            outs = pending[0::2]
+            for _, key, fn, how, arg, put, what in specs:
+                try:
+                    values = run_batch(fn, how, c[1][arg] if arg >= 0 else None, parents,
+                                       c[0])
+                    if type(values) is not list or len(values) != len(parents):
+                        values = check_batch(values, parents, what)
+                except Exception as exc:
+                    raise Fail(exc, [key, *reversed(path_to(root, pending[0]) or [])]
+                               ) from None
+                put(c, root, outs, values)
 
 
 async def drain_async(
-    c: list[Any], root: Any, specs: tuple[tuple[Any, ...], ...],
+    c: list[Any], root: Any, pending_queues: Queues,
     awaits: list[tuple[dict[str, Any], str, Any, Any]] | None = None,
     settle: Callable[[Any, dict[str, Any], str, Any, Any], None] | None = None,
 ) -> None:
@@ -141,16 +153,12 @@ async def drain_async(
         waiting = list(awaits) if awaits else []
         if awaits:
             awaits.clear()
-        batches = []
-        taken: dict[int, list[Any]] = {}
-        for spec in specs:
-            slot = spec[0]
-            pending = taken.get(slot)
-            if pending is None:
-                pending = taken[slot] = c[slot]
-                c[slot] = []
+        batches: list[tuple[Spec, list[Any]]] = []
+        for slot, specs in pending_queues:
+            pending = c[slot]
             if pending:
-                batches.append((spec, pending))
+                c[slot] = []
+                batches += ((spec, pending) for spec in specs)
         if not waiting and not batches:
             return
         calls: list[Any] = [pending for _, _, pending, _ in waiting]

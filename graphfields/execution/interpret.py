@@ -12,11 +12,17 @@ the same way and every batch and awaitable of one level is awaited concurrently.
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
 from graphfields import relay, sources
-from graphfields.execution.batches import batch_slots, drain, drain_async, filler, label
+from graphfields.execution.batches import (
+    batch_slots,
+    drain,
+    drain_async,
+    filler,
+    label,
+    queues,
+)
 from graphfields.execution.runtime import (
     AwaitableInSync,
     Fail,
@@ -94,17 +100,17 @@ class _Walker:
         self.context = context
         self.args = plan.args
         self.asynchronous = asynchronous
-        order, self.slots, queues = batch_slots(plan.selection)
-        self.c: list[Any] = [context, plan.args, *([] for _ in range(queues))]
+        order, self.slots, n_queues = batch_slots(plan.selection)
+        self.c: list[Any] = [context, plan.args, *([] for _ in range(n_queues))]
         self.converters: dict[int, Callable[[Any], Any]] = {}
         # (output dict, key, awaitable, field plan): awaited with the next level
         self.awaits: list[tuple[dict[str, Any], str, Any, FieldPlan]] = []
         owner = {id(fp): s.type.name for s in selections(plan.selection) for fp in s.fields}
-        self.specs = tuple(sorted((  # the specs of one queue side by side (drain)
+        self.specs = queues(
             (self.slots[id(fp)], fp.key, fp.fn, fp.how, fp.arg,
              filler(fp.key, self._converter(fp)),
              label(owner[id(fp)], fp))
-            for fp in order), key=itemgetter(0)))
+            for fp in order)
 
     def _converter(self, fp: FieldPlan) -> Callable[[Any, Any], Any]:
         return lambda value, c: self.convert(fp, value)

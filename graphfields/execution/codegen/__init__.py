@@ -11,11 +11,10 @@ parent of a batch field at one place is queued during the walk, then
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from graphfields import sources
-from graphfields.execution.batches import awaits_only_in_batches, batch_slots
+from graphfields.execution.batches import Queues, awaits_only_in_batches, batch_slots, queues
 from graphfields.execution.codegen.connections import Connections
 from graphfields.plan import Shape
 
@@ -33,8 +32,7 @@ class _Generator(Connections):
 
     def run(self, shape: Shape) -> str:
         root = self.selection(shape.selection)
-        # the specs of one queue side by side (drain), each queue's in field order
-        specs = sorted(self.batch_specs, key=itemgetter(0))
+        specs = self.batch_specs  # (each queue's in field order)
         pending = "".join(", []" for _ in range(self.queues))
         self.ns["_specs"] = specs
         lines = [
@@ -76,7 +74,7 @@ class Compiled(NamedTuple):
 
     run: Runner
     walk: Callable[[Any, Any, tuple[Any, ...]], tuple[dict[str, Any], list[Any]]] | None
-    specs: tuple[tuple[Any, ...], ...]
+    specs: Queues
     source: str
 
 
@@ -87,7 +85,7 @@ def build(shape: Shape) -> Compiled:
     code = compile(source, f"<graphfields plan {shape.type.name}>", "exec")
     exec(code, gen.ns)
     # Batch specs name put functions that exist only after exec: resolve them.
-    gen.ns["_specs"] = tuple(
+    gen.ns["_specs"] = queues(
         (slot, key, fn, how, arg, gen.ns[put], label)
         for slot, key, fn, how, arg, put, label in gen.ns["_specs"]
     )
