@@ -15,6 +15,18 @@ from graphfields.plan import ConnectionPlan, EdgesPlan, PageInfoPlan
 __all__ = ["Connections"]
 
 
+def _flags_used(fp: ConnectionPlan) -> set[str]:
+    """Which of the page's ``off`` (cursors), ``hn`` and ``hp`` the output reads."""
+    used: set[str] = set()
+    for part in fp.parts:
+        if isinstance(part, PageInfoPlan):
+            for _, name in part.fields:
+                used.add({"has_next_page": "hn", "has_previous_page": "hp"}.get(name, "off"))
+        elif any(what == "cursor" for _, what in part.items):
+            used.add("off")
+    return used
+
+
 class Connections(Selections):
     def connection(self, fp: ConnectionPlan) -> str:
         """Emit ``def nN(val, c)``: a connection value (sequence or Page) -> output."""
@@ -28,13 +40,23 @@ class Connections(Selections):
             "hn = bool(p.has_next_page)",
             "hp = bool(p.has_previous_page)",
         ]
+        # A resolver's own Page of a list, as connection_page would take it, read here;
+        # only the flags the selection shows.
+        used = _flags_used(fp)
+        page = ["hn = bool(val.has_next_page)"] if "hn" in used else []
+        if "hp" in used:
+            page.append("hp = bool(val.has_previous_page)")
+        own_page = ("elif type(val) is _Page and type(nodes := val.nodes) is list and type("
+                    f"off := val.offset) is {self.type_name(int)} and off >= 0:")
         if fp.filtered:
-            lines += ["    " + general, *("    " + f for f in flags)]
+            lines.append(f"    {own_page[2:]}")
         else:
             lines.append("    if type(val) is list:")
             lines += ["        " + s for s in self.inline_window(fp)]
-            lines.append("    else:")
-            lines += ["        " + general, *("        " + f for f in flags)]
+            lines.append(f"    {own_page}")
+        lines += ["        " + s for s in page or ["pass"]]
+        lines.append("    else:")
+        lines += ["        " + general, *("        " + f for f in flags)]
         parts: list[str] = []
         for part in fp.parts:
             if isinstance(part, PageInfoPlan):

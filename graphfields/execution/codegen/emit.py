@@ -136,6 +136,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_getter": sources.getter_for,
     "_attr": sources.attribute_getter,
     "_page": runtime.connection_page,
+    "_Page": relay.Page,
     "_cur": relay.cursor,
     "_window": relay.window,
     "_index": runtime.index_of,
