@@ -211,6 +211,17 @@ def test_batched_comment_pages_equal_the_per_post_pages(
         shared.media_comments_page(i, args) for i in ids]
 
 
+@pytest.mark.parametrize("args", [ConnectionArgs(first=2, after=0), ConnectionArgs(last=2)])
+def test_batched_comment_pages_of_more_posts_than_one_query_holds(
+        shared: Store, args: ConnectionArgs) -> None:
+    """More posts than one UNION ALL takes (SQLite: 200): every query's own posts."""
+    known = [m["id"] for m in DATA["media"]]
+    ids = [*(f"{900 + i}" for i in range(230)), *known, *known[:2]]
+    assert shared.media_comments_pages(ids, args) == [
+        shared.media_comments_page(i, args) for i in ids]
+    assert any(page.nodes for page in shared.media_comments_pages(ids, args))
+
+
 # -- upserts, merges, atomicity ------------------------------------------------------------
 
 

@@ -286,17 +286,23 @@ def total_sql(r: RangeSQL) -> str:
 
 
 @lru_cache(maxsize=256)
-def union_sql(n: int, since: bool, until: bool, cols: str, param: Callable[[str], str]) -> str:
+def union_sql(n: int, since: bool, until: bool, cols: str, param: Callable[[str], str],
+              shared: bool = False) -> str:
     """The comment pages of ``n`` posts as one ``UNION ALL`` of each post's range (SQLite
     has no ``LATERAL``): ``param(f"p{j}")`` the post, ``l{j}`` its limit, ``o{j}`` its
-    filtered offset; each post's bounds read once (``WITH b{j}``) under a date filter
-    (``since``/``until``: the parts it has)."""
+    filtered offset (``shared``: every post's are ``l`` and ``o``, as on a forward page);
+    each post's bounds read once (``WITH b{j}``) under a date filter (``since``/``until``:
+    the parts it has)."""
     args = ConnectionArgs(since=0 if since else None, until=0 if until else None)
-    ranges = [position_range(COMMENTS, args, param, key=param(f"p{j}"), start=param(f"o{j}"),
+
+    def own(name: str, j: int) -> str:
+        return param(name if shared else f"{name}{j}")
+
+    ranges = [position_range(COMMENTS, args, param, key=param(f"p{j}"), start=own("o", j),
                              cte=f"b{j}") for j in range(n)]
     sql = " UNION ALL ".join(
         f"SELECT * FROM (SELECT {cols} FROM comments WHERE parent_id = {param(f'p{j}')} AND"
-        f" {r.where} ORDER BY position LIMIT {param(f'l{j}')} OFFSET {r.skip})"
+        f" {r.where} ORDER BY position LIMIT {own('l', j)} OFFSET {r.skip})"
         for j, r in enumerate(ranges))
     if not since and not until:
         return sql

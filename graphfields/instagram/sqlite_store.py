@@ -202,6 +202,15 @@ def _comment_read(columns: tuple[str, ...] | None) -> tuple[str, Any, int]:
     return ", ".join(cols), row_maker(cols), cols.index("parent_id")
 
 
+_FIRST = itemgetter(0)
+
+
+@lru_cache(maxsize=_TERMS)
+def _post_names(n: int) -> tuple[str, ...]:
+    """The parameter names of :func:`union_sql`'s ``n`` posts (limit and offset shared)."""
+    return tuple(f"p{j}" for j in range(n))
+
+
 @lru_cache(maxsize=_TERMS)
 def _term_names(n: int) -> tuple[str, ...]:
     """The parameter names of :func:`union_sql`'s ``n`` posts: post, limit, offset each."""
@@ -464,13 +473,19 @@ class SQLiteStore:
         params = date_params(args)
         out: dict[str, list[Any]] = {}
         items = list(terms.items())
+        # A forward page asks the same (limit, offset) of every post: two parameters.
+        shared = next(iter(terms.values())) if len(set(terms.values())) == 1 else None
         for i in range(0, len(items), _TERMS):
             chunk = items[i : i + _TERMS]
             sql = union_sql(len(chunk), args.since is not None, args.until is not None, cols,
-                            _param)
-            values = dict(zip(_term_names(len(chunk)), [
-                v for media_id, (limit, offset) in chunk
-                for v in (media_id, _sql_limit(limit), offset)], strict=True))
+                            _param, shared is not None)
+            if shared is not None:
+                values = dict(zip(_post_names(len(chunk)), map(_FIRST, chunk), strict=True))
+                values["l"], values["o"] = _sql_limit(shared[0]), shared[1]
+            else:
+                values = dict(zip(_term_names(len(chunk)), [
+                    v for media_id, (limit, offset) in chunk
+                    for v in (media_id, _sql_limit(limit), offset)], strict=True))
             values.update(params)
             cursor = conn.cursor()
             cursor.row_factory = None
