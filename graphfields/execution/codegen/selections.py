@@ -244,8 +244,8 @@ class Selections(Emitter):
             # makes the same plain object, so it is built once and shared.
             loop = ("        made = {}\n"
                     "        for o, v in zip(outs, values):\n"
-                    "            if (r := made.get(id(v))) is None:\n"
-                    f"                r = made[id(v)] = {value}\n"
+                    "            if (r := made.get(k := id(v))) is None:\n"
+                    f"                r = made[k] = {value}\n"
                     f"            o[{key}] = r\n")
         else:
             loop = ("        for o, v in zip(outs, values):\n"
