@@ -271,6 +271,17 @@ def _unquote(raw: bytes, what: str | Callable[[], str], plus_is_space: bool) -> 
         raise MalformedRequestError(f"{name[0].upper()}{name[1:]} is not valid UTF-8") from None
 
 
+def _plain(raw: bytes) -> str | None:
+    """``raw`` as text when it has neither ``%`` nor ``+`` and is UTF-8, else ``None``
+    (then :func:`_unquote` decodes it, or says what is wrong)."""
+    if _PERCENT in raw or _PLUS in raw:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _name(what: str | Callable[[], str]) -> str:
     return what if isinstance(what, str) else what()
 
@@ -326,7 +337,9 @@ def parse_query(query_string: bytes | str, *, max_bytes: int = 8192,
             continue
         raw_name, _, raw_value = piece.partition(b"=")
         name = _unquote(raw_name, "a query parameter name", True)
-        value = _unquote(raw_value, partial(_param_label, name), True)
+        value = _plain(raw_value)  # (most values have nothing to unescape)
+        if value is None:
+            value = _unquote(raw_value, partial(_param_label, name), True)
         if name in params:
             raise MalformedRequestError(
                 f'The query parameter "{printable(name)}" is given more than once')
@@ -349,4 +362,9 @@ def split_path(path: bytes | str) -> tuple[str, ...]:
         raw = raw[1:]
     if not raw:
         return ()
+    if _PERCENT not in raw:  # nothing escaped: one decode, one split
+        try:
+            return tuple(raw.decode("utf-8").split("/"))
+        except UnicodeDecodeError:
+            pass  # (the segment-wise decode below says where)
     return tuple(_unquote(seg, "the path", False) for seg in raw.split(b"/"))

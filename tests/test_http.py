@@ -312,3 +312,31 @@ def test_without_orjson_the_bytes_are_the_same() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True,
                           timeout=60)
     assert done.stdout == b"".join(dumps(v) + b"\n" for v in values)
+
+
+_PATH_HEAVY = st.lists(st.sampled_from(
+    [b"/", b"a", b"%41", b"%2F", b"%", b"%zz", b"\xc3\xa9", b"%C3%A9", b"\xc3", b"\xff", b"+",
+     b"%20", b"\\"]), max_size=10).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PATH_HEAVY)
+def test_split_path_decodes_each_segment_as_unquote_does(raw: bytes) -> None:
+    """The one-decode fast path (nothing escaped) and the segment-wise one against the
+    standard library, segment by segment, errors included."""
+    from urllib.parse import unquote_to_bytes
+
+    inner = raw[1:] if raw.startswith(b"/") else raw
+    inner = inner[:-1] if inner.endswith(b"/") else inner
+    try:
+        expected: Any = tuple(unquote_to_bytes(seg).decode("utf-8")
+                              for seg in inner.split(b"/")) if inner else ()
+        if any(re.search(rb"%(?![0-9A-Fa-f]{2})", seg) for seg in inner.split(b"/")):
+            expected = MalformedRequestError
+    except UnicodeDecodeError:
+        expected = MalformedRequestError
+    if expected is MalformedRequestError:
+        with pytest.raises(MalformedRequestError):
+            split_path(raw)
+    else:
+        assert split_path(raw) == expected
