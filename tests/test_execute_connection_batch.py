@@ -12,6 +12,7 @@ from graphfields import compile
 from graphfields.errors import ExecutionError, SchemaError
 from graphfields.execution import execute
 from graphfields.execution.interpret import interpret
+from graphfields.plan import ObjectPlan
 from graphfields.relay import Page, encode_cursor, slice_page
 from graphfields.schema import (
     ID,
@@ -315,3 +316,88 @@ def test_field_batch_below_a_field_batch() -> None:
     data = {"id": 1, "best": {"id": 2, "pal": {"id": 3}}}
     assert execute(plan, data) == {"id": "1", "best": {"id": "2", "pal": {"id": "3"}}}
     assert execute(plan, data) == interpret(plan, data)
+
+
+# -- batch queues: order and sharing (one queue per selection) ------------------------------
+
+
+def _nested_batches(calls: list[str], failing: set[str]) -> Schema:
+    """R{x:X, y:Y}: X.a and Y.b batched, and below them A.t and B.u batched."""
+
+    def batch(name: str) -> Any:
+        def run(parents: Sequence[Any], ctx: Any) -> list[Any]:
+            calls.append(name)
+            if name in failing:
+                raise _Boom(name)
+            return [{"name": name} for _ in parents]
+        return run
+
+    leaf = ObjectType("Leaf", {"name": String}, defaults=["name"])
+    a = ObjectType("A", {"t": field_(leaf, batch=batch("t"))}, defaults=["t"])
+    b = ObjectType("B", {"u": field_(leaf, batch=batch("u"))}, defaults=["u"])
+    x = ObjectType("X", {"a": field_(a, batch=batch("a"))}, defaults=["a"])
+    y = ObjectType("Y", {"b": field_(b, batch=batch("b"))}, defaults=["b"])
+    root = ObjectType("R", {"x": x, "y": y}, defaults=["x"])
+    return Schema([root, x, y, a, b, leaf])
+
+
+_NESTED = "x{a{t{name}}},y{b{u{name}}}"
+_ROOT_DATA: dict[str, Any] = {"x": {}, "y": {}}
+
+
+@pytest.mark.parametrize("failing", [set(), {"t", "b"}, {"u"}, {"a", "b"}])
+def test_both_executors_run_batches_in_one_order(failing: set[str]) -> None:
+    """The generated code's drain calls batches in the interpreter's order, so a request
+    whose batches fail reports the same error whichever executor runs it."""
+    outcomes = []
+    for run in (interpret, run_generated):
+        calls: list[str] = []
+        plan = compile(_nested_batches(calls, failing), "R", _NESTED)
+        try:
+            outcome: Any = run(plan, _ROOT_DATA)
+        except ExecutionError as exc:
+            outcome = exc.path
+        outcomes.append((outcome, calls))
+    assert outcomes[0] == outcomes[1]
+    if not failing:
+        assert outcomes[0][1] == ["a", "t", "b", "u"]
+
+
+def _hand_built(share: str) -> tuple[Any, list[int]]:
+    """``a{owner{username}},b{owner{username}}`` compiled, then rebuilt by hand so that
+    ``b`` reuses ``a``'s selection object (``share="selection"``) or just its batch field
+    plan inside a selection of its own (``share="field"``)."""
+    from dataclasses import replace
+
+    from graphfields.plan import Plan, SelectionPlan, Shape
+
+    counts: list[int] = []
+
+    def owners(parents: Sequence[Any], ctx: Any) -> list[Any]:
+        counts.append(len(parents))
+        return [{"username": f"u{p['n']}"} for p in parents]
+
+    owner = ObjectType("Owner", {"username": String}, defaults=["username"])
+    post = ObjectType("Post", {"n": Int, "owner": field_(owner, batch=owners)}, defaults=["n"])
+    root = ObjectType("Root", {"a": post, "b": post}, defaults=["a"])
+    plan = compile(Schema([root, post, owner]), "Root",
+                   "a{n,owner{username}},b{n,owner{username}}")
+    a, b = plan.selection.fields
+    assert isinstance(a, ObjectPlan) and isinstance(b, ObjectPlan)
+    inner = (a.selection if share == "selection"
+             else SelectionPlan(b.selection.type, (b.selection.fields[0], a.selection.fields[1])))
+    sel = replace(plan.selection, fields=(a, replace(b, selection=inner)))
+    return Plan(Shape(plan.shape.type, sel, None, 0), plan.args), counts
+
+
+@pytest.mark.parametrize(("share", "calls"), [
+    ("selection", [2]),  # one selection object: one queue, one call for both places
+    ("field", [1, 1]),  # two selections sharing a field plan: a call for each
+])
+@pytest.mark.parametrize("run", [interpret, run_generated], ids=["reference", "generated"])
+def test_plan_nodes_used_at_two_places(share: str, calls: list[int], run: Any) -> None:
+    plan, counts = _hand_built(share)
+    out = run(plan, {"a": {"n": 1}, "b": {"n": 2}})
+    assert out == {"a": {"n": 1, "owner": {"username": "u1"}},
+                   "b": {"n": 2, "owner": {"username": "u2"}}}
+    assert counts == calls

@@ -24,6 +24,7 @@ __all__ = [
     "BATCH_RESULT",
     "awaits_only_in_batches",
     "batch_order",
+    "batch_places",
     "batch_slots",
     "check_batch",
     "drain",
@@ -38,11 +39,11 @@ __all__ = [
 BATCH_RESULT = "a batch resolver's result (one value per parent, in order)"
 
 
-def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
-    """Every batch-resolved field of a plan in the order their batches run in a round:
-    per selection, its batch fields in order (each followed by what is nested in it),
-    then what is nested in its other fields."""
-    out: list[FieldPlan] = []
+def batch_places(sel: SelectionPlan) -> list[tuple[SelectionPlan, FieldPlan]]:
+    """Every batch-resolved field of a plan with the selection it is in, in the order
+    their batches run in a round: per selection, its batch fields in order (each followed
+    by what is nested in it), then what is nested in its other fields."""
+    out: list[tuple[SelectionPlan, FieldPlan]] = []
 
     def inner(fp: FieldPlan) -> None:
         for s in nested(fp):
@@ -51,7 +52,7 @@ def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
     def visit(s: SelectionPlan) -> None:
         for fp in s.fields:
             if fp.how in BATCHED:
-                out.append(fp)
+                out.append((s, fp))
                 inner(fp)
         for fp in s.fields:
             if fp.how not in BATCHED and not isinstance(fp, ScalarPlan):
@@ -61,15 +62,23 @@ def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
     return out
 
 
-def batch_slots(sel: SelectionPlan) -> tuple[list[FieldPlan], dict[int, int], int]:
-    """:func:`batch_order`, the queue (``c[slot]``) of each batch field (by ``id``) and
-    how many queues there are: one per selection with batch fields, shared by all of
-    them (a parent is queued once, whatever number of its fields are batched)."""
-    order = batch_order(sel)
-    owner = {id(fp): id(s) for s in selections(sel) for fp in s.fields}
+def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
+    """The batch-resolved fields of :func:`batch_places`, in that order."""
+    return [fp for _, fp in batch_places(sel)]
+
+
+def batch_slots(sel: SelectionPlan,
+                ) -> tuple[list[tuple[SelectionPlan, FieldPlan]], dict[int, int], int]:
+    """:func:`batch_places`, the queue (``c[slot]``) of each selection with batch fields
+    (by the selection's ``id``) and how many queues there are: one per selection, shared
+    by all its batch fields (a parent is queued once, whatever number of its fields are
+    batched), numbered in the order of :func:`batch_places`. A selection object met at
+    two places is one queue (its batches run once over the parents of both)."""
+    places = batch_places(sel)
     queue: dict[int, int] = {}
-    slots = {id(fp): queue.setdefault(owner[id(fp)], len(queue) + 2) for fp in order}
-    return order, slots, len(queue)
+    for s, _ in places:
+        queue.setdefault(id(s), len(queue) + 2)
+    return places, queue, len(queue)
 
 
 def label(sel_type: str, fp: FieldPlan) -> str:
@@ -100,12 +109,13 @@ Queues = tuple[tuple[int, tuple[Spec, ...]], ...]
 
 
 def queues(specs: Iterable[Spec]) -> Queues:
-    """The specs by queue (their ``slot``), in order of first appearance, each queue's
-    specs in the order given."""
-    by_slot: dict[int, list[Spec]] = {}
+    """The specs by queue (their ``slot``), in slot order (:func:`batch_slots` numbers
+    them in the order batches run, so both executors run them alike), each queue's specs
+    in the order given, a spec given again for the same queue and key once."""
+    by_slot: dict[int, dict[str, Spec]] = {}
     for spec in specs:
-        by_slot.setdefault(spec[0], []).append(spec)
-    return tuple((slot, tuple(group)) for slot, group in by_slot.items())
+        by_slot.setdefault(spec[0], {}).setdefault(spec[1], spec)
+    return tuple((slot, tuple(by_slot[slot].values())) for slot in sorted(by_slot))
 
 
 def drain(c: list[Any], root: Any, pending_queues: Queues) -> None:

@@ -49,7 +49,6 @@ from graphfields.plan import (
     Plan,
     ScalarPlan,
     SelectionPlan,
-    selections,
 )
 
 __all__ = ["check", "interpret", "interpret_async"]
@@ -100,17 +99,15 @@ class _Walker:
         self.context = context
         self.args = plan.args
         self.asynchronous = asynchronous
-        order, self.slots, n_queues = batch_slots(plan.selection)
+        places, self.queue_of, n_queues = batch_slots(plan.selection)
         self.c: list[Any] = [context, plan.args, *([] for _ in range(n_queues))]
         self.converters: dict[int, Callable[[Any], Any]] = {}
         # (output dict, key, awaitable, field plan): awaited with the next level
         self.awaits: list[tuple[dict[str, Any], str, Any, FieldPlan]] = []
-        owner = {id(fp): s.type.name for s in selections(plan.selection) for fp in s.fields}
         self.specs = queues(
-            (self.slots[id(fp)], fp.key, fp.fn, fp.how, fp.arg,
-             filler(fp.key, self._converter(fp)),
-             label(owner[id(fp)], fp))
-            for fp in order)
+            (self.queue_of[id(s)], fp.key, fp.fn, fp.how, fp.arg,
+             filler(fp.key, self._converter(fp)), label(s.type.name, fp))
+            for s, fp in places)
 
     def _converter(self, fp: FieldPlan) -> Callable[[Any, Any], Any]:
         return lambda value, c: self.convert(fp, value)
@@ -136,7 +133,7 @@ class _Walker:
                 if fp.how in BATCHED:
                     out[key] = None
                     if queue is None:  # one queue for all of this selection's batches
-                        queue = self.slots[id(fp)]
+                        queue = self.queue_of[id(sel)]
                         self.c[queue] += (out, x)
                     continue
                 try:

@@ -26,7 +26,7 @@ Runner = Callable[[Any, Any, tuple[Any, ...]], dict[str, Any]]
 class _Generator(Connections):
     def __init__(self, shape: Shape) -> None:
         super().__init__(dict_fast=sources.getter_for(dict) is sources.mapping_getter)
-        _, self.slots, self.queues = batch_slots(shape.selection)
+        _, self.queue_of, self.queues = batch_slots(shape.selection)
         self.batch_specs = []
         self.fallbacks = {}
 

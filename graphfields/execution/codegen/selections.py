@@ -40,7 +40,7 @@ def plain(sel: SelectionPlan) -> bool:
 class Selections(Emitter):
     """Selection functions, inlined object literals and batch converters."""
 
-    slots: dict[int, int]
+    queue_of: dict[int, int]  # a selection's batch queue (c[slot]), by its id
     queues: int
     # slot, key, fn, how, arg, name of its put function, "Type.field"
     batch_specs: list[tuple[int, str, Any, str, int, str, str]]
@@ -85,7 +85,7 @@ class Selections(Emitter):
         hoisted: list[FieldPlan] = []
         for fp in sel.fields:
             if fp.how in BATCHED:
-                slot = self.slots[id(fp)]
+                slot = self.queue_of[id(sel)]
                 put = self.batch_put(fp)
                 label = f"{sel.type.name}.{fp.field.name}"
                 self.batch_specs.append((slot, fp.key, fp.fn, fp.how, fp.arg, put, label))
