@@ -197,8 +197,8 @@ class Api:
         if not self.authenticate(token):
             raise ApiError(403, AUTHENTICATION, "Invalid access token")
         params = PARAMS[kind]
-        unknown = [name for name in query if name not in params]
-        if unknown:
+        if not query.keys() <= params:  # (in C; the names in order only for the message)
+            unknown = [name for name in query if name not in params]
             allowed = sorted({*params, self.token_param})
             hint = did_you_mean(suggestions(unknown[0], allowed))
             raise _invalid(f'Unknown query parameter "{printable(unknown[0])}".{hint} '
@@ -206,7 +206,8 @@ class Api:
         if len(node) > self.max_node_chars:
             raise _invalid(f"The node in the path is too long ({len(node)} characters; the "
                            f"limit is {self.max_node_chars})")
-        filters = {k: v for k, v in query.items() if k in FILTERS}
+        filters = ({k: v for k, v in query.items() if k in FILTERS}
+                   if not FILTERS.isdisjoint(query) else {})
         try:
             # the token is the client whose bounded share of the load queue this counts against
             data = self.service.fetch(kind, node, query.get("fields") or None, filters,
