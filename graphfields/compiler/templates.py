@@ -43,15 +43,15 @@ class Template:
     to (``bound``) with the request filters ``filters`` (frozen, as the plan cache keys
     them): a request differing only in one cursor rebinds just that cursor."""
 
-    __slots__ = ("bound", "cuts", "filters", "shape_key", "spans", "text", "values")
+    __slots__ = ("bound", "cuts", "filters", "shape_key", "text", "values")
 
     def __init__(self, text: str, values: Sequence[Value], shape_key: Hashable,
                  bound: Bound, filters: Hashable) -> None:
         self.text = text
         self.values = tuple(values)
-        self.spans = tuple((v.span.start, v.span.end) for v in values)
         # per value: the text before and after it, and its span
-        self.cuts = tuple((text[:a0], text[a1:], a0, a1) for a0, a1 in self.spans)
+        self.cuts = tuple((text[:v.span.start], text[v.span.end:], v.span.start, v.span.end)
+                          for v in values)
         self.shape_key = shape_key
         self.bound = bound
         self.filters = filters
@@ -92,16 +92,6 @@ class TemplateCache:
             if a1 - a0 + grow >= 0 and text.startswith(before) and text.endswith(after):
                 return tpl, i, text[a0:a1 + grow]
         return None
-
-    def match(self, key: Hashable, text: str) -> tuple[Template, int, list[Value]] | None:
-        """``(template, index of the value that differs, argument values)`` of ``text``
-        read through a template, or ``None`` when it must be parsed in full."""
-        found = self.find(key, text)
-        if found is None:
-            return None
-        tpl, i, argument = found
-        values = values_of(tpl, i, argument)
-        return None if values is None else (tpl, i, values)
 
 
 def values_of(tpl: Template, i: int, argument: str) -> list[Value] | None:

@@ -23,7 +23,6 @@ from graphfields.plan import (
 __all__ = [
     "BATCH_RESULT",
     "awaits_only_in_batches",
-    "batch_order",
     "batch_places",
     "batch_slots",
     "check_batch",
@@ -60,11 +59,6 @@ def batch_places(sel: SelectionPlan) -> list[tuple[SelectionPlan, FieldPlan]]:
 
     visit(sel)
     return out
-
-
-def batch_order(sel: SelectionPlan) -> list[FieldPlan]:
-    """The batch-resolved fields of :func:`batch_places`, in that order."""
-    return [fp for _, fp in batch_places(sel)]
 
 
 def batch_slots(sel: SelectionPlan,

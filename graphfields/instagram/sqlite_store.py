@@ -453,7 +453,7 @@ class SQLiteStore:
         conn = self.connection()
         cols, make, parent = _comment_projection(columns)
         return batched_pages(media_ids, args,
-                             lambda terms: self._comment_rows(conn, terms, args, cols, parent),
+                             lambda terms: self._comment_rows(terms, args, cols, parent),
                              lambda posts: self._comment_totals(conn, posts, args),
                              lambda: self._read_snapshot(conn), make)
 
@@ -465,7 +465,7 @@ class SQLiteStore:
         finally:
             conn.execute("COMMIT")
 
-    def _comment_rows(self, conn: sqlite3.Connection, terms: Mapping[str, tuple[int | None, int]],
+    def _comment_rows(self, terms: Mapping[str, tuple[int | None, int]],
                       args: ConnectionArgs, cols: str, parent: int) -> dict[str, list[Any]]:
         """Comments of several posts, ``{post: (limit, offset)}`` each (limit None: all),
         in ``UNION ALL`` queries of :data:`_TERMS` posts selecting ``cols`` (the post's
@@ -487,12 +487,9 @@ class SQLiteStore:
                     v for media_id, (limit, offset) in chunk
                     for v in (media_id, _sql_limit(limit), offset)], strict=True))
             values.update(params)
-            cursor = conn.cursor()
-            cursor.row_factory = None
             # each post's rows come as a run (one term of the UNION ALL each); a post
             # seen again (not a run after all) is appended to
-            for post, run in groupby(cursor.execute(sql, values).fetchall(),
-                                     itemgetter(parent)):
+            for post, run in groupby(self._tuples(sql, values), itemgetter(parent)):
                 have = out.get(post)
                 if have is None:
                     out[post] = list(run)
